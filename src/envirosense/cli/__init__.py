@@ -1,0 +1,1 @@
+"""The ``envirosense`` command."""

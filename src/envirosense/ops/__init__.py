@@ -1,0 +1,1 @@
+"""Cross-cutting operations support: structured logging, metrics, resilience, experiment tracking."""
