@@ -19,7 +19,7 @@ class SensorReading(Record):
     """Fields every reading shares."""
 
     sensor_id: str = Field(description="Sensor id on the device, e.g. U20_SPS30 (no unit).")
-    status: SensorStatus = Field(description="Reading state; values are null unless OK or SATURATED.")
+    status: SensorStatus = Field(description="Reading state; values are null unless OK or SATURATED (no unit).")
     sensor_kind: ClassVar[str] = ""
 
 

@@ -74,7 +74,7 @@ class SampleMetadata(Record):
     seed: int = Field(ge=0, description="Seed of the work unit that produced the sample (no unit).")
     sample_index: int = Field(ge=0, description="Index of the sample within its work unit (count).")
     generation_mode: str = Field(
-        default="training", description="training | class_balanced | edge_case | temporal_sequence."
+        default="training", description="training | class_balanced | edge_case | temporal_sequence (no unit)."
     )
     weak_spot_ids: list[str] = Field(default_factory=list, description="Weak spots that caused it (ids).")
     cycle_id: str | None = Field(default=None, description="Active-learning cycle id, if any (no unit).")

@@ -30,7 +30,7 @@ class ScenarioDefinition(Record):
     scenario_instance_id: str = Field(min_length=1, max_length=200, description="Id of the instance (no unit).")
     name: str = Field(min_length=1, max_length=200, description="Human-readable name (no unit).")
     description: str = Field(default="", max_length=MAX_TEXT_LENGTH, description="Free text (no unit).")
-    category: ScenarioCategory = Field(description="fire | electrical | normal | confounder.")
+    category: ScenarioCategory = Field(description="fire | electrical | normal | confounder (no unit).")
     tags: list[str] = Field(default_factory=list, max_length=64, description="Search tags (no unit).")
     difficulty_level: DifficultyLevel = Field(description="Expected difficulty, VERY_LOW … VERY_HIGH or CUSTOM.")
     expected_duration_seconds: float = Field(gt=0, le=86_400, description="Scenario duration, s.")
@@ -40,7 +40,7 @@ class ScenarioDefinition(Record):
         description="JSON object of the scenario class's parameters (units per parameter)."
     )
     author: str = Field(default="envirosense", max_length=200, description="Who created it (no unit).")
-    related_scenario_ids: list[str] = Field(default_factory=list, description="Related definition ids.")
+    related_scenario_ids: list[str] = Field(default_factory=list, description="Related definition ids (ids).")
     originating_weak_spot_ids: list[str] = Field(
         default_factory=list, description="Weak spots this definition was made for (ids)."
     )

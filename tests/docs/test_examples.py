@@ -1,0 +1,38 @@
+"""The JSON examples in docs/examples/ are valid records (the docs cannot drift from the contracts)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from envirosense.schemas import ModelPerformanceData, Record, ScenarioDefinition
+from envirosense.schemas.samples import SensorReadingsMap
+from envirosense.simulation import scenario_from_definition
+
+EXAMPLES = Path(__file__).parents[2] / "docs" / "examples"
+MODELS: dict[str, type[Record]] = {
+    "scenario_definition.json": ScenarioDefinition,
+    "model_performance_data.json": ModelPerformanceData,
+}
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_example_validates(name: str) -> None:
+    MODELS[name].model_validate(json.loads((EXAMPLES / name).read_text(encoding="utf-8")))
+
+
+def test_example_definition_is_runnable() -> None:
+    definition = ScenarioDefinition.model_validate_json((EXAMPLES / "scenario_definition.json").read_text())
+    assert scenario_from_definition(definition).scenario_id == definition.scenario_definition_id
+
+
+def test_example_feature_paths_name_real_schema_fields() -> None:
+    feedback = json.loads((EXAMPLES / "model_performance_data.json").read_text(encoding="utf-8"))
+    for sample in feedback["uncertain_samples"] + feedback["misclassified_samples"]:
+        for feature in sample["sample_features_summary"]["top_n_features"]:
+            prefix, sensor_id, field = feature["feature_path"].split(".")
+            assert prefix == "sensor_readings_map"
+            reading_model = SensorReadingsMap.model_fields[sensor_id].annotation
+            assert field in reading_model.model_fields  # type: ignore[union-attr]
