@@ -18,8 +18,12 @@ def valid_sample() -> dict[str, Any]:
         scenario_id=scenario.scenario_id,
         sample_ids=[f"s{i}" for i in range(3)],
         metadata=[
-            {"scenario_definition_id": scenario.scenario_id, "scenario_definition_version": 1, "seed": 7,
-             "sample_index": i}
+            {
+                "scenario_definition_id": scenario.scenario_id,
+                "scenario_definition_version": 1,
+                "seed": 7,
+                "sample_index": i,
+            }
             for i in range(3)
         ],
         generation_timestamp_utc=datetime(2026, 1, 1, tzinfo=UTC),

@@ -26,8 +26,12 @@ def main() -> None:
         scenario_id=scenario.scenario_id,
         sample_ids=[f"fixture-{i}" for i in range(4)],
         metadata=[
-            {"scenario_definition_id": scenario.scenario_id, "scenario_definition_version": 1, "seed": 2026,
-             "sample_index": i}
+            {
+                "scenario_definition_id": scenario.scenario_id,
+                "scenario_definition_version": 1,
+                "seed": 2026,
+                "sample_index": i,
+            }
             for i in range(4)
         ],
         generation_timestamp_utc=datetime(2026, 11, 27, tzinfo=UTC),

@@ -24,8 +24,16 @@ def simulate_command(
     classes = [scenario_class(name) for name in scenario] if scenario else scenario_classes()
     rng = np.random.default_rng(seed)
     table = Table(title=f"Simulation summary (seed {seed}, every {interval:g} s)")
-    for column in ("scenario", "label", "samples", "hazard share", "max PM2.5 µg/m³", "max ΔT °C",
-                   "max ultrasonic dB", "max EMF µT"):
+    for column in (
+        "scenario",
+        "label",
+        "samples",
+        "hazard share",
+        "max PM2.5 µg/m³",
+        "max ΔT °C",
+        "max ultrasonic dB",
+        "max EMF µT",
+    ):
         table.add_column(column)
     for cls in track(classes, description="Simulating", console=Console(stderr=True)):
         instance = cls()

@@ -145,7 +145,5 @@ def parsed_schema(name: str) -> Any:
 def schema_versions() -> dict[str, str]:
     """Avro record name → schema version, for every exported record that carries one."""
     return {
-        str(model.avro_name): model.schema_version
-        for model in EXPORTED_RECORDS
-        if model.schema_version is not None
+        str(model.avro_name): model.schema_version for model in EXPORTED_RECORDS if model.schema_version is not None
     }

@@ -36,11 +36,15 @@ class VocArrayReading(SensorReading):
     cresol_ppb: float | None = Field(None, ge=0, le=10_000, description="Cresol channel, ppb.")
     guaiacol_ppb: float | None = Field(None, ge=0, le=10_000, description="Guaiacol channel, ppb.")
     general_reducing_ppb: float | None = Field(
-        None, ge=0, le=100_000,
+        None,
+        ge=0,
+        le=100_000,
         description="Broad MOX channel for reducing gases (CO, H2, hydrocarbons), ppb CO-equivalent.",
     )
     general_oxidising_ppb: float | None = Field(
-        None, ge=0, le=10_000,
+        None,
+        ge=0,
+        le=10_000,
         description="Broad MOX channel for oxidising gases (O3, NO2, HCl), ppb O3-equivalent.",
     )
 
@@ -111,7 +115,9 @@ class LightningReading(SensorReading):
 
     strike_count: int | None = Field(None, ge=0, le=10_000, description="Strikes detected in the interval, count.")
     storm_distance_km: float | None = Field(
-        None, ge=0, le=40,
+        None,
+        ge=0,
+        le=40,
         description="Distance to the storm head, km, quantised to the AS3935 steps; null when no storm.",
     )
     strike_energy: float | None = Field(
@@ -137,9 +143,7 @@ class ThermalImageReading(SensorReading):
     hotspot_pixel_count: int | None = Field(
         None, ge=0, le=19_200, description="Pixels more than 10 °C above the frame median, count."
     )
-    hotspot_delta_c: float | None = Field(
-        None, ge=0, le=410, description="Hottest pixel minus frame median, °C."
-    )
+    hotspot_delta_c: float | None = Field(None, ge=0, le=410, description="Hottest pixel minus frame median, °C.")
     dead_pixel_count: int | None = Field(None, ge=0, le=19_200, description="Pixels stuck cold, count.")
     ffc_in_progress: bool | None = Field(
         None, description="Flat-field correction under way; the frame is frozen (flag, no unit)."

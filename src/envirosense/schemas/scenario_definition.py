@@ -20,7 +20,9 @@ class ScenarioDefinition(Record):
     schema_version = "1.0.0"
 
     scenario_definition_id: str = Field(
-        min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.:\-]+$",
+        min_length=1,
+        max_length=200,
+        pattern=r"^[A-Za-z0-9_.:\-]+$",
         description="Unique id of the definition (letters, digits, _ . : -).",
     )
     scenario_class_module: str = Field(

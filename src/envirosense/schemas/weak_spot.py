@@ -33,3 +33,6 @@ class WeakSpot(Record):
     recall: float | None = Field(default=None, ge=0, le=1)
     sample_features_summary: SampleFeaturesSummary | None = None
     member_sample_ids: list[str] = Field(default_factory=list, description="Samples merged into this spot.")
+    related_sensor_ids: list[str] = Field(
+        default_factory=list, description="Every sensor the spot's samples point to, most frequent first."
+    )

@@ -151,7 +151,7 @@ def sample_params(model: type[P], rng: np.random.Generator, fixed: Mapping[str, 
         else:
             assert declared.lower is not None and declared.upper is not None
             value = float(rng.uniform(declared.lower, declared.upper))
-            drawn[path] = int(round(value)) if declared.is_integer else value
+            drawn[path] = round(value) if declared.is_integer else value
     if fixed:
         drawn.update(flatten_params(unflatten_params(dict(fixed))))
     return model.model_validate(unflatten_params(drawn))

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from envirosense.schemas import SENSORS_BY_ID, SENSOR_IDS, SensorStatus
+from envirosense.schemas import SENSOR_IDS, SENSORS_BY_ID, SensorStatus
 from envirosense.schemas.bounds import field_bounds
 from envirosense.schemas.readings import SensorReading
 from envirosense.simulation.field import TrueField
@@ -110,9 +110,7 @@ def _field_kinds(model: type[SensorReading]) -> dict[str, str]:
     return kinds
 
 
-def _reading_dicts(
-    sensor_id: str, arrays: SensorArrays, n: int, include_thermal_image: bool
-) -> list[dict[str, Any]]:
+def _reading_dicts(sensor_id: str, arrays: SensorArrays, n: int, include_thermal_image: bool) -> list[dict[str, Any]]:
     model = SENSORS_BY_ID[sensor_id].reading_model
     columns: dict[str, list[Any]] = {}
     for name, kind in _field_kinds(model).items():

@@ -1,0 +1,124 @@
+"""Configuration of the active-learning loop: every key documented, every default sensible."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from envirosense.schemas import ClassLabel
+
+
+class _Config(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
+
+
+class WeakSpotConfig(_Config):
+    """How weak spots are found in a ModelPerformanceData."""
+
+    low_recall_threshold: float = Field(0.75, ge=0, le=1, description="A class below this recall is weak.")
+    min_class_support: int = Field(5, ge=1, description="Ignore classes with fewer evaluation samples.")
+    uncertainty_threshold: float = Field(
+        0.35, ge=0, description="Uncertain samples scoring at least this (the feedback's measure) are weak spots."
+    )
+    merge_distance: float = Field(
+        1.5, gt=0, description="Samples closer than this (standardised feature space) merge into one spot."
+    )
+    max_spots_per_type: int = Field(12, ge=1, description="Cap on spots of each type per cycle.")
+
+
+class RealTimeStrategyConfig(_Config):
+    """Cheap uncertainty sampling for stream-like sensors (lightning, IMU, acoustic)."""
+
+    min_utility: float = Field(0.05, ge=0, le=1, description="Spots scoring below this are dropped.")
+
+
+class HighFidelityStrategyConfig(_Config):
+    """Epistemic- and disagreement-weighted scoring for slow, high-value sensors (thermal, VOC, PM, EMF)."""
+
+    epistemic_weight: float = Field(0.6, ge=0, description="Weight of the normalised epistemic uncertainty.")
+    disagreement_weight: float = Field(0.4, ge=0, description="Weight of committee disagreement.")
+    aleatoric_penalty: float = Field(
+        0.3, ge=0, description="How much irreducible (aleatoric) noise lowers a spot's utility."
+    )
+    class_criticality: dict[ClassLabel, float] = Field(
+        default_factory=lambda: {
+            ClassLabel.EARLY_COMBUSTION: 1.5,
+            ClassLabel.ARCING: 1.5,
+            ClassLabel.FIRE_PRECURSOR: 1.3,
+            ClassLabel.INSULATION_BREAKDOWN: 1.3,
+            ClassLabel.EQUIPMENT_OVERHEAT: 1.2,
+            ClassLabel.CORONA_DISCHARGE: 1.1,
+            ClassLabel.NORMAL: 1.0,
+        },
+        description="Multiplier per class the spot is about (missing a fire costs more than a false alarm).",
+    )
+    min_utility: float = Field(0.05, ge=0, le=1, description="Spots scoring below this are dropped.")
+
+
+class HeterogeneousStrategyConfig(_Config):
+    """Mixed sensor suites: per sensor-family weights and a cap per sensor."""
+
+    family_weights: dict[str, float] = Field(
+        default_factory=lambda: {"real_time": 0.8, "high_fidelity": 1.0, "ambient": 0.7, "mixed": 1.0},
+        description="Multiplier per sensor family (real_time, high_fidelity, ambient, mixed).",
+    )
+    max_spots_per_sensor: int = Field(4, ge=1, description="At most this many spots point at one sensor.")
+    min_utility: float = Field(0.05, ge=0, le=1, description="Spots scoring below this are dropped.")
+
+
+class StrategyConfig(_Config):
+    route_by_sensor_family: bool = Field(
+        True, description="Route each spot to the strategy of its sensor's family; off: Heterogeneous for all."
+    )
+    real_time: RealTimeStrategyConfig = Field(default_factory=RealTimeStrategyConfig)
+    high_fidelity: HighFidelityStrategyConfig = Field(default_factory=HighFidelityStrategyConfig)
+    heterogeneous: HeterogeneousStrategyConfig = Field(default_factory=HeterogeneousStrategyConfig)
+
+
+class BudgetConfig(_Config):
+    samples_per_cycle: int = Field(600, ge=10, description="New samples generated per cycle.")
+    exploration_share: float = Field(
+        0.2, ge=0, le=1, description="Share of each cycle's budget spent on uniformly random scenarios."
+    )
+    max_spots_per_cycle: int = Field(12, ge=1, description="At most this many weak spots get samples.")
+    min_samples_per_spot: int = Field(20, ge=1, description="A spot that gets samples gets at least this many.")
+    sampling_interval_seconds: float = Field(10.0, gt=0, description="Time between samples of a scenario run.")
+    samples_per_scenario_run: int = Field(
+        20, ge=1, description="Samples taken from each simulated scenario run (one work unit)."
+    )
+
+
+class StoppingConfig(_Config):
+    max_cycles: int = Field(5, ge=1, description="Stop after this many cycles.")
+    target_macro_f1: float | None = Field(0.95, ge=0, le=1, description="Stop once the champion reaches it.")
+    total_sample_budget: int | None = Field(None, ge=1, description="Stop once this many samples exist.")
+    plateau_cycles: int | None = Field(3, ge=1, description="Stop after this many cycles without a gain.")
+    plateau_min_gain: float = Field(0.002, ge=0, description="Macro-F1 gain that counts as progress.")
+    min_mean_uncertainty: float | None = Field(
+        None, ge=0, description="Stop once the mean uncertainty of the reported uncertain samples falls below it."
+    )
+
+
+class ActiveLearningConfig(_Config):
+    """Everything that steers one run of the loop."""
+
+    strategy: Literal["alm", "random", "pool-margin"] = Field(
+        "alm", description="alm (targeted), or the random / pool-margin baselines on the same machinery."
+    )
+    seed: int = Field(0, ge=0, description="Seed of every random draw of the run.")
+    review: Literal["auto", "manual"] = Field(
+        "auto", description="manual: generation waits until suggestions are approved or rejected."
+    )
+    pool_factor: int = Field(5, ge=2, description="pool-margin: simulate a pool this many times the budget.")
+    weak_spots: WeakSpotConfig = Field(default_factory=WeakSpotConfig)
+    strategies: StrategyConfig = Field(default_factory=StrategyConfig)
+    budget: BudgetConfig = Field(default_factory=BudgetConfig)
+    stopping: StoppingConfig = Field(default_factory=StoppingConfig)
+
+    @model_validator(mode="after")
+    def _budget_fits_spots(self) -> ActiveLearningConfig:
+        targeted = self.budget.samples_per_cycle * (1 - self.budget.exploration_share)
+        if self.strategy == "alm" and targeted < self.budget.min_samples_per_spot:
+            raise ValueError("samples_per_cycle × (1 − exploration_share) must cover min_samples_per_spot")
+        return self
