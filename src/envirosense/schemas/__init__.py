@@ -3,6 +3,7 @@
 from envirosense.schemas.base import ClassLabel, DifficultyLevel, Record, ScenarioCategory, SensorStatus
 from envirosense.schemas.device import DEVICE_SENSORS, SENSOR_IDS, SENSORS_BY_ID, SensorFamily, sensor_family
 from envirosense.schemas.performance import (
+    ConfusionMatrix,
     ClassMetrics,
     FeatureContribution,
     MisclassifiedSample,
@@ -25,6 +26,7 @@ __all__ = [
     "SENSOR_IDS",
     "ClassLabel",
     "ClassMetrics",
+    "ConfusionMatrix",
     "DifficultyLevel",
     "FeatureContribution",
     "GroundTruthLabels",

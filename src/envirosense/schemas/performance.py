@@ -65,6 +65,11 @@ class MisclassifiedSample(UncertainSample):
     confidence_of_prediction: float = Field(ge=0, le=1)
 
 
+class ConfusionMatrix(Record):
+    labels: list[str] = Field(description="Class names, in row and column order.")
+    counts: list[list[int]] = Field(description="counts[i][j]: samples of true labels[i] predicted as labels[j].")
+
+
 class ModelPerformanceData(Record):
     """The full feedback of one evaluation; key names are fixed (see DESIGN.md)."""
 
@@ -75,3 +80,4 @@ class ModelPerformanceData(Record):
     sensor_specific_metrics: dict[str, SensorMetrics]
     uncertain_samples: list[UncertainSample]
     misclassified_samples: list[MisclassifiedSample]
+    confusion_matrix: ConfusionMatrix | None = Field(default=None, description="Over the whole evaluation set.")

@@ -1,0 +1,59 @@
+"""What a finished (or running) active-learning run looks like, cycle by cycle: the report's input."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from envirosense.schemas import ConfusionMatrix, WeakSpot
+
+
+class CraftedScenario(BaseModel):
+    """A scenario definition a cycle created, with the reason it was created."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    scenario_definition_id: str
+    scenario_class_name: str
+    action: str = Field(description="variation | craft | class_known | exploration | random | pool")
+    weak_spot_id: str | None = None
+    parent_scenario_id: str | None = None
+    params: dict[str, object] = Field(default_factory=dict)
+    samples: int = 0
+
+
+class CycleSummary(BaseModel):
+    """One cycle's outcome; cycle 0 is the initial model."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    cycle_index: int = Field(ge=0)
+    samples_total: int = Field(ge=0, description="Training samples the cycle's model was trained on.")
+    macro_f1: float
+    accuracy: float
+    per_class_f1: dict[str, float]
+    mean_uncertainty: float | None = None
+    model_version: str
+    promoted: bool = True
+    confusion_matrix: ConfusionMatrix | None = None
+    weak_spots: list[WeakSpot] = Field(default_factory=list)
+    scenarios: list[CraftedScenario] = Field(default_factory=list)
+
+
+class RunHistory(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    run_id: str
+    strategy: str
+    status: str
+    cycles: list[CycleSummary]
+
+    def learning_curve(self) -> tuple[list[int], list[float]]:
+        """(samples, champion macro-F1) per cycle: the best model so far at each sample count."""
+        samples: list[int] = []
+        scores: list[float] = []
+        best = float("-inf")
+        for cycle in self.cycles:
+            best = max(best, cycle.macro_f1)
+            samples.append(cycle.samples_total)
+            scores.append(best)
+        return samples, scores

@@ -1,0 +1,102 @@
+"""Experiment tracking with MLflow: one parent run per active-learning run, one nested run per cycle.
+
+Uses ``MlflowClient`` (no global "active run" state) against a local store by default
+(``sqlite:///<workspace>/mlflow.db``, artifacts under ``<workspace>/mlartifacts``). Telemetry is switched
+off before MLflow is imported, so nothing reaches the network. Every call is idempotent: runs are found by
+their EnviroSense tags before being created, so a resumed run logs into the same MLflow runs.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+RUN_TAG = "envirosense.run_id"
+CYCLE_TAG = "envirosense.cycle_index"
+PARENT_TAG = "mlflow.parentRunId"
+
+
+@cache
+def mlflow_client_class() -> Any:
+    """``mlflow.tracking.MlflowClient``, imported with telemetry disabled."""
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    os.environ.setdefault("DO_NOT_TRACK", "true")
+    from mlflow.tracking import MlflowClient
+
+    return MlflowClient
+
+
+def default_tracking_uri(workspace: Path) -> str:
+    return f"sqlite:///{(workspace / 'mlflow.db').resolve()}"
+
+
+class ExperimentTracker:
+    """Logs an active-learning run and its cycles to MLflow.
+
+    Parameters
+    ----------
+    tracking_uri:
+        MLflow tracking URI, e.g. ``sqlite:///ws/mlflow.db`` or ``http://mlflow:5000``.
+    artifact_location:
+        Folder for artifacts of a newly created experiment (local stores); ignored for existing ones.
+    experiment_name:
+        MLflow experiment holding the runs.
+    """
+
+    def __init__(
+        self,
+        tracking_uri: str,
+        artifact_location: Path | None = None,
+        experiment_name: str = "envirosense-active-learning",
+    ) -> None:
+        self.client = mlflow_client_class()(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+        experiment = self.client.get_experiment_by_name(experiment_name)
+        if experiment is None:
+            location = artifact_location.resolve().as_uri() if artifact_location is not None else None
+            self.experiment_id: str = self.client.create_experiment(experiment_name, artifact_location=location)
+        else:
+            self.experiment_id = experiment.experiment_id
+
+    def _find(self, filter_string: str) -> str | None:
+        runs = self.client.search_runs([self.experiment_id], filter_string=filter_string, max_results=1)
+        return str(runs[0].info.run_id) if runs else None
+
+    def parent_run(self, run_id: str, params: Mapping[str, Any]) -> str:
+        """The MLflow run of EnviroSense run ``run_id``, created (with ``params``) on first use."""
+        existing = self._find(f"tags.`{RUN_TAG}` = '{run_id}' and tags.`{CYCLE_TAG}` = 'none'")
+        if existing is not None:
+            return existing
+        run = self.client.create_run(self.experiment_id, run_name=run_id, tags={RUN_TAG: run_id, CYCLE_TAG: "none"})
+        self._log_params(run.info.run_id, params)
+        return str(run.info.run_id)
+
+    def cycle_run(self, run_id: str, cycle_index: int, params: Mapping[str, Any]) -> str:
+        """The nested MLflow run of one cycle, created on first use."""
+        parent = self.parent_run(run_id, {})
+        existing = self._find(f"tags.`{RUN_TAG}` = '{run_id}' and tags.`{CYCLE_TAG}` = '{cycle_index}'")
+        if existing is not None:
+            return existing
+        run = self.client.create_run(
+            self.experiment_id,
+            run_name=f"{run_id}-cycle-{cycle_index}",
+            tags={RUN_TAG: run_id, CYCLE_TAG: str(cycle_index), PARENT_TAG: parent},
+        )
+        self._log_params(run.info.run_id, params)
+        return str(run.info.run_id)
+
+    def _log_params(self, mlflow_run_id: str, params: Mapping[str, Any]) -> None:
+        for key, value in sorted(params.items()):
+            self.client.log_param(mlflow_run_id, key, str(value)[:6000])
+
+    def log_metrics(self, mlflow_run_id: str, metrics: Mapping[str, float], step: int = 0) -> None:
+        for key, value in sorted(metrics.items()):
+            self.client.log_metric(mlflow_run_id, key, float(value), step=step)
+
+    def log_artifact(self, mlflow_run_id: str, path: Path, artifact_path: str | None = None) -> None:
+        self.client.log_artifact(mlflow_run_id, str(path), artifact_path)
+
+    def finish(self, mlflow_run_id: str, status: str = "FINISHED") -> None:
+        self.client.set_terminated(mlflow_run_id, status=status)
