@@ -36,3 +36,30 @@ def test_example_feature_paths_name_real_schema_fields() -> None:
             assert prefix == "sensor_readings_map"
             reading_model = SensorReadingsMap.model_fields[sensor_id].annotation
             assert field in reading_model.model_fields  # type: ignore[union-attr]
+
+
+def test_example_run_config_loads_and_env_overrides_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    from envirosense.learning.settings import RunSettings
+
+    settings = RunSettings.from_file(EXAMPLES / "run.toml")
+    assert settings.active_learning.budget.samples_per_cycle == 600
+    assert settings.model.kind == "local"
+    monkeypatch.setenv("ENVIROSENSE_ACTIVE_LEARNING__BUDGET__SAMPLES_PER_CYCLE", "123")
+    monkeypatch.setenv("ENVIROSENSE_DATABASE_URL", "postgresql://u@h:5432/d")
+    overridden = RunSettings.from_file(EXAMPLES / "run.toml")
+    assert overridden.active_learning.budget.samples_per_cycle == 123
+    assert overridden.database_url == "postgresql://u@h:5432/d"
+    assert RunSettings.from_file(EXAMPLES / "run.toml", workspace=Path("/tmp/x")).workspace == Path("/tmp/x")
+
+
+def test_bad_run_config_names_the_key(tmp_path: Path) -> None:
+    from pydantic import ValidationError
+
+    from envirosense.learning.settings import RunSettings
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[active_learning.budget]\nexploration_share = 2.0\n[model]\nkind = "api"\n')
+    with pytest.raises(ValidationError) as caught:
+        RunSettings.from_file(bad)
+    text = str(caught.value)
+    assert "exploration_share" in text and "server_url" in text
