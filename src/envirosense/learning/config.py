@@ -83,9 +83,28 @@ class BudgetConfig(_Config):
     )
     max_spots_per_cycle: int = Field(12, ge=1, description="At most this many weak spots get samples.")
     min_samples_per_spot: int = Field(20, ge=1, description="A spot that gets samples gets at least this many.")
-    sampling_interval_seconds: float = Field(10.0, gt=0, description="Time between samples of a scenario run.")
     samples_per_scenario_run: int = Field(
-        20, ge=1, description="Samples taken from each simulated scenario run (one work unit)."
+        20, ge=1, le=500, description="Samples taken evenly over each simulated scenario run (one work unit)."
+    )
+    probe_samples: int = Field(
+        600, ge=50, description="Samples of the fresh probe set the champion is evaluated on to find weak spots."
+    )
+
+
+class TargetingConfig(_Config):
+    """How a weak spot becomes scenarios (the order of actions is fixed: variation, craft, class, exploration)."""
+
+    use_variation: bool = Field(True, description="Vary the scenario that produced the failure.")
+    use_crafting: bool = Field(True, description="Craft scenarios from the failure's feature summary.")
+    craft_share: float = Field(
+        0.3, ge=0, le=1, description="Share of a spot's runs given to crafting when both are possible."
+    )
+    failure_seeking: bool = Field(
+        True, description="Craft with the failure-seeking search scored by the current model (else rule-based)."
+    )
+    neighbourhood_spread: float = Field(0.08, gt=0, le=1, description="Step of a variation, share of each range.")
+    driver_spread: float = Field(
+        0.2, gt=0, le=1, description="Step for parameters driving the explained features, share of each range."
     )
 
 
@@ -114,6 +133,7 @@ class ActiveLearningConfig(_Config):
     weak_spots: WeakSpotConfig = Field(default_factory=WeakSpotConfig)
     strategies: StrategyConfig = Field(default_factory=StrategyConfig)
     budget: BudgetConfig = Field(default_factory=BudgetConfig)
+    targeting: TargetingConfig = Field(default_factory=TargetingConfig)
     stopping: StoppingConfig = Field(default_factory=StoppingConfig)
 
     @model_validator(mode="after")

@@ -101,7 +101,7 @@ def state_tables() -> StateTables:
         "al_suggestions",
         metadata,
         sa.Column("suggestion_id", sa.Text(), primary_key=True),
-        sa.Column("run_id", sa.Text(), sa.ForeignKey("al_runs.run_id"), nullable=False, index=True),
+        sa.Column("run_id", sa.Text(), sa.ForeignKey("al_runs.run_id"), nullable=False),
         sa.Column("cycle_index", sa.Integer(), nullable=False),
         sa.Column("weak_spot_id", sa.Text(), nullable=True),
         sa.Column("action", sa.Text(), nullable=False),

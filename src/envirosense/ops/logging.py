@@ -39,5 +39,9 @@ def configure_logging(level: str = "INFO", fmt: LogFormat = "console") -> None:
 
 
 def get_logger(name: str, **context: Any) -> Any:
-    """A structlog logger named ``name`` with ``context`` bound to every event."""
-    return structlog.get_logger(name).bind(**context)
+    """A structlog logger named ``name`` with ``context`` bound to every event.
+
+    The logger is a lazy proxy: it takes its configuration at its first event, so module-level loggers
+    created before ``configure_logging`` still honour the configured level and format.
+    """
+    return structlog.get_logger(name, logger_name=name, **context)

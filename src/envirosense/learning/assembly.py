@@ -1,0 +1,139 @@
+"""Building a run from its settings: database, repository, generator, registry, model interface,
+tracker and the shared initial and evaluation datasets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from envirosense.generation import MLDataGenerator
+from envirosense.learning.config import ActiveLearningConfig
+from envirosense.learning.manager import ActiveLearningManager, EventCallback
+from envirosense.learning.settings import RunSettings
+from envirosense.learning.sources import random_definitions, runs_for, save_definitions
+from envirosense.learning.store import RunStore
+from envirosense.learning.trainer import CandidateTrainer
+from envirosense.models.local import LocalModelInterface
+from envirosense.models.registry import ModelRegistry
+from envirosense.models.training import TrainingConfig
+from envirosense.ops.tracking import ExperimentTracker
+from envirosense.repository import SqlScenarioRepository, make_engine, open_repository, resolve_database_url
+from envirosense.repository.migrate import upgrade_database
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """The folders and stores of one workspace."""
+
+    root: Path
+    database_url: str
+    tracking_uri: str
+
+    @classmethod
+    def from_settings(cls, settings: RunSettings) -> Workspace:
+        root = settings.workspace.resolve()
+        root.mkdir(parents=True, exist_ok=True)
+        tracking = settings.mlflow_tracking_uri or f"sqlite:///{root / 'mlflow.db'}"
+        return cls(root, resolve_database_url(settings.database_url, root), tracking)
+
+    def dataset(self, name: str) -> Path:
+        return self.root / "datasets" / name
+
+    def report(self, run_id: str) -> Path:
+        return self.root / "reports" / f"{run_id}.html"
+
+
+def new_run_id(strategy: str) -> str:
+    return f"{strategy}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%fZ')}"
+
+
+def prepare_database(workspace: Workspace) -> SqlScenarioRepository:
+    """Migrate the database to the current schema and open the repository on it."""
+    engine = make_engine(workspace.database_url)
+    try:
+        upgrade_database(engine)
+    finally:
+        engine.dispose()
+    return open_repository(workspace.database_url)
+
+
+def shared_dataset(
+    generator: MLDataGenerator,
+    repository: SqlScenarioRepository | None,
+    folder: Path,
+    *,
+    samples: int,
+    seed: int,
+    samples_per_run: int,
+    purpose: str,
+) -> Path:
+    """A dataset of random scenarios, generated once and reused by every run with the same settings.
+
+    Definitions of the evaluation set are *not* stored in the repository (pass ``repository=None``), so no
+    strategy can ever select them; the initial set's are, for lineage.
+    """
+    definitions = random_definitions(
+        np.random.default_rng(seed), runs_for(samples, samples_per_run), f"{purpose}-s{seed}", tags=(purpose,)
+    )
+    if repository is not None:
+        save_definitions(repository, definitions)
+    generator.generate(definitions, folder, seed=seed, samples_per_run=samples_per_run, spread_over_duration=True)
+    return folder
+
+
+def build_manager(
+    settings: RunSettings,
+    run_id: str,
+    *,
+    config: ActiveLearningConfig | None = None,
+    on_event: EventCallback | None = None,
+) -> ActiveLearningManager:
+    """Everything a run needs, from ``settings``; ``config`` (e.g. a resumed run's stored one) replaces
+    ``settings.active_learning``. Creates the shared initial and evaluation datasets on first use."""
+    config = config or settings.active_learning
+    workspace = Workspace.from_settings(settings)
+    repository = prepare_database(workspace)
+    generator = MLDataGenerator(workers=settings.generation.workers, dask_scheduler=settings.generation.dask_scheduler)
+    per_run = config.budget.samples_per_scenario_run
+    data = settings.datasets
+    initial = shared_dataset(
+        generator,
+        repository,
+        workspace.dataset(f"initial-s{data.initial_seed}-n{data.initial_samples}-r{per_run}"),
+        samples=data.initial_samples,
+        seed=data.initial_seed,
+        samples_per_run=per_run,
+        purpose="initial",
+    )
+    evaluation = shared_dataset(
+        generator,
+        None,
+        workspace.dataset(f"evaluation-s{data.evaluation_seed}-n{data.evaluation_samples}-r{per_run}"),
+        samples=data.evaluation_samples,
+        seed=data.evaluation_seed,
+        samples_per_run=per_run,
+        purpose="evaluation",
+    )
+    registry = ModelRegistry(
+        workspace.tracking_uri,
+        workspace=workspace.root,
+        model_name=f"{settings.model.registered_model_name}-{run_id}",
+    )
+    engine = make_engine(workspace.database_url)
+    return ActiveLearningManager(
+        LocalModelInterface(registry),
+        repository,
+        generator,
+        CandidateTrainer(registry, TrainingConfig(n_estimators=settings.model.n_estimators)),
+        RunStore(engine),
+        config,
+        run_id=run_id,
+        workspace=workspace.root,
+        evaluation_dataset=evaluation,
+        initial_dataset=initial,
+        tracker=ExperimentTracker(workspace.tracking_uri, artifact_location=workspace.root / "mlartifacts"),
+        on_event=on_event,
+    )

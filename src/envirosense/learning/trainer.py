@@ -1,0 +1,47 @@
+"""Retraining for the loop: fit on every dataset so far, register the result as the ``candidate``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from envirosense.models.datasets import EvaluationDataset
+from envirosense.models.registry import CANDIDATE, ModelRegistry
+from envirosense.models.training import ModelTrainer, TrainingConfig
+
+
+class CandidateTrainer:
+    """Fits and registers models; ``train`` is idempotent per ``key``.
+
+    Parameters
+    ----------
+    registry:
+        The model registry versions go to.
+    config:
+        Training configuration; ``random_state`` is overridden per call so each run is reproducible.
+    """
+
+    def __init__(self, registry: ModelRegistry, config: TrainingConfig | None = None) -> None:
+        self.registry = registry
+        self.config = config or TrainingConfig()
+
+    def _registered(self, key: str) -> int | None:
+        for version in self.registry.client.search_model_versions(f"name='{self.registry.model_name}'"):
+            if version.description == key:
+                return int(version.version)
+        return None
+
+    def train(self, datasets: Sequence[EvaluationDataset], *, key: str, seed: int) -> int:
+        """Fit on ``datasets`` and register as ``candidate``; returns the version number.
+
+        ``key`` (e.g. ``run-x/cycle-3``) is stored as the version's description: calling again with the same
+        key returns the version registered before instead of registering a duplicate (resume after a crash).
+        """
+        existing = self._registered(key)
+        if existing is not None:
+            return existing
+        trainer = ModelTrainer(self.config.model_copy(update={"random_state": seed}))
+        model = trainer.fit(list(datasets))
+        return self.registry.register(model, aliases=(CANDIDATE,), description=key).version
+
+    def promote(self, version: int) -> None:
+        self.registry.promote(version)
