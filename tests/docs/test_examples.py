@@ -43,7 +43,7 @@ def test_example_run_config_loads_and_env_overrides_it(monkeypatch: pytest.Monke
 
     settings = RunSettings.from_file(EXAMPLES / "run.toml")
     assert settings.active_learning.budget.samples_per_cycle == 600
-    assert settings.model.kind == "local"
+    assert settings.model.n_estimators == 120
     monkeypatch.setenv("ENVIROSENSE_ACTIVE_LEARNING__BUDGET__SAMPLES_PER_CYCLE", "123")
     monkeypatch.setenv("ENVIROSENSE_DATABASE_URL", "postgresql://u@h:5432/d")
     overridden = RunSettings.from_file(EXAMPLES / "run.toml")
@@ -58,8 +58,15 @@ def test_bad_run_config_names_the_key(tmp_path: Path) -> None:
     from envirosense.learning.settings import RunSettings
 
     bad = tmp_path / "bad.toml"
-    bad.write_text('[active_learning.budget]\nexploration_share = 2.0\n[model]\nkind = "api"\n')
+    bad.write_text('[active_learning.budget]\nexploration_share = 2.0\n[model]\nn_trees = 3\n')
     with pytest.raises(ValidationError) as caught:
         RunSettings.from_file(bad)
     text = str(caught.value)
-    assert "exploration_share" in text and "server_url" in text
+    assert "exploration_share" in text and "n_trees" in text
+
+
+def test_configuration_doc_lists_every_key() -> None:
+    from envirosense.learning.settings import settings_reference
+
+    text = (EXAMPLES.parent / "configuration.md").read_text(encoding="utf-8")
+    assert text.endswith(settings_reference()), "regenerate the table with `envirosense config reference`"

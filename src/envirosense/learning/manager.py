@@ -40,6 +40,7 @@ from envirosense.learning.trainer import CandidateTrainer
 from envirosense.learning.weak_spots import identify_weak_spots
 from envirosense.models.interface import ModelInterface
 from envirosense.models.local import LocalModelInterface
+from envirosense.ops.failpoints import failpoint
 from envirosense.ops.logging import get_logger
 from envirosense.ops.tracking import ExperimentTracker
 from envirosense.repository.crafting.failure_seeking import FailureSeekingCrafter
@@ -274,6 +275,7 @@ class ActiveLearningManager:
 
         def record(target: CycleStep, **values: Any) -> None:
             nonlocal step
+            failpoint(f"cycle-{index}:before-{target.value}")
             outputs.update(values)
             self.store.record_step(self.run_id, index, target, values)
             step = target
@@ -383,11 +385,12 @@ class ActiveLearningManager:
     def _generate(self, cycle_dir: Path) -> dict[str, Any]:
         datasets: list[dict[str, Any]] = []
         scenarios: list[dict[str, Any]] = []
-        for row in self.store.suggestions(self.run_id, self._cycle_index):
+        for position, row in enumerate(self.store.suggestions(self.run_id, self._cycle_index)):
             if row["status"] == SuggestionStatus.REJECTED.value:
                 continue
             suggestion = Suggestion.model_validate(row["payload"])
             made, created = self._apply(suggestion, cycle_dir)
+            failpoint(f"cycle-{self._cycle_index}:applied-suggestion-{position}")
             datasets.extend(made)
             scenarios.extend(created)
             self.store.set_suggestion_status(suggestion.suggestion_id, SuggestionStatus.APPLIED)

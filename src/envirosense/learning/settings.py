@@ -1,19 +1,21 @@
 """One validated configuration file (TOML or YAML) describes a run; environment variables override it.
 
 Every key of ``RunSettings`` can be overridden by ``ENVIROSENSE_<KEY>``, nested keys joined by ``__``
-(``ENVIROSENSE_MODEL__SERVER_URL``), which is how secrets and addresses stay out of config files. Switching
-to PostgreSQL, a model server or a Dask cluster is a change of ``database_url``, ``model`` or
-``generation.dask_scheduler``, not of code. ``envirosense config example`` prints a documented example.
+(``ENVIROSENSE_DATABASE_URL``, ``ENVIROSENSE_GENERATION__DASK_SCHEDULER``), which is how credentials and
+addresses stay out of config files. Switching to PostgreSQL or a Dask cluster is a change of
+``database_url`` or ``generation.dask_scheduler``, not of code. ``envirosense config reference`` prints
+every key.
 """
 
 from __future__ import annotations
 
+import json
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from envirosense.learning.config import ActiveLearningConfig
@@ -26,25 +28,12 @@ class _Section(BaseModel):
 
 
 class ModelSettings(_Section):
-    """Where the model lives: trained and evaluated here (``local``), or served over the Open Inference
-    Protocol V2 (``api``: MLServer, KServe, Triton)."""
+    """The model the loop trains, registers and evaluates (in this process)."""
 
-    kind: Literal["local", "api"] = Field("local", description="local or api.")
-    registered_model_name: str = Field("envirosense-hazard-classifier", description="Name in the MLflow registry.")
+    registered_model_name: str = Field(
+        "envirosense-hazard-classifier", description="Name prefix in the MLflow registry (the run id is appended)."
+    )
     n_estimators: int = Field(120, ge=10, le=2000, description="Trees in the default forest ensemble.")
-    server_url: HttpUrl | None = Field(None, description="api: base URL of the inference server.")
-    served_model_name: str | None = Field(None, description="api: model name on the server.")
-    token_env: str | None = Field(None, description="api: environment variable holding the bearer token.")
-    token_file: Path | None = Field(None, description="api: file holding the bearer token.")
-    timeout_seconds: float = Field(10.0, gt=0, description="api: per-request timeout, s.")
-    batch_size: int = Field(256, ge=1, description="api: samples per inference request.")
-    verify_tls: bool = Field(True, description="api: verify the server's TLS certificate.")
-
-    @model_validator(mode="after")
-    def _api_needs_a_server(self) -> ModelSettings:
-        if self.kind == "api" and (self.server_url is None or not self.served_model_name):
-            raise ValueError("model.kind = 'api' needs model.server_url and model.served_model_name")
-        return self
 
 
 class GenerationSettings(_Section):
@@ -113,3 +102,22 @@ class RunSettings(BaseSettings):
         if overrides:
             settings = cls.model_validate({**settings.model_dump(exclude_unset=False), **overrides})
         return settings
+
+
+def settings_reference() -> str:
+    """A Markdown table of every configuration key: dotted name, default and description."""
+    rows = ["| key | default | description |", "|---|---|---|"]
+
+    def walk(model: type[BaseModel], prefix: str) -> None:
+        for name, info in model.model_fields.items():
+            annotation = info.annotation
+            if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+                walk(annotation, f"{prefix}{name}.")
+                continue
+            default = info.get_default(call_default_factory=True)
+            shown = "–" if default is None else json.dumps(default, default=str)
+            description = (info.description or "").replace("|", "\\|")
+            rows.append(f"| `{prefix}{name}` | `{shown}` | {description} |")
+
+    walk(RunSettings, "")
+    return "\n".join(rows) + "\n"

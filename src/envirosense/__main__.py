@@ -1,0 +1,5 @@
+"""``python -m envirosense`` runs the command line."""
+
+from envirosense.cli.app import main
+
+main()
