@@ -401,7 +401,7 @@ class ActiveLearningManager:
         version = self.trainer.train(
             [source for source, _ in sources],
             key=f"{self.run_id}/cycle-{index}",
-            seed=derived_seed(self.config.seed, index, "train"),
+            seed=derived_seed(self.config.seed, index, "train") % 2**32,
         )
         return {"candidate_version": str(version), "samples_total": sum(count for _, count in sources)}
 

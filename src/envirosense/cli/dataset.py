@@ -1,0 +1,107 @@
+"""``envirosense dataset``: inspect and verify generated datasets."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from envirosense.generation import GenerationError, verify_package
+from envirosense.generation.dataset import dataset_files
+from envirosense.generation.stats import DatasetStats, dataset_stats
+
+dataset_app = typer.Typer(help="Inspect and verify generated datasets.", no_args_is_help=True)
+
+
+def _counter_table(title: str, counts: Counter[str], total: int) -> Table:
+    table = Table(title=title)
+    table.add_column("value")
+    table.add_column("samples", justify="right")
+    table.add_column("share", justify="right")
+    for value, count in counts.most_common():
+        table.add_row(value, str(count), f"{count / total:.1%}" if total else "-")
+    return table
+
+
+def _tables(stats: DatasetStats, sensor: str | None) -> list[Table]:
+    summary = Table(title=f"Dataset {stats.path}", show_header=False)
+    summary.add_row("dataset id", stats.dataset_id or "(no manifest)")
+    summary.add_row("files", str(stats.files))
+    summary.add_row("samples", str(stats.samples))
+    summary.add_row("anomalous samples", str(stats.anomalies))
+    summary.add_row("temporal sequences", str(len(stats.sequences)))
+    tables = [
+        summary,
+        _counter_table("Class labels", stats.class_counts, stats.samples),
+        _counter_table("Event types", stats.event_types, stats.samples),
+    ]
+    lineage = Table(title="Lineage")
+    for column in ("kind", "value", "samples"):
+        lineage.add_column(column, justify="right" if column == "samples" else "left")
+    for (definition_id, version), count in sorted(stats.definitions.items()):
+        lineage.add_row("scenario definition", f"{definition_id} v{version}", str(count))
+    for kind, counts in (
+        ("generation mode", stats.modes),
+        ("weak spot", stats.weak_spot_ids),
+        ("cycle", stats.cycle_ids),
+        ("model version", stats.model_versions),
+    ):
+        for value, count in sorted(counts.items()):
+            lineage.add_row(kind, value, str(count))
+    tables.append(lineage)
+    ranges = Table(title="Sensor readings (non-null values)")
+    for column in ("sensor", "field", "min", "mean", "max", "nulls", "not OK"):
+        ranges.add_column(column, justify="left" if column in ("sensor", "field") else "right")
+    for (sensor_id, name), observed in stats.ranges.items():
+        if sensor is not None and sensor_id != sensor:
+            continue
+        not_ok = stats.samples - stats.status_counts[sensor_id]["OK"]
+        if observed.count:
+            ranges.add_row(
+                sensor_id,
+                name,
+                f"{observed.minimum:.4g}",
+                f"{observed.mean:.4g}",
+                f"{observed.maximum:.4g}",
+                str(observed.nulls),
+                str(not_ok),
+            )
+        else:
+            ranges.add_row(sensor_id, name, "-", "-", "-", str(observed.nulls), str(not_ok))
+    tables.append(ranges)
+    return tables
+
+
+@dataset_app.command("stats")
+def stats_command(
+    path: Annotated[Path, typer.Argument(help="Dataset folder (or one package file).")],
+    sensor: Annotated[str | None, typer.Option(help="Show the ranges of this sensor id only.")] = None,
+) -> None:
+    """Class counts, sensor reading ranges and the lineage summary of a dataset."""
+    try:
+        stats = dataset_stats(path)
+    except (GenerationError, OSError) as exc:
+        Console(stderr=True).print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(1) from exc
+    console = Console()
+    for table in _tables(stats, sensor):
+        console.print(table)
+
+
+@dataset_app.command("verify")
+def verify_command(path: Annotated[Path, typer.Argument(help="Dataset folder (or one package file).")]) -> None:
+    """Check every package file: complete blocks, valid samples, content hash equal to its name."""
+    console = Console()
+    try:
+        files = dataset_files(path) if path.is_dir() else [path]
+        for file in files:
+            package = verify_package(file)
+            console.print(f"ok  {file.name}  {package.sample_count} samples", highlight=False)
+    except (GenerationError, OSError) as exc:
+        Console(stderr=True).print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(1) from exc
+    console.print(f"{len(files)} files verified")

@@ -1,0 +1,53 @@
+"""Helpers shared by the generation tests: compare datasets field for field, timestamps aside."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import fastavro
+
+from envirosense.generation.writer import RUN_PACKAGE_KEY
+
+
+def records(path: Path) -> list[dict[str, Any]]:
+    with path.open("rb") as handle:
+        return list(fastavro.reader(handle))
+
+
+def without_timestamps(samples: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{key: value for key, value in sample.items() if key != "generation_timestamp_utc"} for sample in samples]
+
+
+def snapshot(directory: Path) -> dict[str, Any]:
+    """Everything deterministic in a dataset folder: file names, manifest text, and every sample
+    without its wall-clock timestamp, per file."""
+    files = sorted(directory.glob("*.avro"))
+    return {
+        "files": [file.name for file in files],
+        "manifest": (directory / "manifest.json").read_text(),
+        "samples": {file.name: without_timestamps(records(file)) for file in files},
+    }
+
+
+def run_package_json(path: Path) -> str:
+    with path.open("rb") as handle:
+        return str(fastavro.reader(handle).metadata[RUN_PACKAGE_KEY])
+
+
+def make_unit(scenario: str = "baseline_operation", *, run_seed: int = 11, **fields: Any) -> Any:
+    """A training ``WorkUnit`` of ``scenario`` with default parameters (``fields`` override)."""
+    from envirosense.generation.units import WorkUnit, normalized_definition
+    from envirosense.simulation import scenario_class
+
+    definition, instance = normalized_definition(scenario_class(scenario)().to_definition())
+    values: dict[str, Any] = {
+        "definition": definition,
+        "scenario_module": type(instance).__module__,
+        "mode": "training",
+        "run_index": 0,
+        "timesteps": 40,
+        "interval_seconds": 10.0,
+    }
+    values.update(fields)
+    return WorkUnit.create(run_seed, **values)

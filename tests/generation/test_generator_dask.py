@@ -1,0 +1,47 @@
+"""A Dask LocalCluster, reached through its scheduler address, gives the same dataset as a local run."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from generation_helpers import snapshot
+
+from envirosense.generation import MLDataGenerator
+from envirosense.simulation import scenario_class
+
+REQUEST = {"seed": 8, "samples_per_run": 60, "interval_seconds": 15.0, "runs_per_scenario": 3}
+
+
+@pytest.fixture(scope="module")
+def scheduler_address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    import dask
+    from distributed import LocalCluster
+
+    scratch = str(tmp_path_factory.mktemp("dask"))
+    with dask.config.set({"temporary-directory": scratch}):
+        cluster = LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            host="127.0.0.1",
+            local_directory=scratch,
+        )
+        try:
+            yield cluster.scheduler_address
+        finally:
+            cluster.close()
+
+
+@pytest.mark.slow
+def test_dask_cluster_gives_the_same_dataset_as_a_local_run(tmp_path: Path, scheduler_address: str) -> None:
+    scenarios = [scenario_class(name)() for name in ("baseline_operation", "corona_discharge", "traffic_exhaust")]
+    local = MLDataGenerator(workers=0).generate(scenarios, tmp_path / "local", **REQUEST)
+    remote = MLDataGenerator(dask_scheduler=scheduler_address).generate(scenarios, tmp_path / "dask", **REQUEST)
+    assert remote.units_written == 9
+    assert remote.dataset_id == local.dataset_id
+    assert snapshot(tmp_path / "dask") == snapshot(tmp_path / "local")
+    again = MLDataGenerator(dask_scheduler=scheduler_address).generate(scenarios, tmp_path / "dask", **REQUEST)
+    assert (again.units_written, again.units_skipped) == (0, 9)
