@@ -13,7 +13,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 demo: $(VENV)/.installed
-	$(BIN)/envirosense simulate
+	$(BIN)/envirosense run --config docs/examples/demo.toml
 
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest

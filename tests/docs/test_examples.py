@@ -70,3 +70,10 @@ def test_configuration_doc_lists_every_key() -> None:
 
     text = (EXAMPLES.parent / "configuration.md").read_text(encoding="utf-8")
     assert text.endswith(settings_reference()), "regenerate the table with `envirosense config reference`"
+
+
+def test_demo_config_is_valid() -> None:
+    from envirosense.learning.settings import RunSettings
+
+    settings = RunSettings.from_file(EXAMPLES / "demo.toml")
+    assert settings.active_learning.strategy == "alm"

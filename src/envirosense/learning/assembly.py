@@ -21,6 +21,7 @@ from envirosense.models.registry import ModelRegistry
 from envirosense.models.training import TrainingConfig
 from envirosense.ops.tracking import ExperimentTracker
 from envirosense.repository import SqlScenarioRepository, make_engine, open_repository, resolve_database_url
+from envirosense.repository.catalogue import seed_catalogue
 from envirosense.repository.migrate import upgrade_database
 
 
@@ -50,14 +51,18 @@ def new_run_id(strategy: str) -> str:
     return f"{strategy}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%fZ')}"
 
 
-def prepare_database(workspace: Workspace) -> SqlScenarioRepository:
-    """Migrate the database to the current schema and open the repository on it."""
+def prepare_database(workspace: Workspace, *, seed_scenarios: bool = False) -> SqlScenarioRepository:
+    """Migrate the database to the current schema and open the repository on it; with ``seed_scenarios``,
+    load the built-in scenario catalogue (definitions it holds already are skipped)."""
     engine = make_engine(workspace.database_url)
     try:
         upgrade_database(engine)
     finally:
         engine.dispose()
-    return open_repository(workspace.database_url)
+    repository = open_repository(workspace.database_url)
+    if seed_scenarios:
+        seed_catalogue(repository)
+    return repository
 
 
 def shared_dataset(
@@ -95,7 +100,7 @@ def build_manager(
     ``settings.active_learning``. Creates the shared initial and evaluation datasets on first use."""
     config = config or settings.active_learning
     workspace = Workspace.from_settings(settings)
-    repository = prepare_database(workspace)
+    repository = prepare_database(workspace, seed_scenarios=True)
     generator = MLDataGenerator(workers=settings.generation.workers, dask_scheduler=settings.generation.dask_scheduler)
     per_run = config.budget.samples_per_scenario_run
     data = settings.datasets
