@@ -55,7 +55,9 @@ class ThermalScene:
 
     background_c: FloatArray
     hotspot_surface_c: FloatArray
-    """True surface temperature of the hotspot, °C (equals background when there is none)."""
+    """Temperature of the hotspot as a camera set to ε = 1 would see it if it filled a pixel, °C: the
+    surface temperature through its emissivity and the air path (``physics.thermal``); equals the
+    background when there is none."""
     hotspot_area_px: FloatArray
     """Area the hotspot covers on the 160×120 sensor, pixels (below 1: sub-pixel)."""
     warm_region_c: FloatArray
@@ -112,6 +114,7 @@ class TrueField:
     gases_ppb: dict[str, FloatArray]
     particles_ug_m3: dict[str, FloatArray]
     particle_median_diameter_um: FloatArray
+    """Mass-median diameter of the fine (< 2.5 µm) particle mode, µm."""
     thermal: ThermalScene
     acoustic: AcousticField
     emf: ElectromagneticField

@@ -39,6 +39,9 @@ class EnvironmentParams(ParamModel):
     turbulence_intensity: float = Field(0.25, ge=0.05, le=0.8, description="Gust std / mean speed (ratio).")
     cloud_cover_fraction: float = Field(0.3, ge=0, le=1, description="Cloud cover (fraction).")
     precipitation_mm_h: float = Field(0.0, ge=0, le=30, description="Rain rate, mm/h.")
+    background_pm2_5_ug_m3: float = Field(
+        8.0, ge=2, le=60, description="Regional background PM2.5 (clean rural 2–5, polluted urban 30–60), µg/m³."
+    )
 
 
 class DeviceParams(ParamModel):

@@ -109,7 +109,7 @@ def test_defects_accumulate_with_age() -> None:
     field.times_s = np.array([0.0, 200.0, 400.0]) * 86_400.0
     counts = np.array(
         [
-            ThermalCameraSensor().measure(
+            ThermalCameraSensor(dead_pixels_per_day=0.01).measure(
                 field, DeviceParams(days_since_calibration=0, dropout_probability=0), np.random.default_rng(s)
             )["dead_pixel_count"]
             for s in range(40)
@@ -117,7 +117,7 @@ def test_defects_accumulate_with_age() -> None:
     )
     assert counts[:, 0].mean() < 0.5 < counts[:, 2].mean() / 2
     assert np.all(np.diff(counts, axis=1) >= 0)
-    old = ThermalCameraSensor().measure(
+    old = ThermalCameraSensor(dead_pixels_per_day=0.01).measure(
         constant_field(5), DeviceParams(days_since_calibration=700, dropout_probability=0), np.random.default_rng(3)
     )
     assert (old["dead_pixel_count"] > 0).all()

@@ -1,4 +1,21 @@
-"""Weather at the device over time, and the quiet (hazard-free) field it produces."""
+"""Weather at the device over time, and the quiet (hazard-free) field it produces.
+
+Models:
+
+- Air temperature: a diurnal sine peaking at 15:00 local time plus slow AR(1) weather noise; rain
+  cools. Humidity follows temperature at constant vapour content (≈ −3.5 %RH/°C near 20 °C).
+- Wind: mean speed with AR(1) gusts (turbulence intensity = gust std / mean) and a meandering
+  direction whose spread grows with turbulence (cf. Pasquill σθ of 2.5–25° [S58]).
+- Sun: clear-sky irradiance ``1000 · sin(elevation)`` for an equinox day, reduced by cloud as
+  ``1 − 0.75 c³`` (Kasten & Czeplak 1980).
+- Stability: Pasquill classes from wind, sun and cloud (``stability.pasquill_class``).
+- Enclosure: the box heats by sun and electronics with a 10-minute first-order lag.
+- Quiet field: clean-to-polluted background air set by ``background_pm2_5_ug_m3`` (urban air carries
+  more CO, NO₂ and hydrocarbons with its PM), photochemical ozone, wind-blown dust above a threshold
+  wind, the equipment's load-driven heating (ΔT ∝ load^1.8 [S56]) and solar loading, transformer hum
+  and wind/rain noise, the line's 50 Hz field (three-phase line, 1/r² [S66][S67]), and a pole swaying
+  in the wind.
+"""
 
 from __future__ import annotations
 
@@ -17,147 +34,209 @@ from envirosense.simulation.field import (
     TrueField,
 )
 from envirosense.simulation.parameters import DeviceParams, EnvironmentParams
+from envirosense.simulation.physics.acoustics import ambient_noise_db
+from envirosense.simulation.physics.emf import magnetic_flux_density_ut
+from envirosense.simulation.physics.emissions import DUST_MEDIAN_DIAMETER_UM, DUST_SIZE_FRACTIONS
+from envirosense.simulation.physics.stability import pasquill_class
+from envirosense.simulation.physics.thermal import load_temperature_rise, solar_temperature_rise, wind_cooling_factor
+from envirosense.simulation.physics.timeseries import ar1_noise, first_order_lag
+from envirosense.simulation.physics.units import power_sum_db
+from envirosense.simulation.physics.weather import WeatherPerturbation
 
 FloatArray = NDArray[np.float64]
 
-SECONDS_PER_DAY = 86_400.0
+RATED_LINE_CURRENT_A = 400.0
+LINE_DISTANCE_M = 6.0
+LINE_PHASE_SPACING_M = 1.0
+EQUIPMENT_RATED_RISE_C = 12.0
+"""Rise of healthy equipment over ambient at rated load, °C (within NETA's 'no action' band)."""
+EQUIPMENT_THERMAL_TAU_S = 1200.0
+EQUIPMENT_AREA_PX = 400.0
+"""Pixels the watched equipment covers in the thermal image."""
+
+CLEAN_AIR_PPB: dict[str, float] = {
+    "formaldehyde": 1.5,
+    "acetaldehyde": 0.8,
+    "acrolein": 0.1,
+    "phenol": 0.05,
+    "cresol": 0.02,
+    "guaiacol": 0.01,
+    "carbon_monoxide": 120.0,
+    "hydrogen": 530.0,
+    "hydrocarbons": 15.0,
+    "ozone": 30.0,
+    "nitrogen_dioxide": 3.0,
+    "hydrogen_chloride": 0.1,
+}
+"""Clean rural air, ppb."""
+POLLUTION_PPB_PER_UG_M3: dict[str, float] = {
+    "formaldehyde": 0.05,
+    "acetaldehyde": 0.03,
+    "carbon_monoxide": 8.0,
+    "hydrocarbons": 1.0,
+    "nitrogen_dioxide": 0.6,
+}
+"""Extra ppb of each gas per µg/m³ of background PM2.5 above clean air (urban-type pollution:
+PM2.5/CO ≈ 1/8 µg m⁻³ ppb⁻¹ ≈ 125 µg m⁻³ ppm⁻¹ is 'urban', 2–20× below fresh smoke [S75] [derived])."""
+CLEAN_AIR_PM2_5_UG_M3 = 3.0
+BACKGROUND_FINE_MMD_UM = 0.6
+"""Mass-median diameter of the background fine mode, µm (a typical ambient aerosol)."""
+DUST_RESUSPENSION_THRESHOLD_M_S = 6.0
+"""Wind above which dry soil and road dust are lifted (saltation threshold ≈ 6 m/s at 10 m) [unverified];
+the dust flux grows as the cube of the excess wind (Bagnold-type scaling)."""
 
 
-def ar1_noise(n: int, rng: np.random.Generator, times_s: FloatArray, correlation_s: float) -> FloatArray:
-    """Unit-variance AR(1) (Ornstein-Uhlenbeck) noise at ``times_s`` with the given correlation time."""
-    steps = np.diff(times_s, prepend=times_s[0])
-    phi = np.exp(-steps / correlation_s)
-    innovations = rng.standard_normal(n) * np.sqrt(1.0 - phi**2)
-    innovations[0] = rng.standard_normal()
-    out = np.empty(n)
-    # A linear recurrence with time-varying coefficients; n is small (hundreds), so a loop is fine here.
-    value = 0.0
-    for i in range(n):
-        value = phi[i] * value + innovations[i]
-        out[i] = value
-    return out
+def local_hour(env: EnvironmentParams, times_s: FloatArray) -> FloatArray:
+    """Local solar time at each timestep, hours in [0, 24)."""
+    result: FloatArray = (env.start_hour_local + times_s / 3600.0) % 24.0
+    return result
 
 
 def solar_elevation_sin(hour_local: FloatArray) -> FloatArray:
     """Sine of the sun's elevation for a mid-latitude equinox day (0 at 06:00 and 18:00)."""
-    return np.sin(np.pi * (hour_local - 6.0) / 12.0)
+    result: FloatArray = np.sin(np.pi * (hour_local - 6.0) / 12.0)
+    return result
 
 
 def simulate_ambient(
-    env: EnvironmentParams, device: DeviceParams, times_s: FloatArray, rng: np.random.Generator
+    env: EnvironmentParams,
+    times_s: FloatArray,
+    rng: np.random.Generator,
+    perturbation: WeatherPerturbation | None = None,
 ) -> AmbientConditions:
-    """Weather at the device: diurnal temperature, humidity anti-correlated with it, gusty wind with
-    meandering direction (σθ grows with turbulence, cf. Pasquill σθ of 2.5–25°), clear-sky irradiance
-    scaled by cloud, and the enclosure heated by sun and electronics with a 10-minute lag.
-    """
+    """Weather at the device for every timestep, with an optional weather event applied."""
     n = times_s.shape[0]
-    hour = (env.start_hour_local + times_s / 3600.0) % 24.0
+    change = perturbation if perturbation is not None else WeatherPerturbation(n_steps=n)
+    hour = local_hour(env, times_s)
     sun = np.clip(solar_elevation_sin(hour), 0.0, None)
-    # Temperature peaks about 15:00: shift the sine by 3 h.
+    rain = np.clip(env.precipitation_mm_h + change.precipitation_mm_h, 0.0, None)
     temperature = env.mean_temperature_c + env.diurnal_amplitude_c * np.sin(np.pi * (hour - 9.0) / 12.0)
-    temperature = temperature + 0.3 * ar1_noise(n, rng, times_s, 600.0)
-    temperature = temperature - 0.4 * np.minimum(env.precipitation_mm_h, 10.0)
-    # Relative humidity falls as temperature rises (constant vapour content, about -3.5 %RH/°C near 20 °C).
+    temperature = temperature + 0.3 * ar1_noise(times_s, rng, 600.0) - 0.4 * np.minimum(rain, 10.0)
+    temperature = temperature + change.temperature_delta_c
     humidity = env.relative_humidity_pct - 3.5 * (temperature - env.mean_temperature_c)
-    humidity = humidity + 4.0 * np.tanh(env.precipitation_mm_h / 3.0) * (100 - humidity) / 50.0
-    humidity = np.clip(humidity + 1.5 * ar1_noise(n, rng, times_s, 900.0), 5.0, 100.0)
-    pressure = env.pressure_hpa + 0.4 * ar1_noise(n, rng, times_s, 3600.0)
-    gust = env.turbulence_intensity * ar1_noise(n, rng, times_s, 20.0)
-    wind_speed = np.clip(env.wind_speed_m_s * (1.0 + gust), 0.05, 75.0)
-    sigma_theta = 5.0 + 40.0 * env.turbulence_intensity
-    direction = (env.wind_direction_deg + sigma_theta * ar1_noise(n, rng, times_s, 120.0)) % 360.0
-    irradiance = 1000.0 * sun * (1.0 - 0.75 * env.cloud_cover_fraction**3)
-    rain = np.full(n, env.precipitation_mm_h)
-    # The box heats by ~ 8 °C at full sun, ~ 3 °C from electronics, relaxing with a 600 s time constant.
+    humidity = humidity + 4.0 * np.tanh(rain / 3.0) * (100.0 - humidity) / 50.0 + change.humidity_delta_pct
+    humidity = np.clip(humidity + 1.5 * ar1_noise(times_s, rng, 900.0), 5.0, 100.0)
+    pressure = env.pressure_hpa + 0.4 * ar1_noise(times_s, rng, 3600.0) + change.pressure_delta_hpa
+    turbulence = np.clip(env.turbulence_intensity + change.turbulence_delta, 0.0, 1.0)
+    mean_wind = np.clip(env.wind_speed_m_s + change.wind_speed_delta_m_s, 0.2, None)
+    wind_speed = np.clip(mean_wind * (1.0 + turbulence * ar1_noise(times_s, rng, 20.0)), 0.05, 75.0)
+    sigma_theta = 5.0 + 40.0 * turbulence
+    direction = env.wind_direction_deg + change.wind_direction_shift_deg + sigma_theta * ar1_noise(times_s, rng, 120.0)
+    irradiance = 1000.0 * sun * (1.0 - 0.75 * env.cloud_cover_fraction**3) * np.clip(change.irradiance_factor, 0.0, 1.3)
     heat_target = temperature + 3.0 + 8.0 * irradiance / 1000.0 / (1.0 + 0.3 * wind_speed)
-    enclosure = _first_order_lag(heat_target, times_s, 600.0)
     return AmbientConditions(
         air_temperature_c=temperature,
         relative_humidity_pct=humidity,
         pressure_hpa=pressure,
         wind_speed_m_s=wind_speed,
-        wind_direction_deg=direction,
+        wind_direction_deg=direction % 360.0,
         solar_irradiance_w_m2=irradiance,
         precipitation_mm_h=rain,
-        enclosure_temperature_c=enclosure,
+        enclosure_temperature_c=first_order_lag(heat_target, times_s, 600.0),
     )
 
 
-def _first_order_lag(target: FloatArray, times_s: FloatArray, tau_s: float) -> FloatArray:
-    """Exponential approach to ``target`` with time constant ``tau_s``, starting at ``target[0]``."""
-    out = np.empty_like(target)
-    out[0] = target[0]
-    alpha = 1.0 - np.exp(-np.diff(times_s) / tau_s)
-    for i in range(1, target.shape[0]):
-        out[i] = out[i - 1] + alpha[i - 1] * (target[i] - out[i - 1])
-    return out
+def atmospheric_stability(env: EnvironmentParams, ambient: AmbientConditions, times_s: FloatArray) -> FloatArray:
+    """Pasquill class (0 = A … 5 = F, half-classes allowed) at each timestep."""
+    return pasquill_class(
+        ambient.wind_speed_m_s,
+        ambient.solar_irradiance_w_m2,
+        env.cloud_cover_fraction,
+        solar_elevation_sin(local_hour(env, times_s)),
+    )
 
 
-BACKGROUND_GASES_PPB: dict[str, float] = {
-    "formaldehyde": 2.0,
-    "acetaldehyde": 1.0,
-    "acrolein": 0.1,
-    "phenol": 0.05,
-    "cresol": 0.02,
-    "guaiacol": 0.01,
-    "carbon_monoxide": 150.0,
-    "hydrogen": 530.0,
-    "hydrocarbons": 20.0,
-    "ozone": 30.0,
-    "nitrogen_dioxide": 8.0,
-    "hydrogen_chloride": 0.1,
-}
-"""Clean rural air, ppb."""
+def load_profile(
+    env: EnvironmentParams,
+    device: DeviceParams,
+    times_s: FloatArray,
+    rng: np.random.Generator,
+    daily_amplitude: float = 0.0,
+    peak_hour: float = 18.0,
+) -> FloatArray:
+    """Load current / rated current at each timestep: the device's load, an optional daily cycle
+    ``1 + A cos(2π (h − peak)/24)``, and ±3 % slow fluctuation."""
+    cycle = 1.0 + daily_amplitude * np.cos(2.0 * np.pi * (local_hour(env, times_s) - peak_hour) / 24.0)
+    result: FloatArray = np.clip(
+        device.grid_load_fraction * cycle * (1.0 + 0.03 * ar1_noise(times_s, rng, 900.0)), 0.0, 1.5
+    )
+    return result
 
 
 def quiet_field(
-    env: EnvironmentParams, device: DeviceParams, times_s: FloatArray, rng: np.random.Generator
+    env: EnvironmentParams,
+    device: DeviceParams,
+    times_s: FloatArray,
+    rng: np.random.Generator,
+    *,
+    perturbation: WeatherPerturbation | None = None,
+    load: FloatArray | None = None,
 ) -> TrueField:
-    """The true field with no hazard: background air, particles, the equipment's own load-driven heat,
-    EMF and hum, weather noise, and a pole that sways with the wind."""
+    """The true field with no hazard. ``load`` (ratio, shape (T,)) defaults to ``load_profile`` with no
+    daily cycle. Extras record ``load_fraction`` and ``pasquill_class``."""
     n = times_s.shape[0]
-    ambient = simulate_ambient(env, device, times_s, rng)
-    slow = ar1_noise(n, rng, times_s, 1800.0)
-    gases = {
-        species: BACKGROUND_GASES_PPB[species] * np.exp(0.15 * slow) for species in GAS_SPECIES
-    }
-    # Ozone is photochemical: higher in sunshine.
-    gases["ozone"] = gases["ozone"] * (0.6 + 0.8 * ambient.solar_irradiance_w_m2 / 1000.0)
-    pm_background = 6.0 * np.exp(0.3 * slow) / (1.0 + 0.05 * ambient.wind_speed_m_s)
+    ambient = simulate_ambient(env, times_s, rng, perturbation)
+    if load is None:
+        load = load_profile(env, device, times_s, rng)
+    stability = atmospheric_stability(env, ambient, times_s)
+    slow = ar1_noise(times_s, rng, 1800.0)
+    pm_regional = env.background_pm2_5_ug_m3 * np.exp(0.25 * slow) / (1.0 + 0.04 * ambient.wind_speed_m_s)
+    pollution = np.clip(pm_regional - CLEAN_AIR_PM2_5_UG_M3, 0.0, None)
+    gases = {}
+    for species in GAS_SPECIES:
+        level = CLEAN_AIR_PPB[species] * np.exp(0.1 * slow)
+        gases[species] = level + POLLUTION_PPB_PER_UG_M3.get(species, 0.0) * pollution
+    sunshine = ambient.solar_irradiance_w_m2 / 1000.0
+    gases["ozone"] = np.clip(gases["ozone"] * (0.6 + 0.8 * sunshine) - 0.5 * gases["nitrogen_dioxide"], 2.0, None)
     particles = {
-        "pm_below_1": 0.55 * pm_background,
-        "pm_1_to_2_5": 0.25 * pm_background,
-        "pm_2_5_to_4": 0.08 * pm_background,
-        "pm_4_to_10": 0.5 * pm_background,
+        "pm_below_1": 0.65 * pm_regional,
+        "pm_1_to_2_5": 0.35 * pm_regional,
+        "pm_2_5_to_4": 0.15 * pm_regional,
+        "pm_4_to_10": 0.55 * pm_regional,
     }
     assert set(particles) == set(PARTICLE_BINS)
-    load = device.grid_load_fraction * (1.0 + 0.03 * ar1_noise(n, rng, times_s, 900.0))
-    # Conductors run warmer than air roughly as load^1.8 (Infraspection "Tmax corrected", n = 1.6–2).
-    equipment_rise = 12.0 * np.clip(load, 0.0, None) ** 1.8
-    sun_rise = 15.0 * ambient.solar_irradiance_w_m2 / 1000.0
-    thermal = ThermalScene(
-        background_c=ambient.air_temperature_c + 2.0 * ambient.solar_irradiance_w_m2 / 1000.0,
-        hotspot_surface_c=ambient.air_temperature_c.copy(),
-        hotspot_area_px=np.zeros(n),
-        warm_region_c=ambient.air_temperature_c + equipment_rise + sun_rise,
-        warm_region_area_px=np.full(n, 400.0),
+    dryness = np.clip((75.0 - ambient.relative_humidity_pct) / 30.0, 0.0, 1.0)
+    excess_wind = np.clip(ambient.wind_speed_m_s - DUST_RESUSPENSION_THRESHOLD_M_S, 0.0, None)
+    dust = np.minimum(0.5 * excess_wind**3 * dryness, 600.0)
+    for name, fraction in zip(PARTICLE_BINS, DUST_SIZE_FRACTIONS, strict=True):
+        particles[name] = particles[name] + fraction * dust
+    fine_dust = (DUST_SIZE_FRACTIONS[0] + DUST_SIZE_FRACTIONS[1]) * dust
+    median_diameter = np.exp(
+        (pm_regional * np.log(BACKGROUND_FINE_MMD_UM) + fine_dust * np.log(DUST_MEDIAN_DIAMETER_UM))
+        / (pm_regional + fine_dust)
     )
-    wind_roar = 20.0 * np.log10(1.0 + ambient.wind_speed_m_s) * 2.0
-    rain_noise = 10.0 * np.log10(1.0 + ambient.precipitation_mm_h) * 4.0
+    air = ambient.air_temperature_c
+    equipment = air + first_order_lag(
+        load_temperature_rise(EQUIPMENT_RATED_RISE_C, load, 1.8) * wind_cooling_factor(ambient.wind_speed_m_s),
+        times_s,
+        EQUIPMENT_THERMAL_TAU_S,
+    )
+    equipment = equipment + solar_temperature_rise(ambient.solar_irradiance_w_m2, 0.6, ambient.wind_speed_m_s, air)
+    background = air + solar_temperature_rise(ambient.solar_irradiance_w_m2, 0.4, ambient.wind_speed_m_s, air)
+    thermal = ThermalScene(
+        background_c=background,
+        hotspot_surface_c=background.copy(),
+        hotspot_area_px=np.zeros(n),
+        warm_region_c=equipment,
+        warm_region_area_px=np.full(n, EQUIPMENT_AREA_PX),
+    )
+    noise = ambient_noise_db(ambient.wind_speed_m_s, ambient.precipitation_mm_h)
+    hum_db = 42.0 + 20.0 * np.log10(np.maximum(load, 0.05))
     acoustic = AcousticField(
-        band_low_db=np.maximum(35.0 + wind_roar, 0.0),
-        band_mid_db=30.0 + 0.5 * wind_roar + rain_noise,
-        band_high_db=22.0 + 0.3 * wind_roar + rain_noise,
-        band_ultrasonic_db=np.full(n, 12.0) + 0.5 * rain_noise,
+        band_low_db=power_sum_db(noise["low"], hum_db),
+        band_mid_db=noise["mid"],
+        band_high_db=noise["high"],
+        band_ultrasonic_db=noise["ultrasonic"],
         impulsiveness=np.clip(0.05 + 0.02 * ambient.precipitation_mm_h, 0.0, 1.0),
     )
-    # A distribution line 10 m away, B = 0.2 I / r µT with I = 400 A × load.
     emf = ElectromagneticField(
-        magnetic_field_ut=0.2 * 400.0 * np.clip(load, 0.0, None) / 10.0,
-        frequency_hz=np.full(n, 50.0) + 0.02 * ar1_noise(n, rng, times_s, 60.0),
-        harmonic_3_pct=np.full(n, 3.0) + 0.3 * slow,
-        harmonic_5_pct=np.full(n, 1.5) + 0.2 * slow,
-        hf_noise_db=np.full(n, 3.0),
+        magnetic_field_ut=magnetic_flux_density_ut(
+            "three_phase_line", RATED_LINE_CURRENT_A * load, LINE_DISTANCE_M, LINE_PHASE_SPACING_M
+        ),
+        frequency_hz=50.0 + 0.02 * ar1_noise(times_s, rng, 60.0),
+        harmonic_3_pct=np.clip(3.0 + 0.3 * slow, 0.0, None),
+        harmonic_5_pct=np.clip(1.5 + 0.2 * slow, 0.0, None),
+        hf_noise_db=np.clip(3.0 + 0.5 * ar1_noise(times_s, rng, 300.0), 0.0, None),
     )
     lightning = LightningActivity(
         strike_rate_per_min=np.zeros(n),
@@ -165,7 +244,7 @@ def quiet_field(
         disturber_rate_per_min=np.full(n, 0.2),
     )
     motion = MotionField(
-        vibration_rms_g=0.002 + 0.0004 * ambient.wind_speed_m_s**1.5,
+        vibration_rms_g=0.002 + 0.001 * load + 0.0004 * ambient.wind_speed_m_s**1.5,
         sway_rate_dps=0.02 * ambient.wind_speed_m_s**1.5,
         tilt_deg=np.full(n, 0.5),
     )
@@ -174,10 +253,11 @@ def quiet_field(
         ambient=ambient,
         gases_ppb=gases,
         particles_ug_m3=particles,
-        particle_median_diameter_um=np.full(n, 0.6),
+        particle_median_diameter_um=median_diameter,
         thermal=thermal,
         acoustic=acoustic,
         emf=emf,
         lightning=lightning,
         motion=motion,
+        extras={"load_fraction": load, "pasquill_class": stability},
     )

@@ -1,5 +1,50 @@
-"""The built-in scenario catalogue. Importing this package registers every class."""
+"""The built-in scenario catalogue. Importing this package registers every class.
 
-from envirosense.simulation.scenarios.normal import BaselineOperationScenario
+Import order is registration order (``scenario_classes()``, the rows of ``envirosense simulate``):
+normal, fire, electrical, then the confounders.
+"""
 
-__all__ = ["BaselineOperationScenario"]
+# isort: skip_file
+from envirosense.simulation.scenarios.normal import (
+    BaselineOperationScenario,
+    DiurnalCycleScenario,
+    WeatherEventScenario,
+)
+from envirosense.simulation.scenarios.fire import (
+    CellulosePyrolysisScenario,
+    EarlyCombustionScenario,
+    FirePrecursorCombinationScenario,
+    LigninDecompositionScenario,
+)
+from envirosense.simulation.scenarios.electrical import (
+    ArcingEventScenario,
+    CoronaDischargeScenario,
+    EquipmentOverheatScenario,
+    InsulationBreakdownScenario,
+)
+from envirosense.simulation.scenarios.confounders import (
+    DistantVegetationSmokeScenario,
+    DustStormScenario,
+    PassingLightningStormScenario,
+    SunHeatedMetalScenario,
+    TrafficExhaustScenario,
+)
+
+__all__ = [
+    "ArcingEventScenario",
+    "BaselineOperationScenario",
+    "CellulosePyrolysisScenario",
+    "CoronaDischargeScenario",
+    "DistantVegetationSmokeScenario",
+    "DiurnalCycleScenario",
+    "DustStormScenario",
+    "EarlyCombustionScenario",
+    "EquipmentOverheatScenario",
+    "FirePrecursorCombinationScenario",
+    "InsulationBreakdownScenario",
+    "LigninDecompositionScenario",
+    "PassingLightningStormScenario",
+    "SunHeatedMetalScenario",
+    "TrafficExhaustScenario",
+    "WeatherEventScenario",
+]

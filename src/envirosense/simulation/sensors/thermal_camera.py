@@ -18,8 +18,9 @@
   conserved. Each overlay is capped at 4000 pixels.
   The two overlays sit on opposite halves of the frame, so even the largest never overlap.
 - Faults: dead pixels stuck at the bottom of the range (−10 °C) and hot pixels 15–60 °C above the scene;
-  both appear at per-device failure ages (Poisson, 0.01 and 0.003 new defects per day of age
-  [assumption]) and stay. ``dead_pixel_count`` is the device's count of stuck-cold pixels.
+  both appear at per-device failure ages (Poisson, 0.002 and 0.0005 new defects per day of age
+  [assumption]: the Lepton's pipeline replaces defective pixels it knows of, so only pixels failing in
+  the field get through) and stay. ``dead_pixel_count`` is the device's count of stuck-cold pixels.
 
 Statistics per frame (vectorised over all frames at once): weighted mean and standard deviation, the
 weighted median and 99th percentile from one sort of the ≈ 120 atoms, min/max over atoms with weight,
@@ -362,8 +363,8 @@ class ThermalCameraSensor(SensorModel):
         gain_sd: float = 0.01,
         offset_tempco_sd_c_per_k: float = 0.05,
         offset_drift_sd_c_per_year: float = 0.5,
-        dead_pixels_per_day: float = 0.01,
-        hot_pixels_per_day: float = 0.003,
+        dead_pixels_per_day: float = 0.002,
+        hot_pixels_per_day: float = 0.0005,
     ) -> None:
         super().__init__(sensor_id)
         self.ffc_interval_s = ffc_interval_s

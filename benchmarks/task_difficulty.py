@@ -1,0 +1,391 @@
+"""How hard is the simulated classification task, and where is it hard? Also: simulation throughput.
+
+Draws scenario classes uniformly and their parameters uniformly inside the declared ranges
+(``sample_params``), simulates short runs, takes a few timesteps of each run as samples, flattens every
+numeric reading into a feature vector (a simple stand-in for the real feature extractor), trains a
+reference scikit-learn classifier on the training samples and scores held-out samples from *other*
+runs (no run contributes to both sets). Prints macro-F1, per-class F1, the confusion matrix, error
+rates by physically meaningful parameter bins, and samples per second of simulation on one core.
+
+    python benchmarks/task_difficulty.py            # full: 2,000 training and 5,000 test samples
+    python benchmarks/task_difficulty.py --quick    # CI: 600 / 1,200 samples
+
+Targets (issue 2): macro-F1 0.55–0.85; some classes F1 ≥ 0.9 and some ≤ 0.6; errors concentrated at
+low intensity, strong wind, far distance, sensor drift and confounders.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+from sklearn.metrics import confusion_matrix, f1_score
+
+from envirosense.ops.logging import configure_logging
+from envirosense.schemas import SENSOR_IDS, ClassLabel
+from envirosense.simulation import BaseScenario, SimulationResult, scenario_classes
+from envirosense.simulation.parameters import flatten_params, param_ranges, sample_params
+
+LABELS: tuple[str, ...] = tuple(label.value for label in ClassLabel)
+SKIPPED_FIELDS = frozenset({"downsampled_image_c"})
+
+
+@dataclass
+class SampleSet:
+    """Feature rows and, per row, the label and the context the error analysis bins by."""
+
+    features: list[NDArray[np.float64]] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
+    context: list[dict[str, Any]] = field(default_factory=list)
+    simulated_steps: int = 0
+    simulate_seconds: float = 0.0
+
+    def matrix(self) -> NDArray[np.float64]:
+        return np.vstack(self.features)
+
+
+def feature_names(result: SimulationResult) -> list[str]:
+    """``sensor_readings_map.<sensor>.<field>`` for every numeric reading, in a fixed order."""
+    return [
+        f"sensor_readings_map.{sensor_id}.{name}"
+        for sensor_id in SENSOR_IDS
+        for name in sorted(result.readings[sensor_id])
+        if name not in SKIPPED_FIELDS
+    ]
+
+
+def flatten(result: SimulationResult, steps: NDArray[np.int64]) -> NDArray[np.float64]:
+    """Rows of every numeric reading (status codes included) at the given timestep indices, NaN = null."""
+    columns = [
+        np.asarray(result.readings[sensor_id][name], dtype=np.float64)[steps]
+        for sensor_id in SENSOR_IDS
+        for name in sorted(result.readings[sensor_id])
+        if name not in SKIPPED_FIELDS
+    ]
+    return np.column_stack(columns)
+
+
+def range_position(scenario: BaseScenario[Any], attribute: str) -> float:
+    """Where the parameter named by the class's ``attribute`` (``intensity_parameter`` or
+    ``distance_parameter``) sits in its declared range, 0 (lowest) … 1 (highest); NaN when it has none."""
+    path = getattr(type(scenario), attribute, None)
+    if path is None:
+        return float("nan")
+    declared = param_ranges(type(scenario).params_model)[path]
+    assert declared.lower is not None and declared.upper is not None
+    value = float(flatten_params(scenario.params.model_dump())[path])
+    return (value - declared.lower) / (declared.upper - declared.lower)
+
+
+def simulate_samples(
+    n_samples: int, seed: int, steps_per_run: int, samples_per_run: int, progress: Callable[[int], None]
+) -> SampleSet:
+    """Simulate runs until ``n_samples`` samples are drawn; every run has its own child seed."""
+    classes = scenario_classes()
+    root = np.random.default_rng(seed)
+    out = SampleSet()
+    run = 0
+    while len(out.labels) < n_samples:
+        rng = np.random.default_rng([seed, run])
+        run += 1
+        cls = classes[int(rng.integers(len(classes)))]
+        scenario = cls(sample_params(cls.params_model, rng))
+        times = scenario.sample_times(scenario.params.duration_seconds / steps_per_run, steps_per_run)
+        start = time.perf_counter()
+        result = scenario.simulate(times, rng)
+        out.simulate_seconds += time.perf_counter() - start
+        out.simulated_steps += len(result)
+        take = min(samples_per_run, n_samples - len(out.labels))
+        steps = np.sort(root.choice(len(result), size=take, replace=False))
+        out.features.extend(flatten(result, steps))
+        labels = result.labels
+        truth = result.truth
+        params = scenario.params
+        for i in steps.tolist():
+            out.labels.append(str(labels.class_label[i]))
+            out.context.append(
+                {
+                    "scenario": cls.registry_name(),
+                    "is_confounder": cls.is_confounder,
+                    "hazard_scenario": cls.class_label is not ClassLabel.NORMAL,
+                    "severity": float(labels.severity[i]),
+                    "intensity": range_position(scenario, "intensity_parameter"),
+                    "distance_position": range_position(scenario, "distance_parameter"),
+                    "category": cls.category.value,
+                    "distance_m": labels.source_distance_m,
+                    "wind_m_s": float(truth.ambient.wind_speed_m_s[i]),
+                    "days_since_calibration": params.device.days_since_calibration,
+                    "grid_load": float(truth.extras["load_fraction"][i]),
+                    "hazard_started": bool(labels.is_anomaly[i]),
+                }
+            )
+        progress(len(out.labels))
+    return out
+
+
+def make_classifier(name: str, seed: int) -> Any:
+    if name == "hgb":
+        return HistGradientBoostingClassifier(max_iter=300, learning_rate=0.08, random_state=seed)
+    return RandomForestClassifier(n_estimators=300, n_jobs=1, random_state=seed)
+
+
+def _bin_table(
+    title: str,
+    values: Sequence[float | None],
+    wrong: NDArray[np.bool_],
+    edges: Sequence[float],
+    unit: str,
+) -> list[str]:
+    lines = [title]
+    data = np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+    for low, high in itertools.pairwise(edges):
+        inside = (data >= low) & (data < high)
+        if inside.sum() == 0:
+            continue
+        lines.append(f"  {low:>7g} – {high:<7g}{unit:<6s} n={inside.sum():5d}  error {wrong[inside].mean():6.1%}")
+    return lines
+
+
+def report(train: SampleSet, test: SampleSet, classifier_name: str, seed: int) -> list[str]:
+    model = make_classifier(classifier_name, seed)
+    start = time.perf_counter()
+    model.fit(train.matrix(), np.array(train.labels))
+    fit_seconds = time.perf_counter() - start
+    predicted = model.predict(test.matrix())
+    truth = np.array(test.labels)
+    present = [label for label in LABELS if label in set(truth) | set(train.labels)]
+    per_class = f1_score(truth, predicted, labels=present, average=None, zero_division=0)
+    macro = f1_score(truth, predicted, labels=present, average="macro", zero_division=0)
+    wrong = predicted != truth
+    lines = [
+        f"classifier: {type(model).__name__} (fit {fit_seconds:.1f} s on {len(train.labels)} samples, "
+        f"{train.matrix().shape[1]} features)",
+        f"test samples: {len(truth)}   accuracy {1 - wrong.mean():.3f}   macro-F1 {macro:.3f}",
+        "",
+        "per-class F1 (support):",
+    ]
+    support = Counter(truth.tolist())
+    for label, score in zip(present, per_class, strict=True):
+        lines.append(f"  {label:<22s} {score:5.3f}  ({support.get(label, 0)})")
+    lines += ["", "confusion matrix (rows true, columns predicted): " + " ".join(f"{lab[:6]:>6s}" for lab in present)]
+    matrix = confusion_matrix(truth, predicted, labels=present)
+    for label, row in zip(present, matrix, strict=True):
+        lines.append(f"  {label:<22s} " + " ".join(f"{v:6d}" for v in row))
+    context = test.context
+    hazard = truth != ClassLabel.NORMAL.value
+    normal = ~hazard
+
+    def pick(key: str, mask: NDArray[np.bool_]) -> list[Any]:
+        return [c[key] for c, m in zip(context, mask, strict=True) if m]
+
+    lines += [""]
+    lines += _bin_table(
+        "hazard samples, error by source intensity (position in the declared range):",
+        pick("intensity", hazard),
+        wrong[hazard],
+        [0, 1 / 3, 2 / 3, 1.0001],
+        "",
+    )
+    lines += _bin_table(
+        "hazard samples, error by severity (growth × strength):",
+        pick("severity", hazard),
+        wrong[hazard],
+        [0, 0.1, 0.3, 0.6, 1.0001],
+        "",
+    )
+    lines += _bin_table(
+        "hazard samples, error by source distance:",
+        pick("distance_m", hazard),
+        wrong[hazard],
+        [0, 5, 15, 40, 1e9],
+        "m",
+    )
+    lines += _bin_table(
+        "hazard samples, error by wind speed at the sample:",
+        pick("wind_m_s", hazard),
+        wrong[hazard],
+        [0, 3, 7, 100],
+        "m/s",
+    )
+    overheat = hazard & np.array([c["scenario"] == "equipment_overheat" for c in context])
+    lines += _bin_table(
+        "equipment overheat samples, error by grid load (ΔT ∝ load^1.6–2):",
+        pick("grid_load", overheat),
+        wrong[overheat],
+        [0, 0.4, 0.8, 1.6],
+        "",
+    )
+    lines += _bin_table(
+        "equipment overheat samples, error by wind speed (wind cools the hot part):",
+        pick("wind_m_s", overheat),
+        wrong[overheat],
+        [0, 3, 7, 100],
+        "m/s",
+    )
+    lines += _bin_table(
+        "all samples, error by days since calibration (drift):",
+        [c["days_since_calibration"] for c in context],
+        wrong,
+        [0, 180, 450, 721],
+        "d",
+    )
+    lines += ["normal samples, false-alarm rate:"]
+    confounder = np.array([c["is_confounder"] for c in context])
+    hazard_scenario = np.array([c["hazard_scenario"] for c in context])
+    for name, mask in (
+        ("confounder scenarios", normal & confounder),
+        ("other normal scenarios", normal & ~confounder & ~hazard_scenario),
+        ("hazard scenarios before onset", normal & hazard_scenario),
+    ):
+        if mask.sum():
+            lines.append(f"  {name:<32s} n={mask.sum():5d}  false alarm {wrong[mask].mean():6.1%}")
+    lines += ["", "error rate per scenario class:"]
+    scenarios = np.array([c["scenario"] for c in context])
+    for name in sorted(set(scenarios.tolist()), key=lambda s: -wrong[scenarios == s].mean()):
+        mask = scenarios == name
+        lines.append(f"  {name:<28s} n={mask.sum():5d}  error {wrong[mask].mean():6.1%}")
+    lines += ["", *_region_table(context, wrong, hazard, normal)]
+    lines += ["", *_confounder_effect(model, train, test, classifier_name, seed)]
+    return lines
+
+
+def _confounder_effect(model: Any, train: SampleSet, test: SampleSet, classifier_name: str, seed: int) -> list[str]:
+    """How close confounders sit to the hazards: the hazard probability the classifier gives them, and
+    the false alarms of the same classifier trained without any confounder scenario."""
+    truth = np.array(test.labels)
+    confounder = np.array([c["is_confounder"] for c in test.context])
+    other = (truth == ClassLabel.NORMAL.value) & ~confounder & ~np.array([c["hazard_scenario"] for c in test.context])
+    normal_column = list(model.classes_).index(ClassLabel.NORMAL.value)
+    hazard_probability = 1.0 - model.predict_proba(test.matrix())[:, normal_column]
+    keep = ~np.array([c["is_confounder"] for c in train.context])
+    ablated = make_classifier(classifier_name, seed)
+    ablated.fit(train.matrix()[keep], np.array(train.labels)[keep])
+    alarms = ablated.predict(test.matrix()) != ClassLabel.NORMAL.value
+    lines = ["confounders vs other normal scenarios (test samples):"]
+    for name, mask in (("confounder scenarios", confounder), ("other normal scenarios", other)):
+        lines.append(
+            f"  {name:<24s} mean P(hazard) {hazard_probability[mask].mean():.3f}   "
+            f"P(hazard) > 0.3: {(hazard_probability[mask] > 0.3).mean():6.1%}   "
+            f"false alarms if trained without confounders: {alarms[mask].mean():6.1%}"
+        )
+    return lines
+
+
+HARD_REGIONS: tuple[tuple[str, str, Callable[[dict[str, Any]], bool]], ...] = (
+    ("weak source (lowest third of its range)", "hazard", lambda c: c["intensity"] < 1 / 3),
+    ("barely started (severity < 0.1)", "hazard", lambda c: c["severity"] < 0.1),
+    ("far source (upper third of its distance range)", "hazard", lambda c: c["distance_position"] > 2 / 3),
+    ("strong wind (> 10 m/s)", "hazard", lambda c: c["wind_m_s"] > 10),
+    ("strong wind (> 10 m/s), plume-borne fire hazards", "fire", lambda c: c["wind_m_s"] > 10),
+    ("long since calibration (> 540 d): missed hazards", "hazard", lambda c: c["days_since_calibration"] > 540),
+    ("long since calibration (> 540 d): false alarms", "normal", lambda c: c["days_since_calibration"] > 540),
+    ("confounder scenario", "normal", lambda c: bool(c["is_confounder"])),
+)
+"""Physically meaningful hard regions: (name, which samples it applies to, membership test)."""
+
+
+def _region_table(
+    context: Sequence[dict[str, Any]], wrong: NDArray[np.bool_], hazard: NDArray[np.bool_], normal: NDArray[np.bool_]
+) -> list[str]:
+    """Error rate inside vs outside each hard region, and the share of all errors the regions hold."""
+    lines = [
+        "where the errors are (error rate inside vs outside each region, among the samples it applies to):",
+        f"  {'region':<50s} {'applies to':<10s} {'n in':>6s} {'err in':>7s} {'err out':>8s} {'lift':>5s}",
+    ]
+    fire = hazard & np.array([c["category"] == "fire" for c in context])
+    scope = {"hazard": hazard, "fire": fire, "normal": normal, "all": np.ones_like(hazard)}
+    in_any = np.zeros_like(hazard)
+    for name, applies, member in HARD_REGIONS:
+        inside = scope[applies] & np.array([member(c) for c in context])
+        outside = scope[applies] & ~inside
+        in_any |= inside
+        rate_in = wrong[inside].mean() if inside.any() else float("nan")
+        rate_out = wrong[outside].mean() if outside.any() else float("nan")
+        lift = rate_in / rate_out if rate_out > 0 else float("inf")
+        lines.append(f"  {name:<50s} {applies:<10s} {inside.sum():6d} {rate_in:7.1%} {rate_out:8.1%} {lift:5.1f}")
+    error_share = wrong[in_any].sum() / max(wrong.sum(), 1)
+    lines.append(
+        f"  any of these regions: {in_any.mean():.1%} of the test samples, {error_share:.1%} of the errors "
+        f"(error rate {wrong[in_any].mean():.1%} inside, {wrong[~in_any].mean():.1%} outside)"
+    )
+    return lines
+
+
+def throughput(n_runs: int, steps_per_run: int, seed: int) -> list[str]:
+    """Samples per second on one core: ``simulate`` alone, and ``simulate`` + ``MLDataSample`` dicts."""
+    classes = scenario_classes()
+    simulate_s = 0.0
+    convert_s = 0.0
+    steps = 0
+    for run in range(n_runs):
+        rng = np.random.default_rng([seed, 10_000 + run])
+        cls = classes[run % len(classes)]
+        scenario = cls(sample_params(cls.params_model, rng))
+        times = scenario.sample_times(scenario.params.duration_seconds / steps_per_run, steps_per_run)
+        start = time.perf_counter()
+        result = scenario.simulate(times, rng)
+        simulate_s += time.perf_counter() - start
+        start = time.perf_counter()
+        result.to_sample_dicts(
+            scenario_id=scenario.scenario_id,
+            sample_ids=[f"s{run}-{i}" for i in range(len(result))],
+            metadata=[{} for _ in range(len(result))],
+            generation_timestamp_utc=datetime.now(UTC),
+        )
+        convert_s += time.perf_counter() - start
+        steps += len(result)
+    return [
+        f"throughput over {n_runs} runs × {steps_per_run} timesteps (every class equally, one core):",
+        f"  simulate (field + 12 sensor models): {steps / simulate_s:8.0f} samples/s "
+        f"({1000 * simulate_s / n_runs:.1f} ms per run)",
+        f"  simulate + MLDataSample dicts:       {steps / (simulate_s + convert_s):8.0f} samples/s",
+    ]
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="600 training / 1,200 test samples (CI).")
+    parser.add_argument("--train", type=int, default=2000, help="Training samples (full mode).")
+    parser.add_argument("--test", type=int, default=5000, help="Test samples (full mode).")
+    parser.add_argument("--steps-per-run", type=int, default=24, help="Timesteps simulated per run.")
+    parser.add_argument("--samples-per-run", type=int, default=4, help="Timesteps of each run kept as samples.")
+    parser.add_argument("--classifier", choices=("rf", "hgb"), default="rf", help="Reference classifier.")
+    parser.add_argument("--seed", type=int, default=2026, help="Seed of every draw.")
+    args = parser.parse_args(argv)
+    configure_logging("WARNING")
+    n_train, n_test = (600, 1200) if args.quick else (args.train, args.test)
+
+    def progress(label: str, total: int) -> Callable[[int], None]:
+        marks = {int(total * k / 4) for k in range(1, 5)}
+
+        def tick(done: int) -> None:
+            if done in marks:
+                print(f"  {label}: {done}/{total} samples", flush=True)
+
+        return tick
+
+    print(
+        f"task difficulty ({'quick' if args.quick else 'full'}): {len(scenario_classes())} scenario classes, "
+        f"{args.steps_per_run} timesteps per run, {args.samples_per_run} samples per run, seed {args.seed}"
+    )
+    train = simulate_samples(n_train, args.seed, args.steps_per_run, args.samples_per_run, progress("train", n_train))
+    test = simulate_samples(n_test, args.seed + 1, args.steps_per_run, args.samples_per_run, progress("test", n_test))
+    print()
+    for line in report(train, test, args.classifier, args.seed):
+        print(line)
+    print()
+    for line in throughput(32 if args.quick else 160, args.steps_per_run, args.seed):
+        print(line)
+
+
+if __name__ == "__main__":
+    main()

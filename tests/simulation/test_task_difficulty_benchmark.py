@@ -1,0 +1,60 @@
+"""The task-difficulty benchmark's pieces work on a small run (the benchmark itself lives in benchmarks/)."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+import pytest
+
+from envirosense.schemas import SENSOR_IDS
+
+SCRIPT = Path(__file__).parents[2] / "benchmarks" / "task_difficulty.py"
+
+
+@pytest.fixture(scope="module")
+def bench() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("task_difficulty", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["task_difficulty"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_samples_are_reproducible_and_flatten_every_numeric_reading(bench: ModuleType) -> None:
+    first = bench.simulate_samples(24, 5, 8, 4, lambda n: None)
+    again = bench.simulate_samples(24, 5, 8, 4, lambda n: None)
+    assert len(first.labels) == 24 and first.matrix().shape[0] == 24
+    assert np.array_equal(first.matrix(), again.matrix(), equal_nan=True)
+    assert first.labels == again.labels
+    width = first.matrix().shape[1]
+    assert width > 70
+    context = first.context[0]
+    assert {"scenario", "intensity", "distance_position", "wind_m_s", "days_since_calibration"} <= set(context)
+    assert all(0.0 <= c["intensity"] <= 1.0 for c in first.context if c["intensity"] == c["intensity"])
+
+
+def test_feature_names_match_the_flattened_columns(bench: ModuleType) -> None:
+    from envirosense.simulation import scenario_class
+
+    scenario = scenario_class("baseline_operation")()
+    result = scenario.simulate(scenario.sample_times(60.0, 5), np.random.default_rng(0))
+    names = bench.feature_names(result)
+    assert bench.flatten(result, np.arange(5)).shape == (5, len(names))
+    assert {name.split(".")[1] for name in names} == set(SENSOR_IDS)
+    assert not any(name.endswith("downsampled_image_c") for name in names)
+
+
+def test_report_covers_targets_regions_and_confounders(bench: ModuleType) -> None:
+    train = bench.simulate_samples(160, 1, 8, 4, lambda n: None)
+    test = bench.simulate_samples(80, 2, 8, 4, lambda n: None)
+    text = "\n".join(bench.report(train, test, "rf", 0))
+    assert "macro-F1" in text and "per-class F1" in text
+    for region in ("weak source", "barely started", "far source", "strong wind", "long since calibration"):
+        assert region in text
+    assert "false alarms if trained without confounders" in text
+    assert "samples/s" in "\n".join(bench.throughput(2, 6, 0))
