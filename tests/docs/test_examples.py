@@ -58,7 +58,7 @@ def test_bad_run_config_names_the_key(tmp_path: Path) -> None:
     from envirosense.learning.settings import RunSettings
 
     bad = tmp_path / "bad.toml"
-    bad.write_text('[active_learning.budget]\nexploration_share = 2.0\n[model]\nn_trees = 3\n')
+    bad.write_text("[active_learning.budget]\nexploration_share = 2.0\n[model]\nn_trees = 3\n")
     with pytest.raises(ValidationError) as caught:
         RunSettings.from_file(bad)
     text = str(caught.value)

@@ -3,8 +3,8 @@
 from envirosense.schemas.base import ClassLabel, DifficultyLevel, Record, ScenarioCategory, SensorStatus
 from envirosense.schemas.device import DEVICE_SENSORS, SENSOR_IDS, SENSORS_BY_ID, SensorFamily, sensor_family
 from envirosense.schemas.performance import (
-    ConfusionMatrix,
     ClassMetrics,
+    ConfusionMatrix,
     FeatureContribution,
     MisclassifiedSample,
     ModelPerformanceData,

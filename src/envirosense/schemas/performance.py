@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from envirosense.schemas.base import Record
@@ -80,4 +82,10 @@ class ModelPerformanceData(Record):
     sensor_specific_metrics: dict[str, SensorMetrics]
     uncertain_samples: list[UncertainSample]
     misclassified_samples: list[MisclassifiedSample]
+    uncertainty_source: Literal["ensemble_members", "probabilities_only"] = Field(
+        default="ensemble_members",
+        description="ensemble_members: epistemic, aleatoric and disagreement come from the members' predictions; "
+        "probabilities_only: only the mean distribution was available (e.g. a model server), so epistemic and "
+        "disagreement are 0 and aleatoric holds the whole predictive entropy.",
+    )
     confusion_matrix: ConfusionMatrix | None = Field(default=None, description="Over the whole evaluation set.")
