@@ -24,6 +24,9 @@ def test_alm_cycles_find_weak_spots_create_scenarios_and_retrain(tmp_path: Path)
     history = manager.run()
     store = manager.store
 
+    # The catalogue was seeded: every class has known scenarios to fall back on.
+    assert manager.repository.get_scenarios_by_class_label("arcing", num_to_get=1)
+
     # Cycle 0 (initial model) and two targeted cycles, all recorded as done, run completed.
     assert [c.cycle_index for c in history.cycles] == [0, 1, 2]
     assert [step for _, step, _ in store.cycles("e2e")] == [CycleStep.DONE] * 3
