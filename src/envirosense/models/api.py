@@ -1,0 +1,483 @@
+"""``ApiBasedModelInterface``: the same evaluation against a model served over the Open Inference Protocol V2.
+
+The V2 protocol (MLServer, KServe, Triton) serves ``POST /v2/models/{name}[/versions/{v}]/infer`` and
+``GET .../ready``. Features are extracted here and sent as one FP64 tensor ``[n, n_features]``; the server
+returns ``predict_proba`` ``[n, n_classes]``. Requests are batched (``batch_size`` rows) and sent
+``max_concurrency`` at a time. Connection errors, timeouts and 5xx answers are retried with exponential
+backoff (tenacity); every attempt goes through a circuit breaker (pybreaker) that opens after
+``breaker_fail_max`` consecutive failures and then fails fast with ``CircuitOpenError`` until
+``breaker_reset_timeout_s`` has passed. 4xx answers are not retried. Every response is validated (names,
+shapes, probabilities in [0, 1] summing to 1) before any metric is computed: a malformed answer raises
+``InvalidModelResponseError``.
+
+Uncertainty comes from the returned probabilities (the server has no members to split it); explanations
+are model-agnostic occlusion on the bounded set of reported samples, or absent (method ``none``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+import orjson
+import pybreaker
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+from envirosense.models.datasets import EvaluationDataset
+from envirosense.models.evaluation import EvaluationConfig, FloatArray, StreamingEvaluator
+from envirosense.models.explain import Explainer
+from envirosense.models.features import FeatureExtractor
+from envirosense.models.interface import ModelInterface
+from envirosense.ops.logging import get_logger
+from envirosense.schemas import ModelPerformanceData
+
+log = get_logger(__name__)
+
+DEFAULT_TOKEN_ENV = "ENVIROSENSE_MODEL_API_TOKEN"
+PROBABILITY_TOLERANCE = 1e-6
+
+
+class ModelServerError(RuntimeError):
+    """Base class of every error talking to a model server."""
+
+
+class ModelServerUnavailableError(ModelServerError):
+    """Connection errors, timeouts or 5xx answers persisted through every retry."""
+
+
+class CircuitOpenError(ModelServerError):
+    """The circuit breaker is open after repeated failures: the call failed fast without a request."""
+
+
+class ModelServerRequestError(ModelServerError):
+    """The server refused the request (4xx: unknown model or version, bad input, missing credentials)."""
+
+    def __init__(self, message: str, status_code: int) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+
+
+class InvalidModelResponseError(ModelServerError):
+    """The server answered, but not with a well-formed V2 response holding valid probabilities."""
+
+
+class ModelNotReadyError(ModelServerError):
+    """The server says the model (version) is not ready."""
+
+
+class _TransientError(Exception):
+    """One failed attempt that may succeed if retried (connection error, timeout, 5xx)."""
+
+
+class ApiSettings(BaseModel):
+    """Where the model server is and how to talk to it. Times in seconds."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    base_url: str = Field(description="Server root, e.g. https://models.example.com or http://127.0.0.1:8080.")
+    model_name: str = Field(min_length=1, description="Model name on the server.")
+    class_labels: list[str] = Field(min_length=2, description="Class of each predict_proba column, in order.")
+    feature_extractor: dict[str, Any] = Field(
+        default_factory=lambda: FeatureExtractor().params(),
+        description="FeatureExtractor.params() of the served model (column order of the input tensor).",
+    )
+    batch_size: int = Field(default=512, ge=1, description="Rows per infer request.")
+    max_concurrency: int = Field(default=4, ge=1, le=64, description="Requests in flight at once.")
+    connect_timeout_s: float = Field(default=3.0, gt=0)
+    read_timeout_s: float = Field(default=30.0, gt=0)
+    write_timeout_s: float = Field(default=30.0, gt=0)
+    pool_timeout_s: float = Field(default=30.0, gt=0)
+    max_attempts: int = Field(default=4, ge=1, description="Attempts per request, first one included.")
+    backoff_initial_s: float = Field(default=0.2, ge=0, description="First retry delay; doubles each time.")
+    backoff_max_s: float = Field(default=5.0, ge=0, description="Longest retry delay.")
+    breaker_fail_max: int = Field(default=5, ge=1, description="Consecutive failures that open the breaker.")
+    breaker_reset_timeout_s: float = Field(default=30.0, gt=0, description="Open time before one trial call.")
+    token_env_var: str | None = Field(default=DEFAULT_TOKEN_ENV, description="Env var holding a bearer token.")
+    token_file: Path | None = Field(default=None, description="Secret file holding a bearer token (wins).")
+    ca_bundle: Path | None = Field(default=None, description="CA file to verify the server's TLS certificate.")
+    verify_tls: bool = Field(
+        default=True, description="Verify the server's TLS certificate; switch off only for a local test server."
+    )
+    version_map: dict[str, str] = Field(
+        default_factory=dict, description="model_version_tag → server model version (e.g. champion → 3)."
+    )
+    input_name: str = Field(default="input-0", description="Name of the input tensor.")
+    output_name: str = Field(default="predict_proba", description="Name of the probability output.")
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        parsed = httpx.URL(value)
+        if parsed.scheme not in ("http", "https") or not parsed.host:
+            raise ValueError(f"base_url must be an http(s) URL with a host, got {value!r}")
+        return value.rstrip("/")
+
+
+class _Tensor(BaseModel):
+    name: str
+    shape: list[int]
+    datatype: str
+    data: list[float]
+
+
+class _InferResponse(BaseModel):
+    model_name: str
+    model_version: str | None = None
+    outputs: list[_Tensor] = Field(min_length=1)
+
+
+def read_token(settings: ApiSettings) -> SecretStr | None:
+    """The bearer token from ``token_file`` if set, else from ``token_env_var``; None when neither has one."""
+    if settings.token_file is not None:
+        try:
+            token = settings.token_file.read_text().strip()
+        except OSError as exc:
+            raise ModelServerError(f"cannot read the token file {settings.token_file}: {exc.strerror}") from None
+        if not token:
+            raise ModelServerError(f"the token file {settings.token_file} is empty")
+        return SecretStr(token)
+    if settings.token_env_var and os.environ.get(settings.token_env_var):
+        return SecretStr(os.environ[settings.token_env_var].strip())
+    return None
+
+
+class _BreakerLog(pybreaker.CircuitBreakerListener):
+    def state_change(self, cb: pybreaker.CircuitBreaker, old_state: Any, new_state: Any) -> None:
+        log.warning("circuit_breaker_state", breaker=cb.name, old=getattr(old_state, "name", None), new=new_state.name)
+
+
+class OpenInferenceClient:
+    """A V2 client with timeouts, batching, retries and a circuit breaker (see the module docstring).
+
+    ``transport`` is for tests of the client itself; by default httpx's, with TLS verification on.
+    """
+
+    def __init__(self, settings: ApiSettings, *, transport: httpx.BaseTransport | None = None) -> None:
+        self.settings = settings
+        headers = {"Content-Type": "application/json"}
+        token = read_token(settings)
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token.get_secret_value()}"
+        verify: bool | str = str(settings.ca_bundle) if settings.ca_bundle is not None else settings.verify_tls
+        if not settings.verify_tls:
+            log.warning("tls_verification_disabled", base_url=settings.base_url)
+        self._http = httpx.Client(
+            base_url=settings.base_url,
+            headers=headers,
+            timeout=httpx.Timeout(
+                connect=settings.connect_timeout_s,
+                read=settings.read_timeout_s,
+                write=settings.write_timeout_s,
+                pool=settings.pool_timeout_s,
+            ),
+            limits=httpx.Limits(
+                max_connections=settings.max_concurrency, max_keepalive_connections=settings.max_concurrency
+            ),
+            verify=verify,
+            transport=transport,
+        )
+        self.breaker = pybreaker.CircuitBreaker(
+            fail_max=settings.breaker_fail_max,
+            reset_timeout=settings.breaker_reset_timeout_s,
+            exclude=[lambda exc: not isinstance(exc, _TransientError)],
+            listeners=[_BreakerLog()],
+            name=f"model-server:{settings.model_name}",
+            throw_new_error_on_trip=False,
+        )
+        self._pool = ThreadPoolExecutor(max_workers=settings.max_concurrency, thread_name_prefix="v2-infer")
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+        self._http.close()
+
+    def __enter__(self) -> OpenInferenceClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def model_path(self, version: str | None) -> str:
+        name = self.settings.model_name
+        return f"/v2/models/{name}" if version is None else f"/v2/models/{name}/versions/{version}"
+
+    def ready(self, version: str | None = None) -> None:
+        """Raise ``ModelNotReadyError`` unless the model (version) reports ready."""
+        response = self._request("GET", f"{self.model_path(version)}/ready", None, accept={200, 400, 404})
+        if response.status_code != 200:
+            raise ModelNotReadyError(
+                f"{self.settings.base_url}{self.model_path(version)} is not ready (HTTP {response.status_code})"
+            )
+
+    def infer_proba(self, features: FloatArray, version: str | None = None) -> tuple[FloatArray, str | None]:
+        """``predict_proba`` of ``features`` ``(n, n_features)``: ``(n, n_classes)`` and the served version.
+
+        Rows go out in batches of ``batch_size``, ``max_concurrency`` requests at a time; order is kept.
+        """
+        n = features.shape[0]
+        if n == 0:
+            return np.zeros((0, len(self.settings.class_labels))), None
+        if not np.isfinite(features).all():
+            raise ValueError("features must be finite (encode missing values with FeatureExtractor.model_input)")
+        starts = range(0, n, self.settings.batch_size)
+        chunks = [features[s : s + self.settings.batch_size] for s in starts]
+        results = list(self._pool.map(lambda chunk: self._infer_chunk(chunk, version), chunks))
+        return np.vstack([proba for proba, _ in results]), results[-1][1]
+
+    # --- one request -----------------------------------------------------------------------------
+
+    def _infer_chunk(self, chunk: FloatArray, version: str | None) -> tuple[FloatArray, str | None]:
+        body = orjson.dumps(
+            {
+                "inputs": [
+                    {
+                        "name": self.settings.input_name,
+                        "shape": list(chunk.shape),
+                        "datatype": "FP64",
+                        "data": np.ascontiguousarray(chunk, dtype=np.float64).ravel(),
+                    }
+                ],
+                "outputs": [{"name": self.settings.output_name}],
+            },
+            option=orjson.OPT_SERIALIZE_NUMPY,
+        )
+        response = self._request("POST", f"{self.model_path(version)}/infer", body)
+        return self._parse(response, chunk.shape[0])
+
+    def _request(self, method: str, path: str, body: bytes | None, accept: set[int] | None = None) -> httpx.Response:
+        retrying = Retrying(
+            stop=stop_after_attempt(self.settings.max_attempts),
+            wait=wait_exponential(multiplier=self.settings.backoff_initial_s, max=self.settings.backoff_max_s),
+            retry=retry_if_exception_type(_TransientError),
+            before_sleep=lambda state: log.warning(
+                "model_server_retry",
+                path=path,
+                attempt=state.attempt_number,
+                error=str(state.outcome.exception()) if state.outcome else None,
+            ),
+        )
+        try:
+            for attempt in retrying:
+                with attempt:
+                    return self._attempt(method, path, body, accept)
+        except RetryError as exc:
+            last = exc.last_attempt.exception()
+            raise ModelServerUnavailableError(
+                f"{method} {self.settings.base_url}{path} failed {self.settings.max_attempts} times; last: {last}"
+            ) from last
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _attempt(self, method: str, path: str, body: bytes | None, accept: set[int] | None) -> httpx.Response:
+        response = self._through_breaker(method, path, body)
+        if accept is not None and response.status_code in accept:
+            return response
+        if 400 <= response.status_code < 500:
+            raise ModelServerRequestError(
+                f"{method} {self.settings.base_url}{path}: HTTP {response.status_code}: {_excerpt(response.text)}",
+                response.status_code,
+            )
+        return response
+
+    def _through_breaker(self, method: str, path: str, body: bytes | None) -> httpx.Response:
+        """One HTTP exchange, counted by the circuit breaker.
+
+        pybreaker runs a wrapped call under its lock, which would serialise concurrent requests. So while
+        the breaker is closed the request runs outside it and only its outcome is replayed through
+        ``breaker.call``; when open or half-open the request itself goes through ``breaker.call``, which
+        fails fast or lets exactly one trial request through.
+        """
+        try:
+            if self.breaker.current_state != pybreaker.STATE_CLOSED:
+                response: httpx.Response = self.breaker.call(self._send, method, path, body)
+                return response
+            outcome: httpx.Response | _TransientError
+            try:
+                outcome = self._send(method, path, body)
+            except _TransientError as exc:
+                outcome = exc
+            self.breaker.call(_replay, outcome)
+        except pybreaker.CircuitBreakerError:
+            raise CircuitOpenError(
+                f"circuit breaker for {self.settings.base_url} is open after {self.settings.breaker_fail_max} "
+                f"consecutive failures; retrying in at most {self.settings.breaker_reset_timeout_s:g} s"
+            ) from None
+        assert isinstance(outcome, httpx.Response)
+        return outcome
+
+    def _send(self, method: str, path: str, body: bytes | None) -> httpx.Response:
+        try:
+            response = self._http.request(method, path, content=body)
+        except httpx.TransportError as exc:
+            raise _TransientError(f"{type(exc).__name__}: {exc or 'no detail'}") from exc
+        if response.status_code >= 500:
+            raise _TransientError(f"HTTP {response.status_code}: {_excerpt(response.text)}")
+        return response
+
+    def _parse(self, response: httpx.Response, n_rows: int) -> tuple[FloatArray, str | None]:
+        where = f"{self.settings.base_url}{response.request.url.path}"
+        try:
+            payload = orjson.loads(response.content)
+        except orjson.JSONDecodeError as exc:
+            raise InvalidModelResponseError(
+                f"{where}: response is not JSON ({exc}): {_excerpt(response.text)}"
+            ) from None
+        try:
+            parsed = _InferResponse.model_validate(payload)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            field = ".".join(str(part) for part in first["loc"])
+            raise InvalidModelResponseError(f"{where}: malformed V2 response at {field}: {first['msg']}") from None
+        outputs = {tensor.name: tensor for tensor in parsed.outputs}
+        tensor = outputs.get(self.settings.output_name)
+        if tensor is None:
+            raise InvalidModelResponseError(f"{where}: no output {self.settings.output_name!r} (got {sorted(outputs)})")
+        n_classes = len(self.settings.class_labels)
+        if tensor.shape != [n_rows, n_classes]:
+            raise InvalidModelResponseError(
+                f"{where}: {tensor.name} has shape {tensor.shape}, expected [{n_rows}, {n_classes}] "
+                f"(rows sent, classes {self.settings.class_labels})"
+            )
+        if len(tensor.data) != n_rows * n_classes:
+            raise InvalidModelResponseError(
+                f"{where}: {tensor.name} holds {len(tensor.data)} values for shape {tensor.shape}"
+            )
+        proba = np.asarray(tensor.data, dtype=np.float64).reshape(n_rows, n_classes)
+        check_probabilities(proba, where)
+        return proba, parsed.model_version
+
+
+def _replay(outcome: httpx.Response | _TransientError) -> None:
+    if isinstance(outcome, _TransientError):
+        raise outcome
+
+
+def check_probabilities(proba: FloatArray, where: str) -> None:
+    """Raise ``InvalidModelResponseError`` unless every row is finite, in [0, 1] and sums to 1."""
+    if not np.isfinite(proba).all():
+        raise InvalidModelResponseError(f"{where}: probabilities contain NaN or infinity")
+    low, high = float(proba.min()), float(proba.max())
+    if low < -PROBABILITY_TOLERANCE or high > 1 + PROBABILITY_TOLERANCE:
+        raise InvalidModelResponseError(f"{where}: probabilities outside [0, 1] (min {low:.6g}, max {high:.6g})")
+    sums = proba.sum(axis=1)
+    worst = int(np.argmax(np.abs(sums - 1.0)))
+    if not math.isclose(float(sums[worst]), 1.0, abs_tol=PROBABILITY_TOLERANCE):
+        raise InvalidModelResponseError(f"{where}: probabilities of row {worst} sum to {sums[worst]:.9g}, not 1")
+
+
+def _excerpt(text: str, limit: int = 200) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+class RemotePredictor:
+    """The evaluator's ``Predictor`` over an ``OpenInferenceClient``: mean probabilities only."""
+
+    def __init__(self, client: OpenInferenceClient, version: str | None) -> None:
+        self.client = client
+        self.version = version
+        self.class_labels = list(client.settings.class_labels)
+        self.model_version = f"{client.settings.model_name}/{version or 'default'}"
+
+    def predict(self, features: FloatArray) -> tuple[FloatArray, None]:
+        proba, served = self.client.infer_proba(features, self.version)
+        if served:
+            self.model_version = f"{self.client.settings.model_name}/{served}"
+        return proba, None
+
+    def predict_proba(self, features: FloatArray) -> FloatArray:
+        return self.client.infer_proba(features, self.version)[0]
+
+    def model_explainer(self) -> Explainer | None:
+        return None
+
+
+class ApiBasedModelInterface(ModelInterface):
+    """Evaluates a model served over the Open Inference Protocol V2.
+
+    Parameters
+    ----------
+    settings:
+        Server, model name, class order, batching, timeouts, retries, breaker, credentials.
+    config:
+        What to report; ``explanations`` ``auto`` means occlusion here (``none`` to skip it).
+    version_resolver:
+        Maps a ``model_version_tag`` that is not in ``settings.version_map`` to the server's version, e.g.
+        ``lambda tag: str(registry.resolve(tag).version)`` to follow registry aliases; default: the tag itself.
+    transport:
+        httpx transport override (tests of the client).
+    on_batch:
+        Called with the size of every evaluated batch (progress display).
+    """
+
+    def __init__(
+        self,
+        settings: ApiSettings,
+        config: EvaluationConfig | None = None,
+        *,
+        version_resolver: Callable[[str], str] | None = None,
+        transport: httpx.BaseTransport | None = None,
+        on_batch: Callable[[int], None] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.on_batch = on_batch
+        self.config = config or EvaluationConfig()
+        self.version_resolver = version_resolver
+        self.client = OpenInferenceClient(settings, transport=transport)
+        self.extractor = FeatureExtractor.from_params(settings.feature_extractor, batch_size=self.config.batch_size)
+
+    @classmethod
+    def from_serving_spec(
+        cls,
+        spec_path: Path,
+        base_url: str,
+        config: EvaluationConfig | None = None,
+        *,
+        version_resolver: Callable[[str], str] | None = None,
+        on_batch: Callable[[int], None] | None = None,
+        **settings: Any,
+    ) -> ApiBasedModelInterface:
+        """Settings from the ``envirosense-serving.json`` that ``export_for_mlserver`` wrote."""
+        spec: Mapping[str, Any] = json.loads(Path(spec_path).read_text())
+        merged = {
+            "base_url": base_url,
+            "model_name": spec["model_name"],
+            "class_labels": spec["class_labels"],
+            "feature_extractor": spec["feature_extractor"],
+            **settings,
+        }
+        return cls(ApiSettings.model_validate(merged), config, version_resolver=version_resolver, on_batch=on_batch)
+
+    def server_version(self, model_version_tag: str | None) -> str | None:
+        if model_version_tag is None:
+            return None
+        if model_version_tag in self.settings.version_map:
+            return self.settings.version_map[model_version_tag]
+        return self.version_resolver(model_version_tag) if self.version_resolver else model_version_tag
+
+    def close(self) -> None:
+        self.client.close()
+
+    def __enter__(self) -> ApiBasedModelInterface:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def get_model_performance_feedback(
+        self, evaluation_dataset: EvaluationDataset, model_version_tag: str | None = None
+    ) -> ModelPerformanceData:
+        version = self.server_version(model_version_tag)
+        self.client.ready(version)
+        config = self.config
+        if config.explanations == "model":
+            config = config.model_copy(update={"explanations": "occlusion"})
+        predictor = RemotePredictor(self.client, version)
+        evaluator = StreamingEvaluator(predictor, self.extractor, config, on_batch=self.on_batch)
+        return evaluator.evaluate(evaluation_dataset)

@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from envirosense.models.features import FeatureExtractor
+from envirosense.models.registry import (
+    TAG_DATASETS,
+    TAG_METRICS,
+    TRUSTED_SKOPS_TYPES,
+    ModelIntegrityError,
+    ModelRegistry,
+    ModelVersionNotFoundError,
+    default_tracking_uri,
+)
+from envirosense.models.training import TrainedModel
+
+
+@pytest.fixture
+def fresh_registry(tmp_path: Path) -> ModelRegistry:
+    return ModelRegistry(workspace=tmp_path / "ws")
+
+
+def test_versions_aliases_and_resolution(fresh_registry: ModelRegistry, trained_model: TrainedModel) -> None:
+    with pytest.raises(ModelVersionNotFoundError, match="has no versions"):
+        fresh_registry.resolve(None)
+    first = fresh_registry.register(trained_model, aliases=("champion",))
+    second = fresh_registry.register(trained_model, aliases=("candidate",))
+    assert (first.version, second.version) == (1, 2)
+    assert fresh_registry.resolve(None).version == 1
+    assert fresh_registry.resolve("champion").version == 1
+    assert fresh_registry.resolve("candidate").version == 2
+    assert (
+        fresh_registry.resolve("2").version == fresh_registry.resolve("v2").version == fresh_registry.resolve(2).version
+    )
+    fresh_registry.promote(2)
+    assert fresh_registry.resolve(None).version == 2
+    listed = fresh_registry.list_versions()
+    assert [v.version for v in listed] == [2, 1]
+    assert listed[0].aliases == ["candidate", "champion"] and listed[1].aliases == []
+    with pytest.raises(
+        ModelVersionNotFoundError, match=r"no version or alias 'staging'; known: 2\(candidate,champion\), 1"
+    ):
+        fresh_registry.resolve("staging")
+    with pytest.raises(ModelVersionNotFoundError):
+        fresh_registry.resolve("7")
+    with pytest.raises(ValueError, match="read as a version number"):
+        fresh_registry.set_alias("v3", 1)
+
+
+def test_each_version_records_datasets_and_metrics(fresh_registry: ModelRegistry, trained_model: TrainedModel) -> None:
+    info = fresh_registry.register(trained_model)
+    assert info.training_dataset_ids == trained_model.training_dataset_ids
+    assert info.metrics == pytest.approx(trained_model.metrics)
+    assert info.class_labels == trained_model.class_labels
+    raw = fresh_registry.client.get_model_version(fresh_registry.model_name, "1")
+    assert json.loads(raw.tags[TAG_DATASETS]) == trained_model.training_dataset_ids
+    assert json.loads(raw.tags[TAG_METRICS])["validation_accuracy"] == pytest.approx(
+        trained_model.metrics["validation_accuracy"]
+    )
+    run = fresh_registry.client.get_run(raw.run_id)
+    assert run.data.metrics["validation_accuracy"] == pytest.approx(trained_model.metrics["validation_accuracy"])
+    assert run.data.params["training.model_type"] == "random_forest"
+
+
+def test_loaded_model_predicts_like_the_trained_one(
+    registry: ModelRegistry, trained_model: TrainedModel, eval_samples: list[dict[str, object]]
+) -> None:
+    loaded = registry.load("champion")
+    extractor = FeatureExtractor()
+    features = extractor.model_input(extractor.transform(eval_samples[:64]).values)  # type: ignore[arg-type]
+    assert np.array_equal(loaded.estimator.predict_proba(features), trained_model.estimator.predict_proba(features))
+    assert loaded.feature_names == trained_model.feature_names
+    assert loaded.class_labels == trained_model.class_labels
+    assert loaded.info.tag == f"{registry.model_name}/1"
+
+
+def test_the_store_is_local_sqlite_and_holds_skops_only(
+    fresh_registry: ModelRegistry, trained_model: TrainedModel
+) -> None:
+    assert os.environ["MLFLOW_DISABLE_TELEMETRY"] == "true"
+    assert fresh_registry.tracking_uri == default_tracking_uri(fresh_registry.workspace)
+    fresh_registry.register(trained_model)
+    stored = sorted(p.name for p in fresh_registry.workspace.rglob("*") if p.is_file())
+    assert "mlflow.db" in stored and "model.skops" in stored
+    assert not [name for name in stored if name.endswith((".pkl", ".joblib", ".pickle"))]
+    mlmodel = next(fresh_registry.workspace.rglob("MLmodel")).read_text()
+    assert "serialization_format: skops" in mlmodel
+    assert set(TRUSTED_SKOPS_TYPES) >= {"sklearn.tree._tree.Tree"}
+
+
+def test_a_tampered_artifact_is_not_loaded(fresh_registry: ModelRegistry, trained_model: TrainedModel) -> None:
+    fresh_registry.register(trained_model)
+    artifact = next(fresh_registry.workspace.rglob("model.skops"))
+    artifact.write_bytes(artifact.read_bytes() + b"\0")
+    with pytest.raises(ModelIntegrityError, match=r"model\.skops has SHA-256 .* the registry recorded"):
+        fresh_registry.load("1")
+
+
+def test_a_tampered_card_is_not_loaded(fresh_registry: ModelRegistry, trained_model: TrainedModel) -> None:
+    fresh_registry.register(trained_model)
+    card = next(fresh_registry.workspace.rglob("envirosense_model_card.json"))
+    data = json.loads(card.read_text())
+    data["class_labels"] = list(reversed(data["class_labels"]))
+    card.write_text(json.dumps(data))
+    with pytest.raises(ModelIntegrityError, match=r"envirosense_model_card\.json"):
+        fresh_registry.load("1")
