@@ -16,6 +16,7 @@ from envirosense.learning.settings import RunSettings
 from envirosense.learning.sources import random_definitions, runs_for, save_definitions
 from envirosense.learning.store import RunStore
 from envirosense.learning.trainer import CandidateTrainer
+from envirosense.models.evaluation import EvaluationConfig
 from envirosense.models.local import LocalModelInterface
 from envirosense.models.registry import ModelRegistry
 from envirosense.models.training import TrainingConfig
@@ -139,6 +140,10 @@ def build_manager(
         workspace=workspace.root,
         evaluation_dataset=evaluation,
         initial_dataset=initial,
+        scoring_interface=LocalModelInterface(
+            registry,
+            EvaluationConfig(top_k_uncertain=0, max_misclassified=0, explanations="none", reliance_subset_size=0),
+        ),
         tracker=ExperimentTracker(workspace.tracking_uri, artifact_location=workspace.root / "mlartifacts"),
         on_event=on_event,
     )

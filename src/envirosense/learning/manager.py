@@ -107,6 +107,9 @@ class ActiveLearningManager:
         The fixed held-out evaluation set (a dataset folder). Never used to choose scenarios.
     initial_dataset:
         The initial training set (a dataset folder), shared by runs that compare strategies.
+    scoring_interface:
+        Interface for the held-out evaluation, where only metrics matter (default: ``model_interface``);
+        one that skips explanations and reliance makes cycles cheaper.
     tracker:
         Optional MLflow experiment tracker.
     on_event:
@@ -126,10 +129,12 @@ class ActiveLearningManager:
         workspace: Path,
         evaluation_dataset: Path,
         initial_dataset: Path,
+        scoring_interface: ModelInterface | None = None,
         tracker: ExperimentTracker | None = None,
         on_event: EventCallback | None = None,
     ) -> None:
         self.model_interface = model_interface
+        self.scoring_interface = scoring_interface or model_interface
         self.repository = repository
         self.generator = generator
         self.trainer = trainer
@@ -163,22 +168,27 @@ class ActiveLearningManager:
         self, weak_spots: Sequence[WeakSpot], budget: int | None = None
     ) -> list[Suggestion]:
         """Suggestions for the prioritised ``weak_spots`` within ``budget`` samples (default: the cycle's),
-        with the configured share kept for exploration."""
+        with the configured share kept for exploration.
+
+        The budget is split in whole scenario runs of ``samples_per_scenario_run`` samples, so the samples
+        generated equal the budget (rounded down to whole runs), as for the baselines."""
         cfg = self.config.budget
-        total = cfg.samples_per_cycle if budget is None else budget
+        per_run = cfg.samples_per_scenario_run
         split = split_budget(
             [spot.priority for spot in weak_spots],
-            total,
+            (cfg.samples_per_cycle if budget is None else budget) // per_run,
             exploration_share=cfg.exploration_share,
-            min_per_spot=cfg.min_samples_per_spot,
+            min_per_spot=runs_for(cfg.min_samples_per_spot, per_run),
             max_spots=cfg.max_spots_per_cycle,
         )
         suggestions: list[Suggestion] = []
-        for spot, samples in zip(weak_spots, split.per_spot, strict=True):
-            if samples > 0:
-                suggestions.extend(self._suggest_for_spot(spot, samples))
+        for spot, runs in zip(weak_spots, split.per_spot, strict=True):
+            if runs > 0:
+                suggestions.extend(self._suggest_for_spot(spot, runs))
         if split.exploration > 0:
-            suggestions.append(self._random_suggestion(split.exploration, SuggestionAction.RANDOM, "exploration"))
+            suggestions.append(
+                self._random_suggestion(split.exploration * per_run, SuggestionAction.RANDOM, "exploration")
+            )
         return suggestions
 
     def generate_targeted_samples(
@@ -353,12 +363,12 @@ class ActiveLearningManager:
         return {"weak_spot_ids": [p["spot"]["weak_spot_id"] for p in prioritised], "mean_uncertainty": mean_uncertainty}
 
     def _suggest(self, outputs: Mapping[str, Any]) -> dict[str, Any]:
+        budget = self.config.budget
+        whole_runs = budget.samples_per_cycle // budget.samples_per_scenario_run * budget.samples_per_scenario_run
         if self.config.strategy == "random":
-            suggestions = [
-                self._random_suggestion(self.config.budget.samples_per_cycle, SuggestionAction.RANDOM, "random")
-            ]
+            suggestions = [self._random_suggestion(whole_runs, SuggestionAction.RANDOM, "random")]
         elif self.config.strategy == "pool-margin":
-            suggestions = [self._random_suggestion(self.config.budget.samples_per_cycle, SuggestionAction.POOL, "pool")]
+            suggestions = [self._random_suggestion(whole_runs, SuggestionAction.POOL, "pool")]
         else:
             rows = self.store.weak_spots(self.run_id, self._cycle_index)
             spots = [WeakSpot.model_validate(row["spot"]) for row in rows]
@@ -406,7 +416,7 @@ class ActiveLearningManager:
         return {"candidate_version": str(version), "samples_total": sum(count for _, count in sources)}
 
     def _evaluate_candidate(self, outputs: Mapping[str, Any], cycle_dir: Path) -> dict[str, Any]:
-        feedback = self.model_interface.get_model_performance_feedback(
+        feedback = self.scoring_interface.get_model_performance_feedback(
             str(self.evaluation_dataset), outputs["candidate_version"]
         )
         path = cycle_dir / "evaluation_feedback.json"
@@ -479,25 +489,26 @@ class ActiveLearningManager:
             rationale=why,
         )
 
-    def _suggest_for_spot(self, spot: WeakSpot, samples: int) -> list[Suggestion]:
+    def _suggest_for_spot(self, spot: WeakSpot, runs: int) -> list[Suggestion]:
         cfg = self.config.targeting
         can_vary = cfg.use_variation and spot.original_scenario_id is not None
         can_craft = cfg.use_crafting and spot.sample_features_summary is not None
         if can_vary and can_craft:
-            crafted = round(samples * cfg.craft_share)
-            shares = [(SuggestionAction.VARIATION, samples - crafted), (SuggestionAction.CRAFT, crafted)]
+            crafted = round(runs * cfg.craft_share)
+            shares = [(SuggestionAction.VARIATION, runs - crafted), (SuggestionAction.CRAFT, crafted)]
         elif can_vary:
-            shares = [(SuggestionAction.VARIATION, samples)]
+            shares = [(SuggestionAction.VARIATION, runs)]
         elif can_craft:
-            shares = [(SuggestionAction.CRAFT, samples)]
+            shares = [(SuggestionAction.CRAFT, runs)]
         elif spot.target_class is not None:
-            shares = [(SuggestionAction.CLASS_KNOWN, samples)]
+            shares = [(SuggestionAction.CLASS_KNOWN, runs)]
         else:
-            shares = [(SuggestionAction.EXPLORATION, samples)]
+            shares = [(SuggestionAction.EXPLORATION, runs)]
         suggestions = []
-        for action, count in shares:
-            if count <= 0:
+        for action, action_runs in shares:
+            if action_runs <= 0:
                 continue
+            count = action_runs * self.config.budget.samples_per_scenario_run
             suggestion_id = Suggestion.make_id(self.run_id, self._cycle_index, spot.weak_spot_id, action)
             suggestions.append(
                 Suggestion(
