@@ -8,6 +8,12 @@ from typing import Annotated
 import typer
 
 from envirosense import __version__
+from envirosense.cli.dataset import dataset_app
+from envirosense.cli.db import db_app
+from envirosense.cli.generate import generate_command
+from envirosense.cli.models import evaluate_command, models_app, train_command
+from envirosense.cli.run import report_command, run_command, runs_command, suggestions_app
+from envirosense.cli.scenarios import scenarios_app
 from envirosense.cli.simulate import simulate_command
 from envirosense.ops.logging import configure_logging
 
@@ -19,6 +25,19 @@ app = typer.Typer(
 )
 schemas_app = typer.Typer(help="Inspect and export the data contracts (Avro schemas).", no_args_is_help=True)
 app.add_typer(schemas_app, name="schemas")
+app.add_typer(scenarios_app, name="scenarios")
+app.add_typer(db_app, name="db")
+app.add_typer(dataset_app, name="dataset")
+app.command("generate", help="Generate an Avro dataset from scenarios (resumable, parallel, Dask-ready).")(
+    generate_command
+)
+app.add_typer(models_app, name="models")
+app.command("train", help="Train a model on Avro datasets and register it in the MLflow model registry.")(train_command)
+app.command("evaluate", help="Evaluate a model version: summary table plus the full feedback JSON.")(evaluate_command)
+app.command("run", help="Run the active-learning loop (the main job); --resume RUN_ID continues a run.")(run_command)
+app.command("report", help="Write the HTML report of a run, optionally against baseline runs.")(report_command)
+app.command("runs", help="List the active-learning runs of the workspace.")(runs_command)
+app.add_typer(suggestions_app, name="suggestions")
 app.command("simulate", help="Simulate scenarios and print a summary table of their readings and labels.")(
     simulate_command
 )
@@ -31,6 +50,18 @@ def _root(
 ) -> None:
     """Simulation-driven active learning for environmental-sensor hazard detection."""
     configure_logging(log_level, "json" if log_format == "json" else "console")
+
+
+config_app = typer.Typer(help="Inspect the run configuration.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+
+
+@config_app.command("reference")
+def config_reference() -> None:
+    """Print every configuration key with its default and meaning (Markdown)."""
+    from envirosense.learning.settings import settings_reference
+
+    typer.echo(settings_reference(), nl=False)
 
 
 @app.command("version")

@@ -1,0 +1,1 @@
+"""Alembic migrations of the EnviroSense database (applied by ``envirosense db upgrade``)."""
