@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import fastavro
-import numpy as np
+from sample_factory import baseline_samples
 
 from envirosense.schemas.avro import parsed_schema, schema_versions
 from envirosense.simulation import scenario_class
@@ -20,23 +20,8 @@ DATA = Path(__file__).parent / "data"
 
 def main() -> None:
     DATA.mkdir(exist_ok=True)
+    samples = baseline_samples(4, 2026, include_thermal_image=True)
     scenario = scenario_class("baseline_operation")()
-    result = scenario.simulate(scenario.sample_times(10.0, count=4), np.random.default_rng(2026))
-    samples = result.to_sample_dicts(
-        scenario_id=scenario.scenario_id,
-        sample_ids=[f"fixture-{i}" for i in range(4)],
-        metadata=[
-            {
-                "scenario_definition_id": scenario.scenario_id,
-                "scenario_definition_version": 1,
-                "seed": 2026,
-                "sample_index": i,
-            }
-            for i in range(4)
-        ],
-        generation_timestamp_utc=datetime(2026, 11, 27, tzinfo=UTC),
-        include_thermal_image=True,
-    )
     definition = scenario.to_definition(creation_timestamp_utc=datetime(2026, 11, 27, tzinfo=UTC))
     versions = schema_versions()
     records = {

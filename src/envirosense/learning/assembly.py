@@ -69,14 +69,14 @@ def prepare_database(workspace: Workspace, *, seed_scenarios: bool = False) -> S
 def shared_dataset(
     generator: MLDataGenerator,
     repository: SqlScenarioRepository | None,
-    folder: Path,
-    *,
+    workspace: Workspace,
+    purpose: str,
     samples: int,
     seed: int,
     samples_per_run: int,
-    purpose: str,
 ) -> Path:
-    """A dataset of random scenarios, generated once and reused by every run with the same settings.
+    """A dataset of random scenarios (``<workspace>/datasets/<purpose>-s<seed>-n<samples>-r<per run>``),
+    generated once and reused by every run with the same settings.
 
     Definitions of the evaluation set are *not* stored in the repository (pass ``repository=None``), so no
     strategy can ever select them; the initial set's are, for lineage.
@@ -86,6 +86,7 @@ def shared_dataset(
     )
     if repository is not None:
         save_definitions(repository, definitions)
+    folder = workspace.dataset(f"{purpose}-s{seed}-n{samples}-r{samples_per_run}")
     generator.generate(definitions, folder, seed=seed, samples_per_run=samples_per_run, spread_over_duration=True)
     return folder
 
@@ -106,22 +107,10 @@ def build_manager(
     per_run = config.budget.samples_per_scenario_run
     data = settings.datasets
     initial = shared_dataset(
-        generator,
-        repository,
-        workspace.dataset(f"initial-s{data.initial_seed}-n{data.initial_samples}-r{per_run}"),
-        samples=data.initial_samples,
-        seed=data.initial_seed,
-        samples_per_run=per_run,
-        purpose="initial",
+        generator, repository, workspace, "initial", data.initial_samples, data.initial_seed, per_run
     )
     evaluation = shared_dataset(
-        generator,
-        None,
-        workspace.dataset(f"evaluation-s{data.evaluation_seed}-n{data.evaluation_samples}-r{per_run}"),
-        samples=data.evaluation_samples,
-        seed=data.evaluation_seed,
-        samples_per_run=per_run,
-        purpose="evaluation",
+        generator, None, workspace, "evaluation", data.evaluation_samples, data.evaluation_seed, per_run
     )
     registry = ModelRegistry(
         workspace.tracking_uri,
