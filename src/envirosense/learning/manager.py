@@ -18,13 +18,15 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import structlog
 
 from envirosense.generation import Lineage, MLDataGenerator
 from envirosense.generation.reader import iter_samples
@@ -40,14 +42,16 @@ from envirosense.learning.trainer import CandidateTrainer
 from envirosense.learning.weak_spots import identify_weak_spots
 from envirosense.models.interface import ModelInterface
 from envirosense.models.local import LocalModelInterface
+from envirosense.ops import metrics
 from envirosense.ops.failpoints import failpoint
 from envirosense.ops.logging import get_logger
 from envirosense.ops.tracking import ExperimentTracker
 from envirosense.repository.crafting.failure_seeking import FailureSeekingCrafter
 from envirosense.repository.errors import RepositoryError
 from envirosense.repository.interface import ScenarioRepositoryInterface
-from envirosense.schemas import ModelPerformanceData, ScenarioDefinition, WeakSpot
+from envirosense.schemas import ClassLabel, ModelPerformanceData, ScenarioDefinition, WeakSpot
 from envirosense.simulation.parameters import flatten_params
+from envirosense.simulation.registry import classes_for_label
 from envirosense.simulation.result import SimulationResult
 from envirosense.simulation.scenario import BaseScenario
 
@@ -213,22 +217,27 @@ class ActiveLearningManager:
         self.store.create_run(self.run_id, self.config.strategy, self.config.model_dump(mode="json"))
         self.store.set_run(self.run_id, status=RunStatus.RUNNING)
         limit = self.config.stopping.max_cycles if max_cycles is None else max_cycles
-        try:
-            while True:
-                history = self.history()
-                reason = self._stop_reason(history, limit)
-                if reason is not None:
-                    self.store.set_run(self.run_id, status=RunStatus.COMPLETED)
-                    self.log.info("run_complete", reason=reason, cycles=len(history.cycles) - 1)
-                    self._emit("run_complete", reason=reason)
-                    return self.history()
-                if self.run_cycle() is None:
-                    self.store.set_run(self.run_id, status=RunStatus.WAITING_FOR_REVIEW)
-                    self._emit("waiting_for_review", cycle=self._cycle_index)
-                    return self.history()
-        except Exception:
-            self.store.set_run(self.run_id, status=RunStatus.FAILED)
-            raise
+        with structlog.contextvars.bound_contextvars(run_id=self.run_id):
+            try:
+                while True:
+                    history = self.history()
+                    reason = self._stop_reason(history, limit)
+                    if reason is not None:
+                        self.store.set_run(self.run_id, status=RunStatus.COMPLETED)
+                        metrics.RUNS_FINISHED.labels(status=RunStatus.COMPLETED.value).inc()
+                        self.log.info("run_complete", reason=reason, cycles=len(history.cycles) - 1)
+                        self._emit("run_complete", reason=reason)
+                        return self.history()
+                    if self.run_cycle() is None:
+                        self.store.set_run(self.run_id, status=RunStatus.WAITING_FOR_REVIEW)
+                        metrics.RUNS_FINISHED.labels(status=RunStatus.WAITING_FOR_REVIEW.value).inc()
+                        self._emit("waiting_for_review", cycle=self._cycle_index)
+                        return self.history()
+            except Exception:
+                metrics.RUNS_FINISHED.labels(status=RunStatus.FAILED.value).inc()
+                self.log.exception("run_failed")
+                self.store.set_run(self.run_id, status=RunStatus.FAILED)
+                raise
 
     def history(self) -> RunHistory:
         """The run's completed cycles as recorded."""
@@ -270,14 +279,21 @@ class ActiveLearningManager:
             self.on_event(event, fields)
 
     def _run_cycle(self, index: int) -> CycleSummary | None:
+        with structlog.contextvars.bound_contextvars(cycle=index):
+            return self._run_cycle_steps(index)
+
+    def _run_cycle_steps(self, index: int) -> CycleSummary | None:
         self._cycle_index = index
-        log = self.log.bind(cycle=index)
+        started = time.perf_counter()
+        metrics.CYCLE_INDEX.set(index)
         state = self.store.cycle(self.run_id, index)
         step, outputs = state if state is not None else (CycleStep.STARTED, {})
         if state is None:
             self.store.record_step(self.run_id, index, CycleStep.STARTED, {})
+        metrics.CYCLE_STEP.set(step.order)
         run = self.store.run(self.run_id)
         self._champion = run["champion_version"]
+        log = self.log.bind(cycle=index, model_version=self._champion)
         cycle_dir = self.run_dir / f"cycle-{index}"
 
         def reached(target: CycleStep) -> bool:
@@ -289,6 +305,7 @@ class ActiveLearningManager:
             outputs.update(values)
             self.store.record_step(self.run_id, index, target, values)
             step = target
+            metrics.CYCLE_STEP.set(target.order)
             log.info("cycle_step", step=target.value)
             self._emit("cycle_step", cycle=index, step=target.value)
 
@@ -317,6 +334,8 @@ class ActiveLearningManager:
         if not reached(CycleStep.DONE):
             summary = self._finish(index, outputs)
             record(CycleStep.DONE, summary=summary.model_dump(mode="json"))
+            metrics.CYCLE_SECONDS.observe(time.perf_counter() - started)
+            metrics.CYCLE_MACRO_F1.set(summary.macro_f1)
         return CycleSummary.model_validate(outputs["summary"])
 
     # --- steps --------------------------------------------------------------------------------------
@@ -332,11 +351,13 @@ class ActiveLearningManager:
             f"{self.run_id}-c{self._cycle_index}-probe",
             tags=("probe",),
         )
-        save_definitions(self.repository, definitions)
+        with self._repository_call("save"):
+            save_definitions(self.repository, definitions)
         probe = self._generate_definitions(
             definitions, cycle_dir / "probe", "probe", Lineage(cycle_id=self._cycle_id())
         )
-        feedback = self.model_interface.get_model_performance_feedback(str(probe[0]["path"]), self._champion)
+        with metrics.observe(metrics.MODEL_FEEDBACK_SECONDS, purpose="probe"):
+            feedback = self.model_interface.get_model_performance_feedback(str(probe[0]["path"]), self._champion)
         path = cycle_dir / "probe_feedback.json"
         _write_json(path, feedback.model_dump(mode="json"))
         return {"probe_dataset": str(probe[0]["path"]), "probe_feedback": str(path)}
@@ -354,6 +375,8 @@ class ActiveLearningManager:
                 {"spot": spot.model_dump(mode="json"), "strategy": routed.strategy_of[int(index)], "utility": utility}
             )
         self.store.save_weak_spots(self.run_id, self._cycle_index, prioritised)
+        for row in prioritised:
+            metrics.WEAK_SPOTS.labels(type=row["spot"]["weak_spot_type"], strategy=row["strategy"]).inc()
         self.log.info("weak_spots_identified", found=len(spots), kept=len(prioritised), cycle=self._cycle_index)
         mean_uncertainty = (
             float(np.mean([s.uncertainty_score for s in feedback.uncertain_samples]))
@@ -416,9 +439,10 @@ class ActiveLearningManager:
         return {"candidate_version": str(version), "samples_total": sum(count for _, count in sources)}
 
     def _evaluate_candidate(self, outputs: Mapping[str, Any], cycle_dir: Path) -> dict[str, Any]:
-        feedback = self.scoring_interface.get_model_performance_feedback(
-            str(self.evaluation_dataset), outputs["candidate_version"]
-        )
+        with metrics.observe(metrics.MODEL_FEEDBACK_SECONDS, purpose="candidate"):
+            feedback = self.scoring_interface.get_model_performance_feedback(
+                str(self.evaluation_dataset), outputs["candidate_version"]
+            )
         path = cycle_dir / "evaluation_feedback.json"
         _write_json(path, feedback.model_dump(mode="json"))
         return {"evaluation_feedback": str(path)}
@@ -531,7 +555,8 @@ class ActiveLearningManager:
     def _variation_plan(self, spot: WeakSpot, samples: int, suggestion_id: str) -> list[dict[str, Any]]:
         assert spot.original_scenario_id is not None
         try:
-            base = self.repository.get_scenario_by_id(spot.original_scenario_id)
+            with self._repository_call("get_by_id"):
+                base = self.repository.get_scenario_by_id(spot.original_scenario_id)
         except RepositoryError as exc:
             self.log.warning("variation_base_missing", scenario_id=spot.original_scenario_id, error=str(exc))
             return []
@@ -557,6 +582,12 @@ class ActiveLearningManager:
         spot's failure never stops the cycle.
         """
         out = (cycle_dir or self.run_dir / f"cycle-{self._cycle_index}") / suggestion.suggestion_id
+        log = self.log.bind(
+            cycle=self._cycle_index,
+            suggestion_id=suggestion.suggestion_id,
+            weak_spot_id=suggestion.weak_spot_id,
+            model_version=self._champion,
+        )
         lineage = Lineage(
             weak_spot_ids=(suggestion.weak_spot_id,) if suggestion.weak_spot_id else (),
             cycle_id=self._cycle_id(),
@@ -571,15 +602,20 @@ class ActiveLearningManager:
             return self._pool_margin(suggestion, out, lineage)
         start = FALLBACK_ORDER.index(suggestion.action)
         for action in FALLBACK_ORDER[start:]:
+            metrics.TARGETING_ATTEMPTS.labels(action=action.value).inc()
             try:
                 definitions = self._targeted_definitions(suggestion, action)
             except (RepositoryError, ValueError, LookupError) as exc:
-                self.log.warning(
-                    "targeting_failed", suggestion_id=suggestion.suggestion_id, action=action.value, error=str(exc)
-                )
+                metrics.TARGETING_FAILURES.labels(action=action.value).inc()
+                log.warning("targeting_failed", action=action.value, error=str(exc))
                 self._emit("targeting_failed", action=action.value, error=str(exc))
                 continue
             if definitions:
+                log.info(
+                    "scenarios_targeted",
+                    action=action.value,
+                    scenario_ids=sorted({d.scenario_definition_id for d in definitions}),
+                )
                 acted = suggestion.model_copy(update={"action": action})
                 made = self._generate_definitions(definitions, out, action.value, lineage, samples=suggestion.samples)
                 return made, _created(definitions, acted, self.config.budget.samples_per_scenario_run)
@@ -596,18 +632,18 @@ class ActiveLearningManager:
         if action is SuggestionAction.VARIATION:
             if suggestion.base_scenario_id is None or not suggestion.param_modifications:
                 raise ValueError("no base scenario or no variation plan")
-            return [
-                _definition(
-                    self.repository.create_scenario_variation(
+            variations = []
+            for i, change in enumerate(suggestion.param_modifications):
+                with self._repository_call("create_variation"):
+                    variation = self.repository.create_scenario_variation(
                         suggestion.base_scenario_id, f"{suggestion.suggestion_id}-{i}", change, context
                     )
-                )
-                for i, change in enumerate(suggestion.param_modifications)
-            ]
+                variations.append(_definition(variation))
+            return variations
         if action is SuggestionAction.CRAFT:
             summary = self._features_summary(suggestion)
             target = suggestion.target_class or self._scenario_class_label(suggestion.base_scenario_id)
-            with self._crafter(suggestion):
+            with self._crafter(suggestion), self._repository_call("craft"):
                 crafted = self.repository.craft_scenario_from_features(
                     summary,
                     suggestion.base_scenario_id or f"{self.run_id}-c{self._cycle_index}",
@@ -619,12 +655,25 @@ class ActiveLearningManager:
             target = suggestion.target_class or self._scenario_class_label(suggestion.base_scenario_id)
             if target is None:
                 raise ValueError("no class to look up")
-            known = self.repository.get_scenarios_by_class_label(target, suggestion.sensor_id, num_to_get=runs)
-            if not known:
-                known = self.repository.get_scenarios_by_class_label(target, None, num_to_get=runs)
-            return [_definition(known[i % len(known)]) for i in range(runs)] if known else []
-        default = self.repository.get_default_exploration_scenario("exploration-default", suggestion.sensor_id)
+            # Fresh parameters for every run, drawn over the whole declared ranges of the classes that
+            # produce the label: a weak class needs coverage, not the catalogue's few typical instances.
+            definitions = random_definitions(
+                derived_rng(self.config.seed, suggestion.suggestion_id, "class"),
+                runs,
+                f"{self.run_id}-c{self._cycle_index}-{suggestion.suggestion_id}-class",
+                tags=("class_known",),
+                classes=classes_for_label(ClassLabel(target)),
+            )
+            with self._repository_call("save_class_scenarios"):
+                save_definitions(self.repository, definitions)
+            return definitions
+        with self._repository_call("get_exploration_default"):
+            default = self.repository.get_default_exploration_scenario("exploration-default", suggestion.sensor_id)
         return [_definition(default)] * runs
+
+    def _repository_call(self, operation: str) -> AbstractContextManager[None]:
+        """Times a scenario-repository call into ``envirosense_repository_seconds{operation}``."""
+        return metrics.observe(metrics.REPOSITORY_SECONDS, operation=operation)
 
     def _features_summary(self, suggestion: Suggestion) -> Any:
         rows = {row["weak_spot_id"]: row for row in self.store.weak_spots(self.run_id, self._cycle_index)}
@@ -637,7 +686,8 @@ class ActiveLearningManager:
     def _scenario_class_label(self, scenario_id: str | None) -> str | None:
         if scenario_id is None:
             return None
-        return self.repository.get_scenario_by_id(scenario_id).class_label.value
+        with self._repository_call("get_by_id"):
+            return self.repository.get_scenario_by_id(scenario_id).class_label.value
 
     @contextmanager
     def _crafter(self, suggestion: Suggestion) -> Iterator[None]:
@@ -695,7 +745,8 @@ class ActiveLearningManager:
             f"{self.run_id}-c{self._cycle_index}-{suggestion.action.value}",
             tags=(suggestion.action.value,),
         )
-        save_definitions(self.repository, definitions)
+        with self._repository_call("save"):
+            save_definitions(self.repository, definitions)
         return definitions
 
     def _pool_margin(
@@ -744,15 +795,17 @@ class ActiveLearningManager:
         made: list[dict[str, Any]] = []
         for count, group in sorted(by_count.items()):
             folder = out if len(by_count) == 1 else out / f"runs-{count}"
-            report = self.generator.generate(
-                group,
-                folder,
-                seed=derived_seed(self.config.seed, self._cycle_index, purpose, folder.name),
-                samples_per_run=self.config.budget.samples_per_scenario_run,
-                spread_over_duration=True,
-                runs_per_scenario=count,
-                lineage=lineage,
-            )
+            with metrics.observe(metrics.GENERATION_SECONDS, purpose=purpose):
+                report = self.generator.generate(
+                    group,
+                    folder,
+                    seed=derived_seed(self.config.seed, self._cycle_index, purpose, folder.name),
+                    samples_per_run=self.config.budget.samples_per_scenario_run,
+                    spread_over_duration=True,
+                    runs_per_scenario=count,
+                    lineage=lineage,
+                )
+            metrics.GENERATED_SAMPLES.labels(purpose=purpose).inc(report.total_samples)
             made.append({"path": str(folder), "samples": report.total_samples})
         if samples is not None:
             total = sum(int(entry["samples"]) for entry in made)
