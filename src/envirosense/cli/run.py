@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
+import structlog
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -69,6 +70,10 @@ def run_command(
     run_id: Annotated[str | None, typer.Option(help="Id for a new run (default: strategy + UTC time).")] = None,
     resume: Annotated[str | None, typer.Option(help="Resume the run with this id where it stopped.")] = None,
     report: Annotated[bool, typer.Option(help="Write the HTML report at the end.")] = True,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(min=0, max=65535, help="Serve Prometheus metrics at http://127.0.0.1:PORT/metrics."),
+    ] = None,
 ) -> None:
     """Run the active-learning loop: initial model, then cycles until a stopping rule fires.
 
@@ -78,6 +83,10 @@ def run_command(
     from envirosense.learning.assembly import build_manager, new_run_id
     from envirosense.learning.report import write_report
 
+    if metrics_port is not None:
+        from envirosense.ops.metrics import serve_metrics
+
+        typer.echo(f"Metrics: http://127.0.0.1:{serve_metrics(metrics_port)}/metrics", err=True)
     settings = _settings(config, workspace)
     learning = settings.active_learning.model_dump()
     if strategy is not None:
@@ -116,8 +125,9 @@ def run_command(
             elif event == "targeting_failed":
                 progress.console.print(f"[yellow]targeting fell back: {fields['action']}: {fields['error']}")
 
-        manager = build_manager(settings, identifier, config=learning_config, on_event=on_event)
-        history = manager.run()
+        with structlog.contextvars.bound_contextvars(run_id=identifier):
+            manager = build_manager(settings, identifier, config=learning_config, on_event=on_event)
+            history = manager.run()
     Console().print(_summary_table(history))
     if history.status == "waiting_for_review":
         typer.echo(f"Waiting for review: envirosense suggestions list --run {identifier}")

@@ -3,13 +3,19 @@ tracker and the shared initial and evaluation datasets."""
 
 from __future__ import annotations
 
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+import sqlalchemy as sa
+from sqlalchemy import Engine
+from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
-from envirosense.generation import MLDataGenerator
+from envirosense.generation import DatasetConflictError, MLDataGenerator
 from envirosense.learning.config import ActiveLearningConfig
 from envirosense.learning.manager import ActiveLearningManager, EventCallback
 from envirosense.learning.settings import RunSettings
@@ -20,9 +26,11 @@ from envirosense.models.evaluation import EvaluationConfig
 from envirosense.models.local import LocalModelInterface
 from envirosense.models.registry import ModelRegistry
 from envirosense.models.training import TrainingConfig
+from envirosense.ops.logging import get_logger
 from envirosense.ops.tracking import ExperimentTracker
 from envirosense.repository import SqlScenarioRepository, make_engine, open_repository, resolve_database_url
 from envirosense.repository.catalogue import seed_catalogue
+from envirosense.repository.database import is_postgres
 from envirosense.repository.migrate import upgrade_database
 
 
@@ -52,15 +60,60 @@ def new_run_id(strategy: str) -> str:
     return f"{strategy}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%fZ')}"
 
 
+log = get_logger(__name__)
+
+SHARED_DATASET_WAIT_S = 3600.0
+"""How long a run waits for another process generating the same shared dataset, s."""
+REPOSITORY_ATTEMPTS = 8
+REPOSITORY_RETRY_WAIT_S = 0.25
+"""The loop's repository retries transient errors for about 18 s (waits from 0.25 s doubling up to 5 s),
+enough to ride out a database server restart."""
+
+
+MIGRATION_LOCK_KEY = 0x456E7669726F  # "Enviro": the PostgreSQL advisory lock held while migrating
+
+
+@contextmanager
+def migration_lock(engine: Engine) -> Iterator[None]:
+    """Hold a lock that serialises migrations of this database across processes (runs started together
+    would otherwise race on the migration table): a PostgreSQL advisory lock, or a file lock next to the
+    SQLite file."""
+    if is_postgres(engine):
+        with engine.connect() as connection:
+            connection.execute(sa.text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            try:
+                yield
+            finally:
+                connection.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY})
+        return
+    database = engine.url.database
+    if not database or database == ":memory:":
+        yield
+        return
+    with file_lock(Path(f"{database}.migrate.lock")):
+        yield
+
+
+@contextmanager
+def file_lock(path: Path) -> Iterator[None]:
+    """An exclusive lock between processes on ``path`` (created if missing), released on exit or death."""
+    with path.open("a") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        yield
+
+
 def prepare_database(workspace: Workspace, *, seed_scenarios: bool = False) -> SqlScenarioRepository:
     """Migrate the database to the current schema and open the repository on it; with ``seed_scenarios``,
     load the built-in scenario catalogue (definitions it holds already are skipped)."""
     engine = make_engine(workspace.database_url)
     try:
-        upgrade_database(engine)
+        with migration_lock(engine):
+            upgrade_database(engine)
     finally:
         engine.dispose()
-    repository = open_repository(workspace.database_url)
+    repository = open_repository(
+        workspace.database_url, max_attempts=REPOSITORY_ATTEMPTS, retry_wait_s=REPOSITORY_RETRY_WAIT_S
+    )
     if seed_scenarios:
         seed_catalogue(repository)
     return repository
@@ -79,7 +132,9 @@ def shared_dataset(
     generated once and reused by every run with the same settings.
 
     Definitions of the evaluation set are *not* stored in the repository (pass ``repository=None``), so no
-    strategy can ever select them; the initial set's are, for lineage.
+    strategy can ever select them; the initial set's are, for lineage. When another process (a run started
+    at the same time in the same workspace) is generating the same dataset, this waits for it and then
+    only verifies its files.
     """
     definitions = random_definitions(
         np.random.default_rng(seed), runs_for(samples, samples_per_run), f"{purpose}-s{seed}", tags=(purpose,)
@@ -87,7 +142,16 @@ def shared_dataset(
     if repository is not None:
         save_definitions(repository, definitions)
     folder = workspace.dataset(f"{purpose}-s{seed}-n{samples}-r{samples_per_run}")
-    generator.generate(definitions, folder, seed=seed, samples_per_run=samples_per_run, spread_over_duration=True)
+    waiting = Retrying(
+        stop=stop_after_delay(SHARED_DATASET_WAIT_S),
+        wait=wait_exponential(multiplier=0.5, max=5.0),
+        retry=retry_if_exception_type(DatasetConflictError),
+        before_sleep=lambda state: log.info("waiting_for_shared_dataset", folder=str(folder)),
+        reraise=True,
+    )
+    waiting(
+        generator.generate, definitions, folder, seed=seed, samples_per_run=samples_per_run, spread_over_duration=True
+    )
     return folder
 
 
@@ -112,11 +176,13 @@ def build_manager(
     evaluation = shared_dataset(
         generator, None, workspace, "evaluation", data.evaluation_samples, data.evaluation_seed, per_run
     )
-    registry = ModelRegistry(
-        workspace.tracking_uri,
-        workspace=workspace.root,
-        model_name=f"{settings.model.registered_model_name}-{run_id}",
-    )
+    with file_lock(workspace.root / ".mlflow-init.lock"):  # MLflow creates its tables and experiment racily
+        registry = ModelRegistry(
+            workspace.tracking_uri,
+            workspace=workspace.root,
+            model_name=f"{settings.model.registered_model_name}-{run_id}",
+        )
+        tracker = ExperimentTracker(workspace.tracking_uri, artifact_location=workspace.root / "mlartifacts")
     engine = make_engine(workspace.database_url)
     return ActiveLearningManager(
         LocalModelInterface(registry),
@@ -133,6 +199,6 @@ def build_manager(
             registry,
             EvaluationConfig(top_k_uncertain=0, max_misclassified=0, explanations="none", reliance_subset_size=0),
         ),
-        tracker=ExperimentTracker(workspace.tracking_uri, artifact_location=workspace.root / "mlartifacts"),
+        tracker=tracker,
         on_event=on_event,
     )

@@ -482,7 +482,7 @@ class ActiveLearningManager:
             return
         parent = self.tracker.parent_run(self.run_id, flatten_params(self.config.model_dump(mode="json")))
         run = self.tracker.cycle_run(self.run_id, summary.cycle_index, {"model_version": summary.model_version})
-        metrics: dict[str, float] = {
+        logged: dict[str, float] = {
             "macro_f1": summary.macro_f1,
             "accuracy": summary.accuracy,
             "samples_total": float(summary.samples_total),
@@ -491,8 +491,8 @@ class ActiveLearningManager:
         }
         for spot in summary.weak_spots:
             for key in (f"weak_spots.type.{spot.weak_spot_type.value}", f"weak_spots.sensor.{spot.sensor_id}"):
-                metrics[key] = metrics.get(key, 0.0) + 1.0
-        self.tracker.log_metrics(run, metrics, step=summary.cycle_index)
+                logged[key] = logged.get(key, 0.0) + 1.0
+        self.tracker.log_metrics(run, logged, step=summary.cycle_index)
         self.tracker.log_metrics(
             parent,
             {"macro_f1": summary.macro_f1, "samples_total": float(summary.samples_total)},

@@ -3,22 +3,33 @@ suggestions, in the same database as the scenario repository.
 
 Every write is one transaction, and every step of a cycle is recorded before the next one begins, so a
 run killed at any point resumes from its last recorded step (``ActiveLearningManager.run(resume=True)``).
+Every call retries transient database errors (a dropped connection, a server restarting, a lock) with
+exponential backoff for a bounded time; each call is one transaction and idempotent, so a retry after a
+lost commit acknowledgement writes nothing twice.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from functools import cache
-from typing import Any
+from functools import cache, update_wrapper
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import Engine
+from sqlalchemy import exc as sa_exc
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_delay, wait_exponential
 
+from envirosense.ops import metrics
+from envirosense.ops.logging import get_logger
 from envirosense.repository.database import SCHEMA_TOKEN, schema_engine
 from envirosense.repository.migrate import check_schema
+
+P = ParamSpec("P")
+T = TypeVar("T")
+log = get_logger(__name__)
 
 
 class RunStatus(StrEnum):
@@ -122,6 +133,37 @@ class UnknownRunError(LookupError):
     pass
 
 
+def is_transient(exc: BaseException) -> bool:
+    """Whether a database error may pass by itself: a pool timeout, a dropped or refused connection, a lock."""
+    if isinstance(exc, sa_exc.TimeoutError):
+        return True
+    if isinstance(exc, sa_exc.DBAPIError):
+        return exc.connection_invalidated or isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError)
+    return False
+
+
+def _retried(method: Callable[Concatenate[RunStore, P], T]) -> Callable[Concatenate[RunStore, P], T]:
+    """Run the store method again on transient database errors, for at most ``retry_timeout_s``."""
+
+    def call(self: RunStore, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        def before_sleep(state: RetryCallState) -> None:
+            metrics.STATE_STORE_RETRIES.labels(operation=method.__name__).inc()
+            error = state.outcome.exception() if state.outcome else None
+            log.warning("state_store_retry", operation=method.__name__, attempt=state.attempt_number, error=str(error))
+
+        retrying = Retrying(
+            stop=stop_after_delay(self.retry_timeout_s),
+            wait=wait_exponential(multiplier=0.2, max=5.0),
+            retry=retry_if_exception(is_transient),
+            before_sleep=before_sleep,
+            reraise=True,
+        )
+        return retrying(method, self, *args, **kwargs)
+
+    update_wrapper(call, method)
+    return call
+
+
 class RunStore:
     """Reads and writes the state of active-learning runs.
 
@@ -132,15 +174,23 @@ class RunStore:
         the current migration (``envirosense db upgrade``), otherwise ``SchemaTooOldError`` says how to fix it.
     schema:
         PostgreSQL schema holding the tables (ignored on SQLite).
+    retry_timeout_s:
+        How long a call keeps retrying transient database errors before it raises the last one, s.
     """
 
-    def __init__(self, engine: Engine, schema: str | None = SCHEMA_TOKEN) -> None:
-        check_schema(engine, schema)
+    def __init__(self, engine: Engine, schema: str | None = SCHEMA_TOKEN, *, retry_timeout_s: float = 60.0) -> None:
+        self.retry_timeout_s = retry_timeout_s
+        self._check(engine, schema)
         self.engine = schema_engine(engine, schema)
         self.tables = state_tables()
 
+    @_retried
+    def _check(self, engine: Engine, schema: str | None) -> None:
+        check_schema(engine, schema)
+
     # runs -------------------------------------------------------------------------------------
 
+    @_retried
     def create_run(self, run_id: str, strategy: str, config: dict[str, Any]) -> bool:
         """Record a new run; ``False`` (and nothing written) when it exists already."""
         with self.engine.begin() as connection:
@@ -161,6 +211,7 @@ class RunStore:
             )
             return True
 
+    @_retried
     def run(self, run_id: str) -> dict[str, Any]:
         with self.engine.connect() as connection:
             row = connection.execute(sa.select(self.tables.runs).where(self.tables.runs.c.run_id == run_id)).first()
@@ -168,11 +219,13 @@ class RunStore:
             raise UnknownRunError(f"no active-learning run {run_id!r}")
         return dict(row._mapping)
 
+    @_retried
     def runs(self) -> list[dict[str, Any]]:
         with self.engine.connect() as connection:
             rows = connection.execute(sa.select(self.tables.runs).order_by(self.tables.runs.c.created_utc)).all()
         return [dict(row._mapping) for row in rows]
 
+    @_retried
     def set_run(self, run_id: str, *, status: RunStatus | None = None, champion_version: str | None = None) -> None:
         values: dict[str, Any] = {"updated_utc": _now()}
         if status is not None:
@@ -184,6 +237,7 @@ class RunStore:
 
     # cycles -----------------------------------------------------------------------------------
 
+    @_retried
     def cycle(self, run_id: str, cycle_index: int) -> tuple[CycleStep, dict[str, Any]] | None:
         """(last completed step, recorded outputs) of a cycle, or ``None`` when it has not started."""
         table = self.tables.cycles
@@ -195,6 +249,7 @@ class RunStore:
             ).first()
         return None if row is None else (CycleStep(row.step), dict(row.outputs))
 
+    @_retried
     def cycles(self, run_id: str) -> list[tuple[int, CycleStep, dict[str, Any]]]:
         table = self.tables.cycles
         with self.engine.connect() as connection:
@@ -205,6 +260,7 @@ class RunStore:
             ).all()
         return [(row.cycle_index, CycleStep(row.step), dict(row.outputs)) for row in rows]
 
+    @_retried
     def record_step(self, run_id: str, cycle_index: int, step: CycleStep, outputs: dict[str, Any]) -> None:
         """Record that ``step`` completed, merging ``outputs`` into the cycle's recorded outputs."""
         table = self.tables.cycles
@@ -227,6 +283,7 @@ class RunStore:
 
     # weak spots and suggestions -----------------------------------------------------------------
 
+    @_retried
     def save_weak_spots(self, run_id: str, cycle_index: int, spots: Sequence[dict[str, Any]]) -> None:
         """Replace the cycle's weak spots (idempotent: a resumed step writes the same rows again)."""
         table = self.tables.weak_spots
@@ -250,6 +307,7 @@ class RunStore:
                     ],
                 )
 
+    @_retried
     def weak_spots(self, run_id: str, cycle_index: int | None = None) -> list[dict[str, Any]]:
         table = self.tables.weak_spots
         query = sa.select(table).where(table.c.run_id == run_id)
@@ -259,6 +317,7 @@ class RunStore:
             rows = connection.execute(query.order_by(table.c.cycle_index, table.c.utility.desc())).all()
         return [dict(row._mapping) for row in rows]
 
+    @_retried
     def save_suggestions(self, run_id: str, cycle_index: int, suggestions: Sequence[dict[str, Any]]) -> None:
         """Insert suggestions that are not there yet (idempotent by ``suggestion_id``)."""
         table = self.tables.suggestions
@@ -276,6 +335,7 @@ class RunStore:
                     [{**s, "run_id": run_id, "cycle_index": cycle_index, "updated_utc": _now()} for s in fresh],
                 )
 
+    @_retried
     def suggestions(
         self, run_id: str | None = None, cycle_index: int | None = None, status: SuggestionStatus | None = None
     ) -> list[dict[str, Any]]:
@@ -291,6 +351,7 @@ class RunStore:
             rows = connection.execute(query.order_by(table.c.cycle_index, table.c.suggestion_id)).all()
         return [dict(row._mapping) for row in rows]
 
+    @_retried
     def set_suggestion_status(
         self,
         suggestion_id: str,
