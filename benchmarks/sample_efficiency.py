@@ -32,7 +32,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from envirosense.learning.assembly import build_manager
-from envirosense.learning.history import RunHistory
+from envirosense.learning.config import ActiveLearningConfig
 from envirosense.learning.settings import RunSettings
 from envirosense.ops.logging import configure_logging
 
@@ -44,8 +44,8 @@ def settings_for(workspace: Path, strategy: str, seed: int, quick: bool) -> RunS
         {"samples_per_cycle": 120, "probe_samples": 200, "samples_per_scenario_run": 10, "min_samples_per_spot": 10}
         if quick
         else {
-            "samples_per_cycle": 300,
-            "probe_samples": 600,
+            "samples_per_cycle": 250,
+            "probe_samples": 500,
             "samples_per_scenario_run": 10,
             "min_samples_per_spot": 20,
         }
@@ -53,11 +53,11 @@ def settings_for(workspace: Path, strategy: str, seed: int, quick: bool) -> RunS
     return RunSettings.model_validate(
         {
             "workspace": workspace,
-            "model": {"n_estimators": 30 if quick else 100},
+            "model": {"n_estimators": 30 if quick else 80},
             "generation": {"workers": 2},
             "datasets": {
                 "initial_samples": 100 if quick else 300,
-                "evaluation_samples": 300 if quick else 2000,
+                "evaluation_samples": 300 if quick else 1500,
                 "initial_seed": 1000 + seed,
                 "evaluation_seed": 7,
             },
@@ -67,7 +67,7 @@ def settings_for(workspace: Path, strategy: str, seed: int, quick: bool) -> RunS
                 "pool_factor": 3 if quick else 5,
                 "budget": budget,
                 "stopping": {
-                    "max_cycles": 2 if quick else 6,
+                    "max_cycles": 2 if quick else 5,
                     "target_macro_f1": None,
                     "plateau_cycles": None,
                 },
@@ -100,18 +100,30 @@ def bootstrap_ci(values: np.ndarray, rng: np.random.Generator, rounds: int = 200
     return float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))
 
 
-def run_one(root: Path, strategy: str, seed: int, quick: bool) -> RunHistory:
+Curve = tuple[list[int], list[float]]
+
+
+def run_one(root: Path, strategy: str, seed: int, quick: bool, overrides: dict[str, Any], label: str) -> Curve:
     settings = settings_for(root, strategy, seed, quick)
-    return build_manager(settings, f"{strategy}-s{seed}").run()
+    if overrides:
+        learning = settings.active_learning.model_dump()
+        for dotted, value in overrides.items():
+            node = learning
+            *parents, leaf = dotted.split(".")
+            for part in parents:
+                node = node[part]
+            node[leaf] = value
+        settings = settings.model_copy(update={"active_learning": ActiveLearningConfig.model_validate(learning)})
+    return build_manager(settings, f"{label}-s{seed}").run().learning_curve()
 
 
-def plot(curves: dict[str, list[RunHistory]], path: Path) -> None:
+def plot(curves: dict[str, list[Curve]], path: Path) -> None:
     figure = Figure(figsize=(7, 4.2), layout="constrained")
     axis = figure.subplots()
-    for strategy, runs in curves.items():
-        samples = np.asarray(runs[0].learning_curve()[0], dtype=float)
-        scores = np.asarray([run.learning_curve()[1] for run in runs], dtype=float)
-        axis.plot(samples, scores.mean(axis=0), marker="o", label=strategy)
+    for label, runs in curves.items():
+        samples = np.asarray(runs[0][0], dtype=float)
+        scores = np.asarray([run[1] for run in runs], dtype=float)
+        axis.plot(samples, scores.mean(axis=0), marker="o", label=label)
         axis.fill_between(samples, scores.min(axis=0), scores.max(axis=0), alpha=0.15)
     axis.set_xlabel("training samples")
     axis.set_ylabel("macro-F1 on the held-out set (best so far)")
@@ -121,79 +133,93 @@ def plot(curves: dict[str, list[RunHistory]], path: Path) -> None:
     figure.savefig(path, dpi=100)
 
 
+def report(curves: dict[str, list[Curve]], target: float | None, out: Path, tag: str) -> dict[str, Any]:
+    """Print the table (AUBC with bootstrap CIs, samples to target, ratio to random) and write plot and JSON."""
+    final = [run[1][-1] for runs in curves.values() for run in runs]
+    target = target or round(float(np.median(final)) - 0.01, 3)
+    rng = np.random.default_rng(0)
+    all_runs = [run for runs in curves.values() for run in runs]
+    start = max(run[0][0] for run in all_runs)
+    end = min(run[0][-1] for run in all_runs)
+    areas = {label: np.array([aubc(*run, start, end) for run in runs]) for label, runs in curves.items()}
+    reach = {label: np.array([samples_to_reach(*run, target) for run in runs]) for label, runs in curves.items()}
+    random_reach = float(np.median(reach["random"])) if "random" in reach else math.nan
+    results: dict[str, Any] = {"target_macro_f1": target, "aubc_range": [start, end], "curves": curves, "labels": {}}
+    print(f"\nTarget macro-F1 {target}; AUBC over {start}–{end} samples; {len(all_runs) // len(curves)} seeds\n")
+    print(
+        f"{'strategy':18s} {'AUBC mean':>9s} {'AUBC 95% CI':>17s} {'Δ vs random (95% CI)':>26s} "
+        f"{'samples to target (median)':>27s} {'ratio to random':>15s}"
+    )
+    for label in curves:
+        low, high = bootstrap_ci(areas[label], rng)
+        delta = ""
+        entry: dict[str, Any] = {"aubc": areas[label].tolist(), "samples_to_target": reach[label].tolist()}
+        if "random" in areas and label != "random":
+            difference = areas[label] - areas["random"]
+            d_low, d_high = bootstrap_ci(difference, rng)
+            delta = f"{difference.mean():+.4f} [{d_low:+.4f}, {d_high:+.4f}]"
+            entry["aubc_minus_random_ci"] = [d_low, d_high]
+        median_reach = float(np.median(reach[label]))
+        ratio = median_reach / random_reach if math.isfinite(median_reach) and math.isfinite(random_reach) else math.nan
+        print(
+            f"{label:18s} {areas[label].mean():9.4f} [{low:.4f}, {high:.4f}] {delta:>26s} "
+            f"{median_reach:27.0f} {ratio:15.2f}"
+        )
+        entry["samples_to_target_ratio_to_random"] = ratio
+        results["labels"][label] = entry
+    out.mkdir(parents=True, exist_ok=True)
+    plot(curves, out / f"sample_efficiency_{tag}.png")
+    (out / f"sample_efficiency_{tag}.json").write_text(json.dumps(results, indent=1))
+    print(f"\nplot: {out / f'sample_efficiency_{tag}.png'}")
+    return results
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="CI-sized run")
     parser.add_argument("--seeds", type=int, default=None, help="number of seeds (default 2 quick, 5 full)")
     parser.add_argument("--target", type=float, default=None, help="target macro-F1 for samples-to-reach")
     parser.add_argument("--strategies", default=",".join(STRATEGIES))
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override an active_learning key for the alm runs, e.g. targeting.select_factor=1 (JSON value)",
+    )
+    parser.add_argument("--label", default="alm", help="name of the alm runs in the table (with --set)")
+    parser.add_argument("--merge", type=Path, action="append", default=[], help="add curves from earlier JSON")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results"), help="where plots and JSON go")
+    parser.add_argument("--tag", default=None, help="file name tag (default: quick or full)")
     parser.add_argument("--keep", type=Path, default=None, help="keep workspaces here instead of a temp dir")
     parser.add_argument("--check", action="store_true", help="exit 1 unless alm's mean AUBC beats random's")
     args = parser.parse_args(argv)
     configure_logging("WARNING")
     seeds = list(range(args.seeds or (2 if args.quick else 5)))
-    strategies = args.strategies.split(",")
+    overrides = {key: json.loads(value) for key, value in (item.split("=", 1) for item in args.set)}
     root = args.keep or Path(tempfile.mkdtemp(prefix="envirosense-efficiency-"))
     started = time.perf_counter()
-    curves: dict[str, list[RunHistory]] = {strategy: [] for strategy in strategies}
+    curves: dict[str, list[Curve]] = {}
     for seed in seeds:
-        for strategy in strategies:
+        for strategy in args.strategies.split(","):
+            label = args.label if strategy == "alm" else strategy
             t0 = time.perf_counter()
-            history = run_one(root, strategy, seed, args.quick)
-            curves[strategy].append(history)
-            samples, scores = history.learning_curve()
+            curve = run_one(root, strategy, seed, args.quick, overrides if strategy == "alm" else {}, label)
+            curves.setdefault(label, []).append(curve)
             print(
-                f"seed {seed} {strategy:12s} samples {samples} macro-F1 {[round(s, 3) for s in scores]} "
+                f"seed {seed} {label:18s} samples {curve[0]} macro-F1 {[round(v, 3) for v in curve[1]]} "
                 f"({time.perf_counter() - t0:.0f} s)",
                 flush=True,
             )
-    final = [run.learning_curve()[1][-1] for runs in curves.values() for run in runs]
-    target = args.target or round(float(np.median(final)) - 0.01, 3)
-    rng = np.random.default_rng(0)
-    results: dict[str, Any] = {"target_macro_f1": target, "seeds": seeds, "strategies": {}}
-    results["curves"] = {s: [run.learning_curve() for run in runs] for s, runs in curves.items()}
-    all_runs = [run for runs in curves.values() for run in runs]
-    start = max(run.learning_curve()[0][0] for run in all_runs)
-    end = min(run.learning_curve()[0][-1] for run in all_runs)
-    areas = {s: np.array([aubc(*run.learning_curve(), start, end) for run in runs]) for s, runs in curves.items()}
-    print(
-        f"\nTarget macro-F1 {target}; AUBC over {start}–{end} samples; {len(seeds)} seeds; "
-        f"{time.perf_counter() - started:.0f} s in all\n"
-    )
-    print(
-        f"{'strategy':12s} {'AUBC mean':>9s} {'AUBC 95% CI':>17s} {'Δ vs random (95% CI)':>26s} "
-        f"{'samples to target (median)':>27s} {'ratio to random':>15s}"
-    )
-    reach = {
-        s: np.array([samples_to_reach(*run.learning_curve(), target) for run in runs]) for s, runs in curves.items()
-    }
-    random_reach = float(np.median(reach["random"])) if "random" in reach else math.nan
-    for strategy in strategies:
-        low, high = bootstrap_ci(areas[strategy], rng)
-        delta = ""
-        entry: dict[str, Any] = {"aubc": areas[strategy].tolist(), "samples_to_target": reach[strategy].tolist()}
-        if "random" in areas and strategy != "random":
-            difference = areas[strategy] - areas["random"]
-            d_low, d_high = bootstrap_ci(difference, rng)
-            delta = f"{difference.mean():+.4f} [{d_low:+.4f}, {d_high:+.4f}]"
-            entry["aubc_minus_random_ci"] = [d_low, d_high]
-        median_reach = float(np.median(reach[strategy]))
-        ratio = median_reach / random_reach if math.isfinite(median_reach) and math.isfinite(random_reach) else math.nan
-        print(
-            f"{strategy:12s} {areas[strategy].mean():9.4f} [{low:.4f}, {high:.4f}] {delta:>26s} "
-            f"{median_reach:27.0f} {ratio:15.2f}"
-        )
-        entry["samples_to_target_ratio_to_random"] = ratio
-        results["strategies"][strategy] = entry
-    args.out.mkdir(parents=True, exist_ok=True)
-    tag = "quick" if args.quick else "full"
-    plot(curves, args.out / f"sample_efficiency_{tag}.png")
-    (args.out / f"sample_efficiency_{tag}.json").write_text(json.dumps(results, indent=1))
-    print(f"\nplot: {args.out / f'sample_efficiency_{tag}.png'}")
+    for earlier in args.merge:
+        for label, runs in json.loads(earlier.read_text())["curves"].items():
+            name = label if label not in curves else f"{label} ({earlier.stem})"
+            curves[name] = [(list(run[0]), list(run[1])) for run in runs]
+    print(f"\n{time.perf_counter() - started:.0f} s of runs")
+    areas = report(curves, args.target, args.out, args.tag or ("quick" if args.quick else "full"))["labels"]
     if args.keep is None:
         shutil.rmtree(root, ignore_errors=True)
-    if args.check and "alm" in areas and "random" in areas and not areas["alm"].mean() > areas["random"].mean():
+    if args.check and not np.mean(areas[args.label]["aubc"]) > np.mean(areas["random"]["aubc"]):
         print("CHECK FAILED: alm's mean AUBC does not beat random's", file=sys.stderr)
         return 1
     return 0

@@ -102,6 +102,13 @@ class TargetingConfig(_Config):
     failure_seeking: bool = Field(
         True, description="Craft with the failure-seeking search scored by the current model (else rule-based)."
     )
+    select_factor: int = Field(
+        3,
+        ge=1,
+        le=10,
+        description="Simulate this many times a spot's budget around it, keep the samples the current model "
+        "separates least (1: keep everything simulated).",
+    )
     neighbourhood_spread: float = Field(0.08, gt=0, le=1, description="Step of a variation, share of each range.")
     driver_spread: float = Field(
         0.2, gt=0, le=1, description="Step for parameters driving the explained features, share of each range."

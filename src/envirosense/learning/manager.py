@@ -565,7 +565,7 @@ class ActiveLearningManager:
             type(base).params_model,
             base.params.model_dump(mode="json"),
             explained_driver_params(type(base).sensor_drivers, spot),
-            runs_for(samples, self.config.budget.samples_per_scenario_run),
+            self._simulated_runs(samples),
             derived_rng(self.config.seed, suggestion_id),
             spread=cfg.neighbourhood_spread,
             driver_spread=cfg.driver_spread,
@@ -618,6 +618,8 @@ class ActiveLearningManager:
                 )
                 acted = suggestion.model_copy(update={"action": action})
                 made = self._generate_definitions(definitions, out, action.value, lineage, samples=suggestion.samples)
+                if self._selecting():
+                    made = self._select_least_separated(made, suggestion.samples)
                 return made, _created(definitions, acted, self.config.budget.samples_per_scenario_run)
         return [], []
 
@@ -628,7 +630,7 @@ class ActiveLearningManager:
             "cycle_id": self._cycle_id(),
             "model_version": self._champion,
         }
-        runs = runs_for(suggestion.samples, self.config.budget.samples_per_scenario_run)
+        runs = self._simulated_runs(suggestion.samples)
         if action is SuggestionAction.VARIATION:
             if suggestion.base_scenario_id is None or not suggestion.param_modifications:
                 raise ValueError("no base scenario or no variation plan")
@@ -757,20 +759,38 @@ class ActiveLearningManager:
         pool_suggestion = suggestion.model_copy(update={"samples": suggestion.samples * self.config.pool_factor})
         definitions = self._random_run_definitions(pool_suggestion)
         pool = self._generate_definitions(definitions, out, "pool", lineage)
-        assert isinstance(self.model_interface, LocalModelInterface), "pool-margin needs a local model"
+        return self._select_least_separated(pool, suggestion.samples), _created(
+            definitions, suggestion, self.config.budget.samples_per_scenario_run
+        )
+
+    def _selecting(self) -> bool:
+        return self.config.targeting.select_factor > 1 and isinstance(self.model_interface, LocalModelInterface)
+
+    def _simulated_runs(self, samples: int) -> int:
+        """Scenario runs simulated for a targeted suggestion of ``samples`` samples."""
+        runs = runs_for(samples, self.config.budget.samples_per_scenario_run)
+        return runs * self.config.targeting.select_factor if self._selecting() else runs
+
+    def _select_least_separated(self, entries: list[dict[str, Any]], keep: int) -> list[dict[str, Any]]:
+        """Keep the ``keep`` samples of ``entries`` the champion separates least (smallest top-two
+        probability margin); each entry then lists the ids it keeps (ties broken by sample id)."""
+        assert isinstance(self.model_interface, LocalModelInterface), "selection needs a local model"
         model, extractor = self.model_interface.load(self._champion)
-        margins: list[tuple[float, str]] = []
-        for entry in pool:
+        margins: list[tuple[float, str, int]] = []
+        for position, entry in enumerate(entries):
             for batch in extractor.iter_batches(iter_samples(Path(entry["path"]))):
                 proba = np.sort(model.estimator.predict_proba(extractor.model_input(batch.values)), axis=1)
                 margin = proba[:, -1] - proba[:, -2]
-                margins.extend(zip(margin.tolist(), batch.sample_ids, strict=True))
-        keep = sorted(margins)[: suggestion.samples]
-        ids = sorted(sample_id for _, sample_id in keep)
-        path = pool[0]["path"]
-        return [{"path": path, "samples": len(ids), "sample_ids": ids}], _created(
-            definitions, suggestion, self.config.budget.samples_per_scenario_run
-        )
+                margins.extend(
+                    (m, sample_id, position) for m, sample_id in zip(margin.tolist(), batch.sample_ids, strict=True)
+                )
+        kept: dict[int, list[str]] = {}
+        for _, sample_id, position in sorted(margins)[:keep]:
+            kept.setdefault(position, []).append(sample_id)
+        return [
+            {"path": entries[position]["path"], "samples": len(ids), "sample_ids": sorted(ids)}
+            for position, ids in sorted(kept.items())
+        ]
 
     # --- data -----------------------------------------------------------------------------------------
 
