@@ -40,30 +40,12 @@ def _free_port() -> int:
 
 def test_generate_then_stats_and_verify(tmp_path: Path) -> None:
     output = tmp_path / "ds"
-    result = runner.invoke(
-        app,
-        [
-            "generate",
-            str(output),
-            "-s",
-            "baseline_operation",
-            "-s",
-            "arcing_event",
-            "--samples-per-run",
-            "12",
-            "--spread-over-duration",
-            "--runs-per-scenario",
-            "2",
-            "--workers",
-            "0",
-            "--cycle-id",
-            "c-1",
-            "--weak-spot-id",
-            "ws-1",
-            "--model-version",
-            "m@2",
-        ],
-    )
+    arguments = [
+        "generate", str(output), "-s", "baseline_operation", "-s", "arcing_event", "--samples-per-run", "12",
+        "--spread-over-duration", "--runs-per-scenario", "2", "--workers", "0",
+        "--cycle-id", "c-1", "--weak-spot-id", "ws-1", "--model-version", "m@2",
+    ]  # fmt: skip
+    result = runner.invoke(app, arguments)
     assert result.exit_code == 0, result.output
     manifest = load_manifest(output)
     assert manifest is not None and manifest.dataset_id is not None
@@ -73,30 +55,7 @@ def test_generate_then_stats_and_verify(tmp_path: Path) -> None:
     assert len(samples) == 48
     assert {sample["sample_metadata"]["cycle_id"] for sample in samples} == {"c-1"}
 
-    again = runner.invoke(
-        app,
-        [
-            "generate",
-            str(output),
-            "-s",
-            "baseline_operation",
-            "-s",
-            "arcing_event",
-            "--samples-per-run",
-            "12",
-            "--spread-over-duration",
-            "--runs-per-scenario",
-            "2",
-            "--workers",
-            "0",
-            "--cycle-id",
-            "c-1",
-            "--weak-spot-id",
-            "ws-1",
-            "--model-version",
-            "m@2",
-        ],
-    )
+    again = runner.invoke(app, arguments)
     assert again.exit_code == 0
     assert "0 files written, 4 already present" in " ".join(again.output.split())
 

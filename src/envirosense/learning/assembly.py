@@ -3,16 +3,11 @@ tracker and the shared initial and evaluation datasets."""
 
 from __future__ import annotations
 
-import fcntl
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
-import sqlalchemy as sa
-from sqlalchemy import Engine
 from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
 from envirosense.generation import DatasetConflictError, MLDataGenerator
@@ -26,11 +21,11 @@ from envirosense.models.evaluation import EvaluationConfig
 from envirosense.models.local import LocalModelInterface
 from envirosense.models.registry import ModelRegistry
 from envirosense.models.training import TrainingConfig
+from envirosense.ops.locks import file_lock
 from envirosense.ops.logging import get_logger
 from envirosense.ops.tracking import ExperimentTracker
 from envirosense.repository import SqlScenarioRepository, make_engine, open_repository, resolve_database_url
 from envirosense.repository.catalogue import seed_catalogue
-from envirosense.repository.database import is_postgres
 from envirosense.repository.migrate import upgrade_database
 
 
@@ -70,45 +65,12 @@ REPOSITORY_RETRY_WAIT_S = 0.25
 enough to ride out a database server restart."""
 
 
-MIGRATION_LOCK_KEY = 0x456E7669726F  # "Enviro": the PostgreSQL advisory lock held while migrating
-
-
-@contextmanager
-def migration_lock(engine: Engine) -> Iterator[None]:
-    """Hold a lock that serialises migrations of this database across processes (runs started together
-    would otherwise race on the migration table): a PostgreSQL advisory lock, or a file lock next to the
-    SQLite file."""
-    if is_postgres(engine):
-        with engine.connect() as connection:
-            connection.execute(sa.text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
-            try:
-                yield
-            finally:
-                connection.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY})
-        return
-    database = engine.url.database
-    if not database or database == ":memory:":
-        yield
-        return
-    with file_lock(Path(f"{database}.migrate.lock")):
-        yield
-
-
-@contextmanager
-def file_lock(path: Path) -> Iterator[None]:
-    """An exclusive lock between processes on ``path`` (created if missing), released on exit or death."""
-    with path.open("a") as handle:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        yield
-
-
 def prepare_database(workspace: Workspace, *, seed_scenarios: bool = False) -> SqlScenarioRepository:
     """Migrate the database to the current schema and open the repository on it; with ``seed_scenarios``,
     load the built-in scenario catalogue (definitions it holds already are skipped)."""
     engine = make_engine(workspace.database_url)
     try:
-        with migration_lock(engine):
-            upgrade_database(engine)
+        upgrade_database(engine)
     finally:
         engine.dispose()
     repository = open_repository(

@@ -7,6 +7,8 @@ current head; ``envirosense db upgrade`` applies it, and every repository then r
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
@@ -16,6 +18,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
+from envirosense.ops.locks import file_lock
 from envirosense.ops.logging import get_logger
 from envirosense.repository.database import SCHEMA_TOKEN, is_postgres, redact
 from envirosense.repository.errors import RepositoryValidationError, SchemaTooNewError, SchemaTooOldError
@@ -58,16 +61,33 @@ def current_revisions(engine: Engine, schema: str | None = DEFAULT_SCHEMA) -> tu
         return tuple(sorted(context.get_current_heads()))
 
 
+@contextmanager
+def migration_lock(engine: Engine) -> Iterator[None]:
+    """Serialise migrations of a SQLite database across processes (runs started together would otherwise
+    race on the migration table) with a file lock next to it. On PostgreSQL the migration environment
+    already holds a transaction-level advisory lock (``migrations/env.py``)."""
+    if is_postgres(engine):
+        yield
+        return
+    database = engine.url.database
+    if not database or database == ":memory:":
+        yield
+        return
+    with file_lock(Path(f"{database}.migrate.lock")):
+        yield
+
+
 def upgrade_database(
     engine: Engine, schema: str | None = DEFAULT_SCHEMA, revision: str = "head"
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Apply the migrations up to ``revision``; returns the revisions before and after."""
     check_schema_name(schema)
-    before = current_revisions(engine, schema)
-    with engine.connect() as connection:
-        command.upgrade(alembic_config(connection, schema if is_postgres(engine) else None), revision)
-        connection.commit()
-    after = current_revisions(engine, schema)
+    with migration_lock(engine):
+        before = current_revisions(engine, schema)
+        with engine.connect() as connection:
+            command.upgrade(alembic_config(connection, schema if is_postgres(engine) else None), revision)
+            connection.commit()
+        after = current_revisions(engine, schema)
     _log.info("database upgraded", url=redact(engine.url), schema=schema, before=before, after=after)
     return before, after
 
