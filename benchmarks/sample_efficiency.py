@@ -6,14 +6,20 @@ initial-set recipe, per-cycle budget and fixed held-out evaluation set, then rep
 - the learning curve (macro-F1 of the best model so far against training samples), averaged over seeds;
 - the area under it (AUBC: trapezoid over the sample axis, divided by its length, so 1.0 is perfect);
 - the samples needed to reach the target macro-F1 (linear interpolation; "not reached" counts as ∞);
-- bootstrap 95 % confidence intervals (over seeds) of the AUBC and of its difference to ``random``.
+- bootstrap 95 % confidence intervals (over seeds) of the AUBC and of its difference to ``random``;
+- per cycle, the quality of the new data: hit rate (share of new training samples the pre-cycle champion
+  gets wrong or separates by a top-two margin below ``UNCERTAIN_MARGIN``), and for the scenarios a cycle
+  created, parameter-space coverage (share of each parameter's deciles reached, per scenario class) and
+  diversity (mean pairwise distance of same-class parameter vectors scaled to [0, 1]).
 
-The evaluation set is drawn uniformly over scenario classes and parameters (``learning.sources``) from its
-own seed; its scenario definitions are never stored in the repository, and ALM chooses scenarios only from
-per-cycle probe sets.
+Two held-out evaluation sets score every run, both drawn from their own seeds and never stored in the
+repository (ALM chooses scenarios only from per-cycle probe sets): ``uniform`` (classes and parameters
+uniformly, as training draws them) and ``low-intensity`` (weak, distant hazards among many confounders,
+``learning.sources.low_intensity_definitions``). The second scores, after the run, the same champion each
+cycle picked on the first, so it never influences the run.
 
-    python benchmarks/sample_efficiency.py --quick            # CI-sized: 2 seeds, small budgets
-    python benchmarks/sample_efficiency.py --seeds 5          # the figures in BENCHMARKS.md
+    python benchmarks/sample_efficiency.py --quick --check    # CI-sized regression check (ALM > random)
+    python benchmarks/sample_efficiency.py --seeds 10         # the figures in BENCHMARKS.md
 """
 
 from __future__ import annotations
@@ -31,12 +37,23 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from envirosense.learning.assembly import build_manager
+from envirosense.generation import MLDataGenerator
+from envirosense.generation.reader import iter_samples
+from envirosense.learning.assembly import Workspace, build_manager, shared_dataset
 from envirosense.learning.config import ActiveLearningConfig
+from envirosense.learning.history import RunHistory
+from envirosense.learning.manager import ActiveLearningManager
 from envirosense.learning.settings import RunSettings
+from envirosense.learning.sources import low_intensity_definitions
+from envirosense.models.local import LocalModelInterface
 from envirosense.ops.logging import configure_logging
+from envirosense.simulation.parameters import flatten_params, param_ranges
+from envirosense.simulation.registry import scenario_class
 
 STRATEGIES = ("alm", "random", "pool-margin")
+EVALUATION_SETS = ("uniform", "low-intensity")
+UNCERTAIN_MARGIN = 0.2
+"""A new sample counts as a hit when the pre-cycle champion gets it wrong or its top-two margin is below this."""
 
 
 def settings_for(workspace: Path, strategy: str, seed: int, quick: bool) -> RunSettings:
@@ -100,10 +117,8 @@ def bootstrap_ci(values: np.ndarray, rng: np.random.Generator, rounds: int = 200
     return float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))
 
 
-Curve = tuple[list[int], list[float]]
-
-
-def run_one(root: Path, strategy: str, seed: int, quick: bool, overrides: dict[str, Any], label: str) -> Curve:
+def run_one(root: Path, strategy: str, seed: int, quick: bool, overrides: dict[str, Any], label: str) -> dict[str, Any]:
+    """Run one strategy for one seed; returns its curves on both evaluation sets and per-cycle data quality."""
     settings = settings_for(root, strategy, seed, quick)
     if overrides:
         learning = settings.active_learning.model_dump()
@@ -114,61 +129,245 @@ def run_one(root: Path, strategy: str, seed: int, quick: bool, overrides: dict[s
                 node = node[part]
             node[leaf] = value
         settings = settings.model_copy(update={"active_learning": ActiveLearningConfig.model_validate(learning)})
-    return build_manager(settings, f"{label}-s{seed}").run().learning_curve()
+    manager = build_manager(settings, f"{label}-s{seed}")
+    history = manager.run()
+    samples, scores = history.learning_curve()
+    champions = champion_after_each_cycle(history)
+    second = second_evaluation_set(settings)
+    per_class = {cycle.model_version: cycle.per_class_f1 for cycle in history.cycles}
+    scorer = manager.scoring_interface
+    on_second = {
+        version: scorer.get_model_performance_feedback(str(second), version).overall_metrics.macro_f1_score
+        for version in sorted(set(champions))
+    }
+    return {
+        "seed": seed,
+        "samples": samples,
+        "uniform": scores,
+        "low-intensity": [on_second[version] for version in champions],
+        "per_class_f1": [per_class[version] for version in champions],
+        "quality": data_quality(manager, history, champions),
+    }
 
 
-def plot(curves: dict[str, list[Curve]], path: Path) -> None:
-    figure = Figure(figsize=(7, 4.2), layout="constrained")
-    axis = figure.subplots()
-    for label, runs in curves.items():
-        samples = np.asarray(runs[0][0], dtype=float)
-        scores = np.asarray([run[1] for run in runs], dtype=float)
-        axis.plot(samples, scores.mean(axis=0), marker="o", label=label)
-        axis.fill_between(samples, scores.min(axis=0), scores.max(axis=0), alpha=0.15)
-    axis.set_xlabel("training samples")
-    axis.set_ylabel("macro-F1 on the held-out set (best so far)")
-    axis.set_title(f"Learning curves, mean and range over {len(next(iter(curves.values())))} seeds")
-    axis.grid(alpha=0.3)
-    axis.legend()
+def second_evaluation_set(settings: RunSettings) -> Path:
+    """The low-intensity evaluation set (same size and seed as the first, another distribution)."""
+    data = settings.datasets
+    return shared_dataset(
+        MLDataGenerator(workers=settings.generation.workers),
+        None,
+        Workspace.from_settings(settings),
+        "evaluation-low-intensity",
+        data.evaluation_samples,
+        data.evaluation_seed,
+        settings.active_learning.budget.samples_per_scenario_run,
+        distribution=low_intensity_definitions,
+    )
+
+
+def champion_after_each_cycle(history: RunHistory) -> list[str]:
+    """The champion's model version after each cycle (the last promoted candidate so far)."""
+    champions: list[str] = []
+    for cycle in history.cycles:
+        champions.append(cycle.model_version if cycle.promoted or not champions else champions[-1])
+    return champions
+
+
+def data_quality(manager: ActiveLearningManager, history: RunHistory, champions: list[str]) -> list[dict[str, Any]]:
+    """Per cycle ≥ 1: hit rate of its new training samples under the pre-cycle champion, and coverage and
+    diversity of the scenarios it created (see the module docstring)."""
+    assert isinstance(manager.model_interface, LocalModelInterface)
+    outputs = {index: out for index, _, out in manager.store.cycles(manager.run_id)}
+    rows = []
+    for cycle in history.cycles[1:]:
+        model, extractor = manager.model_interface.load(champions[cycle.cycle_index - 1])
+        classes = np.asarray(model.class_labels)
+        hits = total = 0
+        for entry in outputs[cycle.cycle_index].get("datasets", []):
+            wanted = set(entry.get("sample_ids", ()))
+            samples = (s for s in iter_samples(Path(entry["path"])) if not wanted or s["sample_id"] in wanted)
+            for batch in extractor.iter_batches(samples):
+                proba = model.estimator.predict_proba(extractor.model_input(batch.values))
+                ordered = np.sort(proba, axis=1)
+                wrong = classes[proba.argmax(axis=1)] != np.asarray(batch.labels)
+                hits += int(np.sum(wrong | (ordered[:, -1] - ordered[:, -2] < UNCERTAIN_MARGIN)))
+                total += len(batch.sample_ids)
+        coverage, diversity = parameter_spread(cycle.scenarios)
+        rows.append(
+            {
+                "cycle": cycle.cycle_index,
+                "hit_rate": hits / total if total else math.nan,
+                "coverage": coverage,
+                "diversity": diversity,
+                "scenarios": len(cycle.scenarios),
+            }
+        )
+    return rows
+
+
+def parameter_spread(scenarios: list[Any]) -> tuple[float, float]:
+    """(coverage, diversity) of ``scenarios``' numeric parameters, each scaled to [0, 1] over its declared
+    range: coverage is the mean share of the 10 deciles reached per (class, parameter); diversity the mean
+    pairwise distance between same-class vectors, divided by √(parameters)."""
+    by_class: dict[str, list[dict[str, Any]]] = {}
+    for scenario in scenarios:
+        by_class.setdefault(scenario.scenario_class_name, []).append(flatten_params(scenario.params))
+    coverages: list[float] = []
+    distances: list[float] = []
+    for name, params in by_class.items():
+        ranges = {
+            path: declared
+            for path, declared in param_ranges(scenario_class(name).params_model).items()
+            if declared.choices is None and declared.upper != declared.lower and path in params[0]
+        }
+        if not ranges:
+            continue
+        scaled = np.array(
+            [
+                [
+                    (float(p[path]) - float(r.lower or 0)) / (float(r.upper or 0) - float(r.lower or 0))
+                    for path, r in ranges.items()
+                ]
+                for p in params
+            ]
+        ).clip(0, 1)
+        deciles = np.minimum((scaled * 10).astype(int), 9)
+        coverages.extend(len(set(deciles[:, j])) / 10 for j in range(scaled.shape[1]))
+        if len(scaled) > 1:
+            gaps = np.linalg.norm(scaled[:, None, :] - scaled[None, :, :], axis=2) / math.sqrt(scaled.shape[1])
+            distances.append(float(gaps[np.triu_indices(len(scaled), 1)].mean()))
+    return (float(np.mean(coverages)) if coverages else math.nan, float(np.mean(distances)) if distances else math.nan)
+
+
+Runs = dict[str, list[dict[str, Any]]]
+"""Label → one ``run_one`` record per seed."""
+
+
+def plot(runs: Runs, path: Path) -> None:
+    """Learning curves on both evaluation sets (mean and range over seeds) and the hit rate per cycle."""
+    figure = Figure(figsize=(13, 4.2), layout="constrained")
+    axes = figure.subplots(1, 3)
+    for label, records in runs.items():
+        samples = np.asarray(records[0]["samples"], dtype=float)
+        for axis, evaluation in zip(axes[:2], EVALUATION_SETS, strict=True):
+            scores = np.asarray([record[evaluation] for record in records], dtype=float)
+            axis.plot(samples, scores.mean(axis=0), marker="o", label=label)
+            axis.fill_between(samples, scores.min(axis=0), scores.max(axis=0), alpha=0.12)
+        hits = np.asarray([[row["hit_rate"] for row in record["quality"]] for record in records], dtype=float)
+        axes[2].plot(samples[1:], hits.mean(axis=0), marker="o", label=label)
+    for axis, evaluation in zip(axes[:2], EVALUATION_SETS, strict=True):
+        axis.set_title(f"{evaluation} evaluation set")
+        axis.set_xlabel("training samples")
+        axis.set_ylabel("macro-F1 of the champion")
+    axes[2].set_title("hit rate of each cycle's new samples")
+    axes[2].set_xlabel("training samples after the cycle")
+    axes[2].set_ylabel("wrong or uncertain under the pre-cycle champion")
+    for axis in axes:
+        axis.grid(alpha=0.3)
+    axes[0].legend()
+    figure.suptitle(f"Sample efficiency, mean and range over {len(next(iter(runs.values())))} seeds")
     figure.savefig(path, dpi=100)
 
 
-def report(curves: dict[str, list[Curve]], target: float | None, out: Path, tag: str) -> dict[str, Any]:
-    """Print the table (AUBC with bootstrap CIs, samples to target, ratio to random) and write plot and JSON."""
-    final = [run[1][-1] for runs in curves.values() for run in runs]
-    target = target or round(float(np.median(final)) - 0.01, 3)
-    rng = np.random.default_rng(0)
-    all_runs = [run for runs in curves.values() for run in runs]
-    start = max(run[0][0] for run in all_runs)
-    end = min(run[0][-1] for run in all_runs)
-    areas = {label: np.array([aubc(*run, start, end) for run in runs]) for label, runs in curves.items()}
-    reach = {label: np.array([samples_to_reach(*run, target) for run in runs]) for label, runs in curves.items()}
-    random_reach = float(np.median(reach["random"])) if "random" in reach else math.nan
-    results: dict[str, Any] = {"target_macro_f1": target, "aubc_range": [start, end], "curves": curves, "labels": {}}
-    print(f"\nTarget macro-F1 {target}; AUBC over {start}–{end} samples; {len(all_runs) // len(curves)} seeds\n")
-    print(
-        f"{'strategy':18s} {'AUBC mean':>9s} {'AUBC 95% CI':>17s} {'Δ vs random (95% CI)':>26s} "
-        f"{'samples to target (median)':>27s} {'ratio to random':>15s}"
+def plot_per_class(runs: Runs, path: Path) -> None:
+    """Per-class F1 of the champion on the uniform set against training samples, one panel per class."""
+    classes = sorted(
+        {label for records in runs.values() for r in records for row in r["per_class_f1"] for label in row}
     )
-    for label in curves:
+    columns = 4
+    figure = Figure(figsize=(13, 3.0 * math.ceil(len(classes) / columns)), layout="constrained")
+    axes = figure.subplots(math.ceil(len(classes) / columns), columns, squeeze=False).ravel()
+    for axis, label in zip(axes, classes, strict=False):
+        for name, records in runs.items():
+            samples = np.asarray(records[0]["samples"], dtype=float)
+            scores = np.asarray([[row.get(label, np.nan) for row in r["per_class_f1"]] for r in records], dtype=float)
+            axis.plot(samples, np.nanmean(scores, axis=0), marker=".", label=name)
+        axis.set_title(label)
+        axis.set_ylim(0, 1)
+        axis.grid(alpha=0.3)
+    for axis in axes[len(classes) :]:
+        axis.set_visible(False)
+    axes[0].legend(fontsize=7)
+    figure.suptitle("Per-class F1 of the champion (uniform evaluation set) against training samples, mean over seeds")
+    figure.savefig(path, dpi=90)
+
+
+def table(runs: Runs, evaluation: str, target: float | None, rng: np.random.Generator) -> dict[str, Any]:
+    """Print and return AUBC (bootstrap CI), its difference to random (CI) and samples to target on one set."""
+    labels = [label for label, records in runs.items() if all(evaluation in record for record in records)]
+    curves = {label: [(record["samples"], record[evaluation]) for record in runs[label]] for label in labels}
+    final = [curve[1][-1] for label in labels for curve in curves[label]]
+    target = target or round(float(np.median(final)) - 0.01, 3)
+    every = [curve for label in labels for curve in curves[label]]
+    start = max(curve[0][0] for curve in every)
+    end = min(curve[0][-1] for curve in every)
+    areas = {label: np.array([aubc(*curve, start, end) for curve in curves[label]]) for label in labels}
+    reach = {label: np.array([samples_to_reach(*curve, target) for curve in curves[label]]) for label in labels}
+    baseline_reach = {name: float(np.median(reach[name])) if name in reach else math.nan for name in STRATEGIES[1:]}
+    print(f"\n{evaluation} evaluation set: target macro-F1 {target}; AUBC over {start}–{end} samples\n")
+    print(
+        f"{'strategy':22s} {'seeds':>5s} {'AUBC mean':>9s} {'AUBC 95% CI':>17s} {'Δ vs random (95% CI)':>26s} "
+        f"{'samples to target':>17s} {'× random':>8s} {'× pool-margin':>13s}"
+    )
+    entries: dict[str, Any] = {}
+    for label in labels:
         low, high = bootstrap_ci(areas[label], rng)
+        entry: dict[str, Any] = {"aubc": areas[label].tolist(), "aubc_ci": [low, high]}
         delta = ""
-        entry: dict[str, Any] = {"aubc": areas[label].tolist(), "samples_to_target": reach[label].tolist()}
-        if "random" in areas and label != "random":
+        if "random" in areas and label != "random" and len(areas[label]) == len(areas["random"]):
             difference = areas[label] - areas["random"]
             d_low, d_high = bootstrap_ci(difference, rng)
             delta = f"{difference.mean():+.4f} [{d_low:+.4f}, {d_high:+.4f}]"
-            entry["aubc_minus_random_ci"] = [d_low, d_high]
+            entry["aubc_minus_random"] = [float(difference.mean()), d_low, d_high]
         median_reach = float(np.median(reach[label]))
-        ratio = median_reach / random_reach if math.isfinite(median_reach) and math.isfinite(random_reach) else math.nan
+        ratios = {name: reach_ratio(median_reach, value, end) for name, value in baseline_reach.items()}
+        entry.update(samples_to_target=reach[label].tolist(), ratio=ratios)
         print(
-            f"{label:18s} {areas[label].mean():9.4f} [{low:.4f}, {high:.4f}] {delta:>26s} "
-            f"{median_reach:27.0f} {ratio:15.2f}"
+            f"{label:22s} {len(areas[label]):5d} {areas[label].mean():9.4f} [{low:.4f}, {high:.4f}] {delta:>26s} "
+            f"{'not reached' if math.isinf(median_reach) else f'{median_reach:.0f}':>17s} "
+            f"{ratios['random']:>8s} {ratios['pool-margin']:>13s}"
         )
-        entry["samples_to_target_ratio_to_random"] = ratio
-        results["labels"][label] = entry
+        entries[label] = entry
+    return {"target_macro_f1": target, "aubc_range": [start, end], "labels": entries}
+
+
+def reach_ratio(samples: float, baseline: float, end: float) -> str:
+    """``samples / baseline`` as text; when the baseline never reached the target (it needs more than
+    ``end``), an upper bound ``< samples / end``; "–" when neither can be said."""
+    if math.isfinite(samples) and math.isfinite(baseline):
+        return f"{samples / baseline:.2f}"
+    if math.isfinite(samples) and math.isinf(baseline):
+        return f"< {samples / end:.2f}"
+    return "–"
+
+
+def quality_table(runs: Runs) -> dict[str, dict[str, float]]:
+    """Print and return per strategy the mean hit rate, coverage and diversity of new data over cycles ≥ 1."""
+    print(f"\n{'strategy':22s} {'hit rate':>8s} {'coverage':>8s} {'diversity':>9s} {'scenarios/cycle':>15s}")
+    means: dict[str, dict[str, float]] = {}
+    for label, records in runs.items():
+        rows = [row for record in records for row in record["quality"]]
+        means[label] = {
+            key: float(np.nanmean([row[key] for row in rows]))
+            for key in ("hit_rate", "coverage", "diversity", "scenarios")
+        }
+        m = means[label]
+        print(f"{label:22s} {m['hit_rate']:8.3f} {m['coverage']:8.3f} {m['diversity']:9.3f} {m['scenarios']:15.1f}")
+    return means
+
+
+def report(runs: Runs, targets: dict[str, float | None], out: Path, tag: str) -> dict[str, Any]:
+    """Print the tables for both evaluation sets (``targets`` by set; None: just below the median final
+    macro-F1) and the data-quality table; write plot and JSON."""
+    rng = np.random.default_rng(0)
+    results: dict[str, Any] = {
+        evaluation: table(runs, evaluation, targets.get(evaluation), rng) for evaluation in EVALUATION_SETS
+    }
+    results["quality"] = quality_table(runs)
+    results["runs"] = runs
     out.mkdir(parents=True, exist_ok=True)
-    plot(curves, out / f"sample_efficiency_{tag}.png")
+    plot(runs, out / f"sample_efficiency_{tag}.png")
+    plot_per_class(runs, out / f"sample_efficiency_{tag}_per_class.png")
     (out / f"sample_efficiency_{tag}.json").write_text(json.dumps(results, indent=1))
     print(f"\nplot: {out / f'sample_efficiency_{tag}.png'}")
     return results
@@ -177,8 +376,15 @@ def report(curves: dict[str, list[Curve]], target: float | None, out: Path, tag:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="CI-sized run")
-    parser.add_argument("--seeds", type=int, default=None, help="number of seeds (default 2 quick, 5 full)")
-    parser.add_argument("--target", type=float, default=None, help="target macro-F1 for samples-to-reach")
+    parser.add_argument(
+        "--seeds",
+        type=int,
+        default=None,
+        help="number of seeds (default 2 quick, 10 full; 0 with --merge: only report)",
+    )
+    parser.add_argument("--first-seed", type=int, default=0, help="seeds are first-seed … first-seed + seeds − 1")
+    parser.add_argument("--target", type=float, default=None, help="target macro-F1 on the uniform set")
+    parser.add_argument("--target-low-intensity", type=float, default=None, help="target on the low-intensity set")
     parser.add_argument("--strategies", default=",".join(STRATEGIES))
     parser.add_argument(
         "--set",
@@ -188,40 +394,49 @@ def main(argv: list[str] | None = None) -> int:
         help="override an active_learning key for the alm runs, e.g. targeting.select_factor=1 (JSON value)",
     )
     parser.add_argument("--label", default="alm", help="name of the alm runs in the table (with --set)")
-    parser.add_argument("--merge", type=Path, action="append", default=[], help="add curves from earlier JSON")
+    parser.add_argument("--merge", type=Path, action="append", default=[], help="add runs from earlier JSON")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results"), help="where plots and JSON go")
     parser.add_argument("--tag", default=None, help="file name tag (default: quick or full)")
     parser.add_argument("--keep", type=Path, default=None, help="keep workspaces here instead of a temp dir")
     parser.add_argument("--check", action="store_true", help="exit 1 unless alm's mean AUBC beats random's")
     args = parser.parse_args(argv)
     configure_logging("WARNING")
-    seeds = list(range(args.seeds or (2 if args.quick else 5)))
+    count = args.seeds if args.seeds is not None else (2 if args.quick else 10)
+    seeds = range(args.first_seed, args.first_seed + count)
     overrides = {key: json.loads(value) for key, value in (item.split("=", 1) for item in args.set)}
     root = args.keep or Path(tempfile.mkdtemp(prefix="envirosense-efficiency-"))
     started = time.perf_counter()
-    curves: dict[str, list[Curve]] = {}
+    runs: Runs = {}
     for seed in seeds:
         for strategy in args.strategies.split(","):
             label = args.label if strategy == "alm" else strategy
             t0 = time.perf_counter()
-            curve = run_one(root, strategy, seed, args.quick, overrides if strategy == "alm" else {}, label)
-            curves.setdefault(label, []).append(curve)
+            record = run_one(root, strategy, seed, args.quick, overrides if strategy == "alm" else {}, label)
+            runs.setdefault(label, []).append(record)
+            args.out.mkdir(parents=True, exist_ok=True)
+            partial = args.out / f"sample_efficiency_{args.tag or ('quick' if args.quick else 'full')}.partial.json"
+            partial.write_text(json.dumps({"runs": runs}))
             print(
-                f"seed {seed} {label:18s} samples {curve[0]} macro-F1 {[round(v, 3) for v in curve[1]]} "
-                f"({time.perf_counter() - t0:.0f} s)",
+                f"seed {seed} {label:18s} samples {record['samples']} macro-F1 "
+                f"{[round(v, 3) for v in record['uniform']]} low-intensity "
+                f"{[round(v, 3) for v in record['low-intensity']]} ({time.perf_counter() - t0:.0f} s)",
                 flush=True,
             )
     for earlier in args.merge:
-        for label, runs in json.loads(earlier.read_text())["curves"].items():
-            name = label if label not in curves else f"{label} ({earlier.stem})"
-            curves[name] = [(list(run[0]), list(run[1])) for run in runs]
+        for label, records in json.loads(earlier.read_text())["runs"].items():
+            runs.setdefault(label, []).extend(records)
+    for records in runs.values():
+        records.sort(key=lambda record: record["seed"])
     print(f"\n{time.perf_counter() - started:.0f} s of runs")
-    areas = report(curves, args.target, args.out, args.tag or ("quick" if args.quick else "full"))["labels"]
+    targets = {"uniform": args.target, "low-intensity": args.target_low_intensity}
+    results = report(runs, targets, args.out, args.tag or ("quick" if args.quick else "full"))
     if args.keep is None:
         shutil.rmtree(root, ignore_errors=True)
-    if args.check and not np.mean(areas[args.label]["aubc"]) > np.mean(areas["random"]["aubc"]):
-        print("CHECK FAILED: alm's mean AUBC does not beat random's", file=sys.stderr)
-        return 1
+    if args.check:
+        areas = results["uniform"]["labels"]
+        if not np.mean(areas[args.label]["aubc"]) > np.mean(areas["random"]["aubc"]):
+            print("CHECK FAILED: alm's mean AUBC does not beat random's", file=sys.stderr)
+            return 1
     return 0
 
 

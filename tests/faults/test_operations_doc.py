@@ -4,10 +4,12 @@ figures it quotes are the ones the suite injects."""
 from __future__ import annotations
 
 import re
+from collections import Counter
 from pathlib import Path
 
 import test_fuzz_inputs
 import test_kill_resume
+import test_model_server_faults
 import test_postgres_restart
 import test_workspace_concurrency
 from prometheus_client import REGISTRY
@@ -37,3 +39,19 @@ def test_the_fault_figures_are_the_suites() -> None:
     assert f"{processes} processes start runs in one workspace" in DOC
     assert f"{updates} optimistic updates each" in DOC
     assert f"versions 1…{1 + processes * updates} in the history" in DOC
+    scheduled: Counter[str] = Counter()
+    for faults in test_model_server_faults.SCHEDULE.values():
+        for fault, count in faults:
+            scheduled[fault] += count
+    phrases = {
+        "500": "HTTP 500",
+        "malformed": "a body that is not JSON",
+        "wrong-shape": "a V2 response of the wrong shape",
+        "down": "dropped connections",
+        "slow": "answers slower than the read timeout",
+    }
+    for fault, phrase in phrases.items():
+        assert f"{scheduled[fault]} × {phrase}" in DOC
+    skipped = sum(count for faults in test_model_server_faults.SKIP_SCHEDULE.values() for _, count in faults)
+    assert f"With `skip`, {skipped} dropped requests" in DOC
+    assert f"{sum(scheduled.values()) + skipped} faults injected, 2 runs completed" in DOC

@@ -1,4 +1,5 @@
-"""Helpers shared by the generation tests: compare datasets field for field, timestamps aside."""
+"""Helpers shared by the generation tests: compare datasets field for field, timestamps aside; find
+and kill the workers of this process's local pools."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import fastavro
+import psutil
 
 from envirosense.generation.writer import RUN_PACKAGE_KEY
 
@@ -51,3 +53,26 @@ def make_unit(scenario: str = "baseline_operation", *, run_seed: int = 11, **fie
     }
     values.update(fields)
     return WorkUnit.create(run_seed, **values)
+
+
+def pool_workers() -> list[psutil.Process]:
+    """The live worker processes of this process's local pools: the children of its multiprocessing
+    forkserver (which carry the forkserver's command line), not other descendants such as Dask workers."""
+    me = psutil.Process()
+    found = []
+    for child in me.children(recursive=True):
+        try:
+            if child.ppid() != me.pid and "forkserver" in " ".join(child.cmdline()):
+                found.append(child)
+        except psutil.Error:  # ended meanwhile
+            continue
+    return found
+
+
+def kill_pool_workers(count: int | None = None) -> int:
+    """SIGKILL ``count`` pool workers (all if ``None``) and wait until they are gone; how many were killed."""
+    victims = pool_workers()[:count]
+    for victim in victims:
+        victim.kill()
+    psutil.wait_procs(victims, timeout=60)
+    return len(victims)

@@ -246,10 +246,23 @@ def test_dead_dask_scheduler_fails_before_anything_is_written(tmp_path: Path) ->
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     output = tmp_path / "out"
-    generator = MLDataGenerator(dask_scheduler=f"tcp://127.0.0.1:{port}", scheduler_timeout_seconds=1.0)
+    generator = MLDataGenerator(
+        dask_scheduler=f"tcp://127.0.0.1:{port}",
+        scheduler_timeout_seconds=1.0,
+        executor_attempts=2,
+        backoff_initial_s=0,
+    )
     with pytest.raises(SchedulerUnavailableError, match=f"tcp://127.0.0.1:{port} did not answer"):
         generator.generate(_scenarios(), output, seed=1, samples_per_run=5)
     assert not output.exists()
+
+
+@pytest.mark.parametrize("address", ["tcp://127.0.0.1:not-a-port", "nosuchscheme://127.0.0.1:8786"])
+def test_a_malformed_scheduler_address_is_bad_input_not_an_outage(tmp_path: Path, address: str) -> None:
+    generator = MLDataGenerator(dask_scheduler=address, breaker_fail_max=1)
+    with pytest.raises(InvalidRequestError, match="invalid Dask scheduler address"):
+        generator.generate(_scenarios(), tmp_path / "out", seed=1, samples_per_run=5)
+    assert generator.breaker.current_state == "closed"
 
 
 def test_a_folder_holding_another_request_is_refused_untouched(tmp_path: Path) -> None:

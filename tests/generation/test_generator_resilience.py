@@ -7,16 +7,13 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
-import psutil
 import pytest
-from generation_helpers import snapshot
+from generation_helpers import kill_pool_workers, snapshot
 
-from envirosense.generation import IncompleteDatasetError, MLDataGenerator, iter_samples, load_manifest
-from envirosense.generation.generator import GenerationReport
+from envirosense.generation import IncompleteDatasetError, MLDataGenerator, UnitEvent, iter_samples, load_manifest
 from envirosense.simulation import scenario_class
 
 SCENARIOS = ("baseline_operation", "arcing_event", "cellulose_pyrolysis")
@@ -89,31 +86,21 @@ def test_kill_9_mid_generation_then_rerun_gives_the_uninterrupted_dataset(tmp_pa
 def test_a_worker_killed_mid_unit_costs_only_the_units_in_flight(tmp_path: Path) -> None:
     reference = _reference(tmp_path / "reference")
     target = tmp_path / "pool"
-    result: dict[str, GenerationReport | BaseException] = {}
+    files_at_kill: list[int] = []
 
-    def generate() -> None:
-        try:
-            result["report"] = MLDataGenerator(workers=2).generate(
-                [scenario_class(name)() for name in SCENARIOS], target, **REQUEST
-            )
-        except BaseException as exc:
-            result["error"] = exc
+    def kill_a_worker_after_two_units(event: UnitEvent) -> None:
+        # Runs in the generating thread between two units, so the generation cannot finish meanwhile,
+        # and most units are not even submitted yet: the pool is bound to notice the death. Waiting here
+        # until the worker is gone leaves no race with the machine's load.
+        if not files_at_kill and event.units_done == 2:
+            assert kill_pool_workers(1) == 1, "no pool worker found"
+            files_at_kill.append(len(list(target.glob("*.avro"))))
 
-    thread = threading.Thread(target=generate)
-    thread.start()
-    deadline = time.monotonic() + 120
-    while len(list(target.glob("*.avro"))) < 2 and time.monotonic() < deadline and thread.is_alive():
-        time.sleep(0.02)
-    me = psutil.Process()
-    workers = [child for child in me.children(recursive=True) if child.ppid() != me.pid]
-    assert workers, "no pool worker found"
-    files_before_kill = len(list(target.glob("*.avro")))
-    workers[0].send_signal(signal.SIGKILL)
-    thread.join(timeout=300)
-    assert "error" not in result, result.get("error")
-    report = result["report"]
-    assert isinstance(report, GenerationReport)
+    report = MLDataGenerator(workers=2).generate(
+        [scenario_class(name)() for name in SCENARIOS], target, **REQUEST, progress=kill_a_worker_after_two_units
+    )
+    assert files_at_kill == [2]
     assert report.pool_restarts == 1
+    assert report.attempts == 1
     assert report.units_written == len(SCENARIOS) * RUNS
-    assert files_before_kill < report.units_written
     assert snapshot(target) == reference

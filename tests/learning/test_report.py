@@ -73,3 +73,12 @@ def test_learning_curve_reports_best_so_far(history: RunHistory) -> None:
 def test_a_run_without_cycles_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="no completed cycle"):
         write_report(RunHistory(run_id="r", strategy="alm", status="running", cycles=[]), tmp_path / "r.html")
+
+
+def test_a_degraded_cycle_says_what_it_went_without(history: RunHistory, tmp_path: Path) -> None:
+    reason = "probe: model-server unavailable (CircuitOpenError)"
+    degraded = history.cycles[1].model_copy(update={"degraded": [reason]})
+    run = history.model_copy(update={"cycles": [history.cycles[0], degraded, history.cycles[2]]})
+    summary = write_report(run, tmp_path / "r.html").read_text(encoding="utf-8").split("<h2>Summary")[1]
+    rows = summary.split("</table>")[0].split("<tr>")[2:]
+    assert [reason in row for row in rows] == [False, True, False]

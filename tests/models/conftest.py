@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,6 +12,7 @@ os.environ["MLFLOW_DISABLE_TELEMETRY"] = "true"
 
 import numpy as np
 import pytest
+from mlserver_venv import mlserver_executable
 
 from envirosense.models.registry import ModelRegistry, ModelVersionInfo
 from envirosense.models.serving import MLServerProcess, export_for_mlserver
@@ -80,19 +80,6 @@ def registry(tmp_path_factory: pytest.TempPathFactory, trained_model: TrainedMod
 @pytest.fixture(scope="session")
 def champion(registry: ModelRegistry) -> ModelVersionInfo:
     return registry.resolve("champion")
-
-
-def mlserver_executable() -> Path:
-    """The ``mlserver`` of the separate venv, created by ``scripts/setup_mlserver_venv.sh`` if missing."""
-    venv = os.environ.get("ENVIROSENSE_MLSERVER_VENV", str(REPO / ".cache" / "mlserver-venv"))
-    completed = subprocess.run(
-        ["bash", str(REPO / "scripts" / "setup_mlserver_venv.sh"), venv],
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    return Path(completed.stdout.strip().splitlines()[-1])
 
 
 @pytest.fixture(scope="session")

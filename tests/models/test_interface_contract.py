@@ -243,3 +243,28 @@ def test_bad_input_is_a_clear_error(
         interfaces[kind].get_model_performance_feedback(broken, "champion")
     with pytest.raises(ValueError, match="no samples"):
         interfaces[kind].get_model_performance_feedback([], "champion")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_predict_proba_equals_the_model_in_dataset_order(
+    kind: str, interfaces: dict[str, ModelInterface], eval_samples: list[dict[str, Any]], reference: dict[str, Any]
+) -> None:
+    predictions = interfaces[kind].predict_proba(eval_samples, "champion")
+    assert predictions.sample_ids == reference["ids"]
+    assert predictions.class_labels == reference["classes"]
+    assert predictions.labels == [s["extracted_class_label"] for s in eval_samples]
+    np.testing.assert_allclose(predictions.proba, reference["proba"], atol=1e-9)
+    ordered = np.sort(reference["proba"], axis=1)
+    np.testing.assert_allclose(predictions.margins(), ordered[:, -1] - ordered[:, -2], atol=1e-9)
+    assert predictions.wrong().tolist() == (reference["proba"].argmax(axis=1) != reference["y_true"]).tolist()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_predict_proba_rejects_bad_input_clearly(
+    kind: str, interfaces: dict[str, ModelInterface], eval_samples: list[dict[str, Any]], reference: dict[str, Any]
+) -> None:
+    broken = copy.deepcopy(eval_samples[:5])
+    broken[2]["sensor_readings_map"]["U20_SPS30"]["mass_concentration_pm2_5_ug_m3"] = -4.0
+    with pytest.raises(InvalidSampleError, match=r"sample 2 .*U20_SPS30\.mass_concentration_pm2_5_ug_m3"):
+        interfaces[kind].predict_proba(broken, "champion")
+    assert interfaces[kind].predict_proba([], "champion").proba.shape == (0, len(reference["classes"]))

@@ -51,3 +51,15 @@ def test_every_command_line_exists_with_its_options() -> None:
         assert result.exit_code == 0, tokens
         for option in (t for t in tokens if t.startswith("--") and t != "--help"):
             assert option in result.output, (tokens, option)
+
+
+def test_the_model_server_example_is_valid_settings() -> None:
+    import tomllib
+
+    from envirosense.learning.settings import RunSettings
+
+    example = next(block for block in _blocks("toml") if 'kind = "api"' in block)
+    settings = RunSettings(**tomllib.loads(example))
+    assert settings.model.kind == "api" and settings.model.server is not None
+    assert settings.model.server.model_repository == Path("/srv/mlserver/models")
+    assert settings.active_learning.resilience.on_service_down == "wait"

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
+from pydantic import SecretStr
 from rich.console import Console
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -21,6 +22,14 @@ from envirosense.repository.database import (
 )
 from envirosense.repository.errors import RepositoryError
 from envirosense.repository.migrate import DEFAULT_SCHEMA, current_revisions, head_revisions, upgrade_database
+from envirosense.repository.roles import (
+    APP_ROLE_PASSWORD_ENV,
+    RoleGrant,
+    check_role_name,
+    grant_application_role,
+    read_role_password,
+    require_postgres,
+)
 
 db_app = typer.Typer(help="Create and migrate the EnviroSense database.", no_args_is_help=True)
 
@@ -35,6 +44,15 @@ DatabaseUrlOption = Annotated[
 ]
 WorkspaceOption = Annotated[Path, typer.Option("--workspace", help="Workspace folder holding the SQLite file.")]
 SchemaOption = Annotated[str, typer.Option("--schema", help="PostgreSQL schema of the EnviroSense tables.")]
+PasswordFileOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--password-file",
+        help=f"File holding the password of a role this creates or updates (else ${APP_ROLE_PASSWORD_ENV}, "
+        "else no password).",
+        show_default=False,
+    ),
+]
 
 
 def fail(message: str) -> NoReturn:
@@ -66,15 +84,64 @@ def upgrade(
     workspace: WorkspaceOption = DEFAULT_WORKSPACE,
     schema: SchemaOption = DEFAULT_SCHEMA,
     revision: Annotated[str, typer.Option(help="Target revision.")] = "head",
+    app_role: Annotated[
+        str | None,
+        typer.Option(
+            "--app-role",
+            help="PostgreSQL: then create this login role if missing and grant it only what runs need "
+            "(read and write rows; no DDL). Run as the schema's owner.",
+            show_default=False,
+        ),
+    ] = None,
+    password_file: PasswordFileOption = None,
 ) -> None:
     """Apply the database migrations (creates the tables on first use)."""
+    if password_file is not None and app_role is None:
+        fail("--password-file is the password of --app-role: give both")
+    password: SecretStr | None = None
     with database_engine(database_url, workspace) as engine:
+        if app_role is not None:
+            check_role_name(app_role)
+            require_postgres(engine)
+            password = read_role_password(password_file)
         before, after = upgrade_database(engine, schema, revision)
         where = redact(engine.url)
-    if before == after:
-        typer.echo(f"{where} is already at revision {', '.join(after)}")
+        if before == after:
+            typer.echo(f"{where} is already at revision {', '.join(after)}")
+        else:
+            typer.echo(f"upgraded {where} from {', '.join(before) or 'an empty database'} to {', '.join(after)}")
+        if app_role is not None:
+            _report_grant(grant_application_role(engine, app_role, schema, password=password))
+
+
+@db_app.command("grant-role")
+def grant_role(
+    role: Annotated[str, typer.Argument(help="Name of the role runs connect as (lower-case identifier).")],
+    database_url: DatabaseUrlOption = None,
+    workspace: WorkspaceOption = DEFAULT_WORKSPACE,
+    schema: SchemaOption = DEFAULT_SCHEMA,
+    password_file: PasswordFileOption = None,
+) -> None:
+    """PostgreSQL: create a login role if missing and grant it only what runs need (read and write rows of
+    the schema's tables; no DDL). Run as the schema's owner, after `envirosense db upgrade`; repeatable."""
+    with database_engine(database_url, workspace) as engine:
+        check_role_name(role)
+        require_postgres(engine)
+        _report_grant(grant_application_role(engine, role, schema, password=read_role_password(password_file)))
+
+
+def _report_grant(grant: RoleGrant) -> None:
+    if grant.created:
+        password = "with the given password" if grant.password_set else "without a password"
+        typer.echo(f"created login role {grant.role} ({password})")
+    elif grant.password_set:
+        typer.echo(f"role {grant.role} exists; password changed")
     else:
-        typer.echo(f"upgraded {where} from {', '.join(before) or 'an empty database'} to {', '.join(after)}")
+        typer.echo(f"role {grant.role} exists")
+    typer.echo(
+        f"granted {grant.role} read/write access to the tables of schema {grant.schema} "
+        f"in database {grant.database} (no DDL)"
+    )
 
 
 @db_app.command("current")

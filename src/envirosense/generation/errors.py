@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 
@@ -20,8 +21,26 @@ class OutputDirectoryError(GenerationError):
     """The output folder cannot be created or written. Raised before anything is written."""
 
 
-class SchedulerUnavailableError(GenerationError):
-    """The Dask scheduler did not answer. Raised before anything is written."""
+class GeneratorUnavailableError(GenerationError):
+    """The generator's executor (its process pool or Dask cluster) is down: a service outage, not bad input.
+
+    Raised when the executor's failures outlast the generator's bounded retries, and at once, without
+    trying, while its circuit breaker is open. ``executor`` names what is down; ``next_trial_at`` (UTC)
+    is when the breaker lets the next call try again, or ``None`` when the next call tries at once. Files
+    already written stay valid: calling ``generate`` again resumes.
+    """
+
+    def __init__(self, message: str, *, executor: str | None = None, next_trial_at: datetime | None = None) -> None:
+        super().__init__(message)
+        self.executor = executor
+        self.next_trial_at = next_trial_at
+
+
+class SchedulerUnavailableError(GeneratorUnavailableError):
+    """The Dask scheduler did not answer, or has no worker.
+
+    When the first connection of a generation fails this way, nothing has been written.
+    """
 
 
 class DatasetConflictError(GenerationError):
@@ -29,7 +48,8 @@ class DatasetConflictError(GenerationError):
 
 
 class UnitFailedError(GenerationError):
-    """A work unit raised, or its worker died more often than allowed. Files already written stay valid."""
+    """A work unit raised: its input (or the code) is at fault, so it is neither retried nor counted by the
+    executor's circuit breaker. Files already written stay valid."""
 
 
 class VersionMismatchError(GenerationError):

@@ -2,21 +2,26 @@
 
 Both are plain ``concurrent.futures.Executor`` objects; the generator only calls ``submit``. A local
 pool whose worker died is rebuilt (``ExecutorHandle.restart``) so that only the units in flight are
-redone; Dask reschedules a dead worker's tasks itself.
+redone; Dask reschedules a dead worker's tasks itself. What no rebuild fixes (a scheduler that does not
+answer, a cluster left without workers, a pool that keeps breaking) is an *infrastructure* failure: the
+generator retries it and counts it in its circuit breaker, unlike a unit that raises on its input.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import multiprocessing
+import sys
+import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import BrokenExecutor, CancelledError, Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import structlog
 
-from envirosense.generation.errors import SchedulerUnavailableError
+from envirosense.generation.errors import GenerationError, InvalidRequestError, SchedulerUnavailableError
 from envirosense.ops.logging import LogFormat, configure_logging, get_logger
 
 T = TypeVar("T")
@@ -34,13 +39,46 @@ class InProcessExecutor(Executor):
         return future
 
 
-class ExecutorHandle:
-    """An executor, how many units it runs at once, and (for a pool we own) a way to rebuild it."""
+class ExecutorFailedError(GenerationError):
+    """The executor failed, not the unit: the generation attempt is lost and may be retried.
 
-    def __init__(self, executor: Executor, parallelism: int, factory: Callable[[], Executor] | None = None):
+    Raised inside the generator, which retries it and turns it into ``GeneratorUnavailableError``.
+    """
+
+
+def is_infrastructure_failure(exc: BaseException) -> bool:
+    """Whether a unit's future failed because of the executor rather than the unit itself.
+
+    A broken pool, a future cancelled under us (Dask cancels every future when the client loses its
+    scheduler), a lost connection (``OSError``: units do no I/O) or a task that killed its Dask workers.
+    """
+    if isinstance(exc, BrokenExecutor | CancelledError | OSError):
+        return True
+    distributed = sys.modules.get("distributed")
+    return distributed is not None and isinstance(exc, distributed.KilledWorker)
+
+
+class ExecutorHandle:
+    """An executor, how many units it runs at once, and (for a pool we own) a way to rebuild it.
+
+    ``check_alive`` (if given) is called when no unit has finished for ``stall_check_seconds``; it raises
+    ``ExecutorFailedError`` if the executor can no longer run units (a Dask cluster left without workers).
+    """
+
+    def __init__(
+        self,
+        executor: Executor,
+        parallelism: int,
+        factory: Callable[[], Executor] | None = None,
+        *,
+        check_alive: Callable[[], None] | None = None,
+        stall_check_seconds: float | None = None,
+    ):
         self.executor = executor
         self.parallelism = max(parallelism, 1)
         self._factory = factory
+        self.check_alive = check_alive
+        self.stall_check_seconds = stall_check_seconds
 
     @property
     def restartable(self) -> bool:
@@ -83,19 +121,43 @@ def local_executor(workers: int) -> Iterator[ExecutorHandle]:
         handle.executor.shutdown(wait=True, cancel_futures=True)
 
 
+def _probe_scheduler(address: str, timeout_seconds: float) -> None:
+    """Connect to the scheduler and complete distributed's handshake within ``timeout_seconds``.
+
+    ``distributed.Client`` bounds the TCP connection but not the handshake that follows, so a listener
+    that never answers (a hung scheduler) would block it for ever. Runs on its own event loop in a
+    short-lived thread, so it works whatever loop the calling thread has.
+    """
+    from distributed.comm.core import connect
+
+    async def probe() -> None:
+        comm = await asyncio.wait_for(connect(address, timeout=timeout_seconds), timeout_seconds)  # type: ignore[no-untyped-call]
+        await comm.close()
+
+    with ThreadPoolExecutor(1, thread_name_prefix="dask-probe") as pool:
+        pool.submit(asyncio.run, probe()).result()
+
+
 @contextmanager
 def dask_executor(address: str, timeout_seconds: float = 10.0) -> Iterator[ExecutorHandle]:
     """An executor on the Dask cluster at ``address`` (``tcp://HOST:PORT``).
 
-    Raises ``SchedulerUnavailableError`` if the scheduler does not answer within ``timeout_seconds``.
+    Raises ``InvalidRequestError`` for a malformed address and ``SchedulerUnavailableError`` if the
+    scheduler does not answer, or has no worker, within ``timeout_seconds``. While units run, a cluster
+    that finishes no unit for ``timeout_seconds`` is checked for workers; one that has none for another
+    ``timeout_seconds`` fails the attempt with ``ExecutorFailedError``.
     """
     from distributed import Client
 
     try:
+        _probe_scheduler(address, timeout_seconds)
         client = Client(address, timeout=timeout_seconds, set_as_default=False)  # type: ignore[no-untyped-call]
-    except (OSError, TimeoutError, ValueError) as exc:
+    except ValueError as exc:
+        raise InvalidRequestError(f"invalid Dask scheduler address {address!r}: {exc}") from exc
+    except OSError as exc:  # TimeoutError included
+        detail = f": {exc}" if str(exc) else ""
         raise SchedulerUnavailableError(
-            f"Dask scheduler {address} did not answer within {timeout_seconds:g} s: {exc}"
+            f"Dask scheduler {address} did not answer within {timeout_seconds:g} s{detail}"
         ) from exc
     try:
         try:
@@ -106,7 +168,37 @@ def dask_executor(address: str, timeout_seconds: float = 10.0) -> Iterator[Execu
             ) from exc
         threads = sum(client.nthreads().values())  # type: ignore[no-untyped-call]
         get_logger(__name__).info("dask_connected", address=address, worker_threads=threads)
+
+        scheduler = client.scheduler
+        assert scheduler is not None  # set once connected
+
+        def check_alive() -> None:
+            # Each question to the scheduler is bounded: one that stopped answering (a hung process keeps
+            # its connections open) must fail the attempt, not block it for ever.
+            deadline = time.monotonic() + timeout_seconds
+            while True:
+                try:
+                    info = client.sync(scheduler.identity, callback_timeout=timeout_seconds)  # type: ignore[no-untyped-call]
+                except Exception as exc:  # whatever stops us asking leaves the cluster unusable
+                    raise ExecutorFailedError(
+                        f"Dask scheduler {address} did not answer within {timeout_seconds:g} s while units ran: "
+                        f"{type(exc).__name__}: {exc}"
+                    ) from exc
+                if info["n_workers"] > 0:
+                    return
+                if time.monotonic() >= deadline:
+                    raise ExecutorFailedError(f"Dask scheduler {address} has had no worker for {timeout_seconds:g} s")
+                time.sleep(0.1)
+
         # pure=False: units are distinct by construction, so Dask need not hash each one into its key.
-        yield ExecutorHandle(client.get_executor(pure=False), threads)  # type: ignore[no-untyped-call]
+        yield ExecutorHandle(
+            client.get_executor(pure=False),  # type: ignore[no-untyped-call]
+            threads,
+            check_alive=check_alive,
+            stall_check_seconds=timeout_seconds,
+        )
     finally:
-        client.close()  # type: ignore[no-untyped-call]
+        try:
+            client.close(timeout=timeout_seconds)  # type: ignore[no-untyped-call]
+        except Exception as exc:  # a scheduler that stopped answering cannot be told goodbye
+            get_logger(__name__).warning("dask_client_close_failed", address=address, error=repr(exc))

@@ -4,6 +4,11 @@ Order of work in ``generate``: validate the request and every definition, check 
 open the executor (connect to Dask), and only then create the folder, lock it and write. Units whose
 file exists and verifies are skipped, so rerunning an interrupted generation finishes it with exactly
 the files an uninterrupted run writes.
+
+Bad input fails at once. Failures of the executor itself (see ``executors.ExecutorFailedError``) are retried
+a bounded number of times, each retry resuming the dataset like a rerun, and counted by a circuit breaker
+that, once open, fails calls at once with ``GeneratorUnavailableError`` until its reset timeout lets one
+trial call through.
 """
 
 from __future__ import annotations
@@ -13,10 +18,14 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Executor, Future, wait
-from contextlib import AbstractContextManager, ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
+
+import pybreaker
+from tenacity import RetryCallState, RetryError, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from envirosense.generation.dataset import (
     DatasetManifest,
@@ -32,11 +41,19 @@ from envirosense.generation.errors import (
     CorruptPackageError,
     DatasetConflictError,
     GenerationError,
+    GeneratorUnavailableError,
     InvalidRequestError,
     OutputDirectoryError,
+    SchedulerUnavailableError,
     UnitFailedError,
 )
-from envirosense.generation.executors import ExecutorHandle, dask_executor, local_executor
+from envirosense.generation.executors import (
+    ExecutorFailedError,
+    ExecutorHandle,
+    dask_executor,
+    is_infrastructure_failure,
+    local_executor,
+)
 from envirosense.generation.plan import (
     MAX_BALANCED_ROUNDS,
     GenerationRequest,
@@ -52,11 +69,15 @@ from envirosense.generation.reader import read_run_package, verify_package
 from envirosense.generation.units import GENERATOR_VERSION, GenerationMode, Lineage, UnitOutput, WorkUnit, run_unit
 from envirosense.generation.writer import PACKAGE_SUFFIX, Codec, fsync_directory, write_atomic
 from envirosense.ops.logging import get_logger
+from envirosense.ops.metrics import watch_breaker
 from envirosense.schemas import ClassLabel, ScenarioDefinition, ScenarioRunPackage
 from envirosense.schemas.avro import schema_versions
 from envirosense.simulation import SIMULATION_ENGINE_VERSION, BaseScenario
 
 Outcome = Literal["written", "skipped", "empty"]
+T = TypeVar("T")
+
+log = get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -73,6 +94,7 @@ class UnitEvent:
 @dataclass
 class GenerationReport:
     """What a generation produced. ``pool_restarts`` counts local pools rebuilt after a worker died;
+    ``attempts`` is 1 plus the retries after executor failures (units are counted once across them);
     ``unclaimed_files`` are ``.avro`` files in the folder that no unit of this request owns (left out
     of the manifest)."""
 
@@ -84,6 +106,7 @@ class GenerationReport:
     elapsed_seconds: float
     pool_restarts: int = 0
     unclaimed_files: list[str] = field(default_factory=list)
+    attempts: int = 1
 
     @property
     def dataset_id(self) -> str:
@@ -192,6 +215,45 @@ def _entry(file_name: str, unit_key: str, package: ScenarioRunPackage) -> Packag
     )
 
 
+class _BreakerWatch(pybreaker.CircuitBreakerListener):
+    """Logs the breaker's state changes and keeps what its error messages need: when it opened, and the
+    last failure it counted."""
+
+    def __init__(self, executor: str) -> None:
+        self.executor = executor
+        self.opened_at: datetime | None = None
+        self.last_failure: BaseException | None = None
+
+    def failure(self, cb: pybreaker.CircuitBreaker, exc: BaseException) -> None:
+        self.last_failure = exc
+
+    def state_change(self, cb: pybreaker.CircuitBreaker, old_state: Any, new_state: Any) -> None:
+        fields: dict[str, Any] = {}
+        if new_state.name == pybreaker.STATE_OPEN:
+            self.opened_at = datetime.now(UTC)
+            fields["next_trial_at"] = (self.opened_at + timedelta(seconds=cb.reset_timeout)).isoformat()
+            fields["last_error"] = str(self.last_failure)
+        log.warning(
+            "circuit_breaker_state",
+            breaker=cb.name,
+            executor=self.executor,
+            old=getattr(old_state, "name", None),
+            new=new_state.name,
+            **fields,
+        )
+
+    def next_trial_at(self, cb: pybreaker.CircuitBreaker) -> datetime | None:
+        """When the open breaker lets a trial call through; ``None`` unless it is open."""
+        if cb.current_state != pybreaker.STATE_OPEN or self.opened_at is None:
+            return None
+        return self.opened_at + timedelta(seconds=cb.reset_timeout)
+
+
+def _replay(failure: BaseException | None) -> None:
+    if failure is not None:
+        raise failure
+
+
 class MLDataGenerator:
     """Generates ``MLDataSample`` datasets from scenarios: reproducible, resumable, parallel.
 
@@ -204,9 +266,25 @@ class MLDataGenerator:
     executor:
         Any ``concurrent.futures.Executor`` to run units on instead (owned by the caller).
     scheduler_timeout_seconds:
-        How long to wait for the Dask scheduler (and for at least one worker) before giving up.
+        How long to wait for the Dask scheduler (and for at least one worker) before giving up. While
+        units run, a cluster that finishes none for this long is asked whether it still has a worker; no
+        answer, or no worker, within this long again fails the attempt.
     max_pool_restarts:
-        How often a local pool whose worker died is rebuilt before the generation fails.
+        How often, within one attempt, a local pool whose worker died is rebuilt before the attempt fails.
+    executor_attempts:
+        Attempts per ``generate`` call when the executor fails (scheduler unreachable, cluster without
+        workers, pool broken more than ``max_pool_restarts`` times, connection lost); each retry skips
+        the files already written and verified. A unit that raises on its input is never retried.
+    backoff_initial_s, backoff_max_s:
+        Pause before the first retry (s), doubling up to ``backoff_max_s``.
+    breaker_fail_max:
+        Consecutive failed attempts (over all calls) that open the circuit breaker. While it is open,
+        ``generate`` fails at once with ``GeneratorUnavailableError``, without touching the executor.
+    breaker_reset_timeout_s:
+        How long the breaker stays open (s) before it lets one trial call through; the trial's success
+        closes it, its failure opens it again. Other calls wait for the trial's outcome.
+    breaker_name:
+        The breaker's name in logs and in the ``envirosense_circuit_breaker_state{breaker=...}`` metric.
     """
 
     def __init__(
@@ -217,16 +295,63 @@ class MLDataGenerator:
         executor: Executor | None = None,
         scheduler_timeout_seconds: float = 10.0,
         max_pool_restarts: int = 3,
+        executor_attempts: int = 3,
+        backoff_initial_s: float = 0.5,
+        backoff_max_s: float = 5.0,
+        breaker_fail_max: int = 3,
+        breaker_reset_timeout_s: float = 30.0,
+        breaker_name: str = "generator-executor",
     ) -> None:
         if workers < 0:
             raise InvalidRequestError("workers must be 0 or more")
         if dask_scheduler is not None and executor is not None:
             raise InvalidRequestError("give dask_scheduler or executor, not both")
+        if scheduler_timeout_seconds <= 0:
+            raise InvalidRequestError("scheduler_timeout_seconds must be more than 0")
+        if max_pool_restarts < 0:
+            raise InvalidRequestError("max_pool_restarts must be 0 or more")
+        if executor_attempts < 1:
+            raise InvalidRequestError("executor_attempts must be 1 or more")
+        if backoff_initial_s < 0 or backoff_max_s < 0:
+            raise InvalidRequestError("backoff_initial_s and backoff_max_s must be 0 or more")
+        if breaker_fail_max < 1:
+            raise InvalidRequestError("breaker_fail_max must be 1 or more")
+        if breaker_reset_timeout_s <= 0:
+            raise InvalidRequestError("breaker_reset_timeout_s must be more than 0")
         self.workers = workers
         self.dask_scheduler = dask_scheduler
         self.executor = executor
         self.scheduler_timeout_seconds = scheduler_timeout_seconds
         self.max_pool_restarts = max_pool_restarts
+        self.executor_attempts = executor_attempts
+        self.backoff_initial_s = backoff_initial_s
+        self.backoff_max_s = backoff_max_s
+        self.breaker_fail_max = breaker_fail_max
+        self.breaker_reset_timeout_s = breaker_reset_timeout_s
+        self.breaker_name = breaker_name
+        self._watch = _BreakerWatch(self.executor_description)
+        self.breaker = pybreaker.CircuitBreaker(
+            fail_max=breaker_fail_max,
+            reset_timeout=breaker_reset_timeout_s,
+            # Only executor failures count. Bad input or a failing unit proves the executor works; an
+            # interrupt (not an Exception) during a trial proves nothing, so it counts as a failure.
+            exclude=[lambda exc: isinstance(exc, Exception) and not isinstance(exc, ExecutorFailedError)],
+            listeners=[self._watch],
+            name=breaker_name,
+            throw_new_error_on_trip=False,
+        )
+        watch_breaker(self.breaker, breaker_name)
+
+    @property
+    def executor_description(self) -> str:
+        """What runs the units, as error messages and logs name it."""
+        if self.dask_scheduler is not None:
+            return f"Dask scheduler {self.dask_scheduler}"
+        if self.executor is not None:
+            return f"executor {type(self.executor).__name__}"
+        if self.workers == 0:
+            return "in-process executor"
+        return f"local process pool ({self.workers} workers)"
 
     def generate(
         self,
@@ -252,9 +377,12 @@ class MLDataGenerator:
         """Generate into ``output_dir`` (a dataset folder) and return a report.
 
         See ``GenerationRequest`` for the meaning of every option. Bad input raises
-        ``InvalidRequestError``, ``OutputDirectoryError`` or ``SchedulerUnavailableError`` before
-        anything is written; a failing unit raises ``UnitFailedError`` (files already written stay
-        valid and a rerun resumes).
+        ``InvalidRequestError`` or ``OutputDirectoryError`` before anything is written; a unit that
+        raises fails the generation at once with ``UnitFailedError``. Neither is retried or counted by
+        the circuit breaker. When the executor fails, the generation is retried (up to
+        ``executor_attempts`` attempts, resuming each time); then, or at once while the breaker is open,
+        it raises ``GeneratorUnavailableError`` (``SchedulerUnavailableError`` when the Dask scheduler is
+        what is down). In every case files already written stay valid and a rerun resumes.
         """
         started = time.perf_counter()
         request = validate_request(
@@ -280,7 +408,48 @@ class MLDataGenerator:
         summary = request_summary(request, prepared)
         output_dir = Path(output_dir)
         check_output_directory(output_dir)
-        with self._executor() as handle, ExitStack() as stack:
+        tally = _Tally(progress)
+
+        def attempt() -> tuple[DatasetManifest, list[str]]:
+            return self._attempt(request, prepared, summary, output_dir, tally)
+
+        (manifest, unclaimed), attempts = self._with_retries(attempt, output_dir)
+        report = GenerationReport(
+            output_dir=output_dir,
+            manifest=manifest,
+            units_written=tally.count("written"),
+            units_skipped=tally.count("skipped"),
+            units_empty=tally.count("empty"),
+            elapsed_seconds=time.perf_counter() - started,
+            pool_restarts=tally.restarts,
+            unclaimed_files=unclaimed,
+            attempts=attempts,
+        )
+        log.info(
+            "generation_complete",
+            output_dir=str(output_dir),
+            dataset_id=report.dataset_id,
+            samples=report.total_samples,
+            written=report.units_written,
+            skipped=report.units_skipped,
+            attempts=attempts,
+        )
+        return report
+
+    def _attempt(
+        self,
+        request: GenerationRequest,
+        prepared: list[PreparedScenario],
+        summary: dict[str, Any],
+        output_dir: Path,
+        tally: _Tally,
+    ) -> tuple[DatasetManifest, list[str]]:
+        """One attempt: open the executor, then lock the folder and run every unit not yet written."""
+        with ExitStack() as stack:
+            try:
+                handle = stack.enter_context(self._executor())
+            except SchedulerUnavailableError as exc:
+                raise ExecutorFailedError(str(exc)) from exc
             try:
                 output_dir.mkdir(parents=True, exist_ok=True)
                 stack.enter_context(dataset_lock(output_dir))
@@ -288,30 +457,96 @@ class MLDataGenerator:
                 raise OutputDirectoryError(f"cannot write {output_dir}: {exc}") from exc
             session = _Session(output_dir, request_fingerprint(summary), summary)
             session.open()
-            runner = _Runner(handle, session, progress, self.max_pool_restarts)
+            runner = _Runner(handle, session, tally, self.max_pool_restarts)
             if request.mode is GenerationMode.CLASS_BALANCED:
                 entries = _run_balanced(request, prepared, runner)
             else:
                 entries = runner.run(plan_units(request, prepared))
-            manifest, unclaimed = session.finish(entries)
-        report = GenerationReport(
-            output_dir=output_dir,
-            manifest=manifest,
-            units_written=runner.counts["written"],
-            units_skipped=runner.counts["skipped"],
-            units_empty=runner.counts["empty"],
-            elapsed_seconds=time.perf_counter() - started,
-            pool_restarts=runner.restarts,
-            unclaimed_files=unclaimed,
+            return session.finish(entries)
+
+    def _with_retries(self, attempt: Callable[[], T], output_dir: Path) -> tuple[T, int]:
+        """``attempt()`` through the breaker, retried on ``ExecutorFailedError``; its result and the attempts made."""
+
+        def before_sleep(state: RetryCallState) -> None:
+            failure = state.outcome.exception() if state.outcome else None
+            log.warning(
+                "generator_executor_retry",
+                executor=self.executor_description,
+                output_dir=str(output_dir),
+                attempt=state.attempt_number,
+                max_attempts=self.executor_attempts,
+                retry_in_s=round(state.next_action.sleep, 3) if state.next_action else None,
+                error=str(failure),
+            )
+
+        retrying = Retrying(
+            stop=stop_after_attempt(self.executor_attempts),
+            wait=wait_exponential(multiplier=self.backoff_initial_s, max=self.backoff_max_s),
+            retry=retry_if_exception_type(ExecutorFailedError),
+            before_sleep=before_sleep,
         )
-        session.log.info(
-            "generation_complete",
-            dataset_id=report.dataset_id,
-            samples=report.total_samples,
-            written=report.units_written,
-            skipped=report.units_skipped,
+        try:
+            for retry in retrying:
+                with retry:
+                    return self._through_breaker(attempt), retry.retry_state.attempt_number
+        except RetryError as exc:
+            failure = exc.last_attempt.exception()
+            assert isinstance(failure, ExecutorFailedError)
+            attempts = exc.last_attempt.attempt_number
+            raise self._unavailable(
+                f"{self.executor_description} is down ({attempts} attempts, last: {failure}). {self._breaker_status()}",
+                failure,
+            ) from (failure.__cause__ or failure)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _through_breaker(self, attempt: Callable[[], T]) -> T:
+        """One attempt, counted by the circuit breaker.
+
+        pybreaker runs a wrapped call under its lock, which would serialise concurrent generations. So
+        while the breaker is closed the attempt runs outside it and only its outcome is replayed through
+        ``breaker.call``; when open the breaker fails the call at once, and when its reset timeout has
+        passed it runs this attempt itself as the one trial.
+        """
+        try:
+            if self.breaker.current_state != pybreaker.STATE_CLOSED:
+                return self.breaker.call(attempt)
+            try:
+                result = attempt()
+            except Exception as exc:
+                try:
+                    self.breaker.call(_replay, exc)
+                except pybreaker.CircuitBreakerError:
+                    pass  # opened meanwhile by another call; this failure changes nothing
+                except Exception as replayed:
+                    if replayed is not exc:
+                        raise
+                raise
+            with suppress(pybreaker.CircuitBreakerError):  # opened meanwhile by another call: this one still finished
+                self.breaker.call(_replay, None)
+            return result
+        except pybreaker.CircuitBreakerError:
+            last = self._watch.last_failure
+            raise self._unavailable(
+                f"{self.executor_description} is down (last failure: {last}). {self._breaker_status()}", last
+            ) from (None if last is None else last.__cause__ or last)
+
+    def _breaker_status(self) -> str:
+        next_trial = self._watch.next_trial_at(self.breaker)
+        if next_trial is None:
+            return "The next call tries again at once; files already written stay valid."
+        remaining = max((next_trial - datetime.now(UTC)).total_seconds(), 0.0)
+        return (
+            f"Circuit breaker {self.breaker_name!r} is open: calls fail at once, without trying, until the "
+            f"next trial at {next_trial.isoformat(timespec='seconds')} (in {remaining:.1f} s). "
+            "Files already written stay valid; a later call resumes."
         )
-        return report
+
+    def _unavailable(self, message: str, failure: BaseException | None) -> GeneratorUnavailableError:
+        scheduler_down = failure is not None and isinstance(failure.__cause__, SchedulerUnavailableError)
+        error_type = SchedulerUnavailableError if scheduler_down else GeneratorUnavailableError
+        return error_type(
+            message, executor=self.executor_description, next_trial_at=self._watch.next_trial_at(self.breaker)
+        )
 
     def _executor(self) -> AbstractContextManager[ExecutorHandle]:
         if self.dask_scheduler is not None:
@@ -334,34 +569,46 @@ def _as_definition(item: object) -> ScenarioDefinition:
     raise InvalidRequestError(f"expected a scenario or a ScenarioDefinition, got {type(item).__name__}")
 
 
+class _Tally:
+    """What one ``generate`` call did, over all its attempts: every unit is counted and reported once
+    (a unit written by a failed attempt is skipped by the next one, and stays counted as written)."""
+
+    def __init__(self, progress: Callable[[UnitEvent], None] | None) -> None:
+        self.progress = progress
+        self.planned: set[str] = set()
+        self.outcomes: dict[str, Outcome] = {}
+        self.restarts = 0
+
+    def plan(self, units: list[WorkUnit]) -> None:
+        self.planned.update(unit.key for unit in units)
+
+    def report(self, unit: WorkUnit, outcome: Outcome, samples: int) -> None:
+        if unit.key in self.outcomes:
+            return
+        self.outcomes[unit.key] = outcome
+        if self.progress is not None:
+            self.progress(UnitEvent(unit, outcome, samples, len(self.outcomes), len(self.planned)))
+
+    def count(self, outcome: Outcome) -> int:
+        return sum(1 for value in self.outcomes.values() if value == outcome)
+
+
 class _Runner:
     """Runs units on the executor, a bounded number in flight, writing each file as it arrives."""
 
-    def __init__(
-        self,
-        handle: ExecutorHandle,
-        session: _Session,
-        progress: Callable[[UnitEvent], None] | None,
-        max_restarts: int,
-    ) -> None:
+    def __init__(self, handle: ExecutorHandle, session: _Session, tally: _Tally, max_restarts: int) -> None:
         self.handle = handle
         self.session = session
-        self.progress = progress
+        self.tally = tally
         self.max_restarts = max_restarts
         self.restarts = 0
-        self.planned = 0
-        self.done = 0
-        self.counts: dict[Outcome, int] = {"written": 0, "skipped": 0, "empty": 0}
-
-    def _report(self, unit: WorkUnit, outcome: Outcome, samples: int) -> None:
-        self.done += 1
-        self.counts[outcome] += 1
-        if self.progress is not None:
-            self.progress(UnitEvent(unit, outcome, samples, self.done, self.planned))
 
     def run(self, units: list[WorkUnit]) -> list[PackageEntry]:
-        """Run ``units``; the entries of those that kept samples, in the order of ``units``."""
-        self.planned += len(units)
+        """Run ``units``; the entries of those that kept samples, in the order of ``units``.
+
+        Raises ``UnitFailedError`` when a unit raises, ``ExecutorFailedError`` when the executor fails.
+        """
+        self.tally.plan(units)
         results: dict[str, PackageEntry | None] = {}
         todo: deque[WorkUnit] = deque()
         for unit in units:
@@ -370,14 +617,19 @@ class _Runner:
                 todo.append(unit)
             else:
                 results[unit.key] = entry
-                self._report(unit, "skipped", entry.sample_count)
+                self.tally.report(unit, "skipped", entry.sample_count)
         in_flight: dict[Future[UnitOutput], WorkUnit] = {}
         while todo or in_flight:
-            while todo and len(in_flight) < 2 * self.handle.parallelism:
-                unit = todo.popleft()
-                in_flight[self.handle.executor.submit(run_unit, unit)] = unit
-            finished, _ = wait(in_flight, return_when=FIRST_COMPLETED)
-            broken = False
+            broken = self._submit(todo, in_flight)
+            # A broken pool still hands out the results that arrived before it broke: collect them first.
+            timeout = 0 if broken else self.handle.stall_check_seconds
+            finished, _ = wait(in_flight, timeout=timeout, return_when=FIRST_COMPLETED)
+            if not finished and not broken and self.handle.check_alive is not None:
+                try:
+                    self.handle.check_alive()
+                except ExecutorFailedError:
+                    _cancel_all(in_flight)
+                    raise
             for future in finished:
                 unit = in_flight.pop(future)
                 try:
@@ -387,30 +639,52 @@ class _Runner:
                     todo.appendleft(unit)
                     continue
                 except Exception as exc:
-                    for other in in_flight:
-                        other.cancel()
-                    raise UnitFailedError(
+                    _cancel_all(in_flight)
+                    where = (
                         f"unit {unit.key[:12]} (scenario {unit.definition.scenario_definition_id}, "
-                        f"run {unit.run_index}) failed: {type(exc).__name__}: {exc}"
-                    ) from exc
+                        f"run {unit.run_index})"
+                    )
+                    if is_infrastructure_failure(exc):
+                        raise ExecutorFailedError(f"{where} was lost: {type(exc).__name__}: {exc}") from exc
+                    raise UnitFailedError(f"{where} failed: {type(exc).__name__}: {exc}") from exc
                 entry = self.session.record(unit, output)
                 results[unit.key] = entry
-                self._report(unit, "empty" if entry is None else "written", output.package.sample_count)
+                self.tally.report(unit, "empty" if entry is None else "written", output.package.sample_count)
             if broken:
                 self._recover(todo, in_flight)
         return [entry for unit in units if (entry := results[unit.key]) is not None]
 
+    def _submit(self, todo: deque[WorkUnit], in_flight: dict[Future[UnitOutput], WorkUnit]) -> bool:
+        """Submit units until ``2 × parallelism`` are in flight; ``True`` if the pool turned out broken."""
+        while todo and len(in_flight) < 2 * self.handle.parallelism:
+            unit = todo.popleft()
+            try:
+                future = self.handle.executor.submit(run_unit, unit)
+            except BrokenExecutor:  # a worker died since the last results came in
+                todo.appendleft(unit)
+                return True
+            in_flight[future] = unit
+        return False
+
     def _recover(self, todo: deque[WorkUnit], in_flight: dict[Future[UnitOutput], WorkUnit]) -> None:
         todo.extendleft(reversed(list(in_flight.values())))
         in_flight.clear()
-        if not self.handle.restartable or self.restarts >= self.max_restarts:
-            raise UnitFailedError(
-                f"a worker died {self.restarts + 1} times; {len(todo)} units were not generated "
-                "(files already written stay valid: rerun to resume)"
+        if not self.handle.restartable:
+            raise ExecutorFailedError(f"the executor broke and cannot be rebuilt; {len(todo)} units were not generated")
+        if self.restarts >= self.max_restarts:
+            raise ExecutorFailedError(
+                f"a pool worker died {self.restarts + 1} times (max_pool_restarts={self.max_restarts}); "
+                f"{len(todo)} units were not generated"
             )
         self.restarts += 1
+        self.tally.restarts += 1
         self.session.log.warning("worker_died_restarting_pool", restarts=self.restarts, units_requeued=len(todo))
         self.handle.restart()
+
+
+def _cancel_all(in_flight: dict[Future[UnitOutput], WorkUnit]) -> None:
+    for future in in_flight:
+        future.cancel()
 
 
 def _run_balanced(request: GenerationRequest, prepared: list[PreparedScenario], runner: _Runner) -> list[PackageEntry]:

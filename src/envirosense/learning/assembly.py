@@ -14,12 +14,14 @@ from envirosense.generation import DatasetConflictError, MLDataGenerator
 from envirosense.learning.config import ActiveLearningConfig
 from envirosense.learning.manager import ActiveLearningManager, EventCallback
 from envirosense.learning.settings import RunSettings
-from envirosense.learning.sources import random_definitions, runs_for, save_definitions
+from envirosense.learning.sources import DefinitionDraw, random_definitions, runs_for, save_definitions
 from envirosense.learning.store import RunStore
 from envirosense.learning.trainer import CandidateTrainer
 from envirosense.models.evaluation import EvaluationConfig
+from envirosense.models.interface import ModelInterface
 from envirosense.models.local import LocalModelInterface
 from envirosense.models.registry import ModelRegistry
+from envirosense.models.served import ServedModelInterface
 from envirosense.models.training import TrainingConfig
 from envirosense.ops.locks import file_lock
 from envirosense.ops.logging import get_logger
@@ -89,16 +91,19 @@ def shared_dataset(
     samples: int,
     seed: int,
     samples_per_run: int,
+    *,
+    distribution: DefinitionDraw = random_definitions,
 ) -> Path:
     """A dataset of random scenarios (``<workspace>/datasets/<purpose>-s<seed>-n<samples>-r<per run>``),
-    generated once and reused by every run with the same settings.
+    drawn from ``distribution`` (``learning.sources.DISTRIBUTIONS``; name ``purpose`` after it), generated
+    once and reused by every run with the same settings.
 
     Definitions of the evaluation set are *not* stored in the repository (pass ``repository=None``), so no
     strategy can ever select them; the initial set's are, for lineage. When another process (a run started
     at the same time in the same workspace) is generating the same dataset, this waits for it and then
     only verifies its files.
     """
-    definitions = random_definitions(
+    definitions = distribution(
         np.random.default_rng(seed), runs_for(samples, samples_per_run), f"{purpose}-s{seed}", tags=(purpose,)
     )
     if repository is not None:
@@ -146,8 +151,9 @@ def build_manager(
         )
         tracker = ExperimentTracker(workspace.tracking_uri, artifact_location=workspace.root / "mlartifacts")
     engine = make_engine(workspace.database_url)
+    interface, scoring = model_interfaces(settings, registry)
     return ActiveLearningManager(
-        LocalModelInterface(registry),
+        interface,
         repository,
         generator,
         CandidateTrainer(registry, TrainingConfig(n_estimators=settings.model.n_estimators)),
@@ -157,10 +163,22 @@ def build_manager(
         workspace=workspace.root,
         evaluation_dataset=evaluation,
         initial_dataset=initial,
-        scoring_interface=LocalModelInterface(
-            registry,
-            EvaluationConfig(top_k_uncertain=0, max_misclassified=0, explanations="none", reliance_subset_size=0),
-        ),
+        scoring_interface=scoring,
         tracker=tracker,
         on_event=on_event,
     )
+
+
+SCORING_ONLY = EvaluationConfig(top_k_uncertain=0, max_misclassified=0, explanations="none", reliance_subset_size=0)
+"""What the held-out evaluation needs: metrics, no explanations or samples."""
+
+
+def model_interfaces(settings: RunSettings, registry: ModelRegistry) -> tuple[ModelInterface, ModelInterface]:
+    """The loop's model interface and its cheaper scoring twin: local, or on ``settings.model.server``
+    (sharing one circuit breaker)."""
+    server = settings.model.server
+    if settings.model.kind == "local" or server is None:
+        return LocalModelInterface(registry), LocalModelInterface(registry, SCORING_ONLY)
+    interface = ServedModelInterface(registry, server, server.model_repository)
+    scoring = ServedModelInterface(registry, server, server.model_repository, SCORING_ONLY, breaker=interface.breaker)
+    return interface, scoring

@@ -81,6 +81,11 @@ class BudgetConfig(_Config):
     exploration_share: float = Field(
         0.2, ge=0, le=1, description="Share of each cycle's budget spent on uniformly random scenarios."
     )
+    explore_from_probe: bool = Field(
+        False,
+        description="Fill the exploration share with the probe samples the champion separates least (the probe "
+        "is uniformly random and already simulated); else simulate new random scenarios.",
+    )
     max_spots_per_cycle: int = Field(12, ge=1, description="At most this many weak spots get samples.")
     min_samples_per_spot: int = Field(20, ge=1, description="A spot that gets samples gets at least this many.")
     samples_per_scenario_run: int = Field(
@@ -109,6 +114,11 @@ class TargetingConfig(_Config):
         description="Simulate this many times a spot's budget around it, keep the samples the current model "
         "separates least (1: keep everything simulated).",
     )
+    select_over: Literal["suggestion", "cycle"] = Field(
+        "suggestion",
+        description="suggestion: each spot keeps its own least-separated samples; cycle: one selection of the "
+        "cycle's budget over everything it simulated (every spot's candidates and the probe).",
+    )
     neighbourhood_spread: float = Field(0.08, gt=0, le=1, description="Step of a variation, share of each range.")
     driver_spread: float = Field(
         0.2, gt=0, le=1, description="Step for parameters driving the explained features, share of each range."
@@ -124,6 +134,23 @@ class StoppingConfig(_Config):
     min_mean_uncertainty: float | None = Field(
         None, ge=0, description="Stop once the mean uncertainty of the reported uncertain samples falls below it."
     )
+
+
+class ResilienceConfig(_Config):
+    """What a cycle does when the model server or the generator's executor is down (after the client's own
+    retries and with its circuit breaker open)."""
+
+    on_service_down: Literal["wait", "skip"] = Field(
+        "wait",
+        description="wait: retry the step until the service is back (the run's result is as if nothing "
+        "happened); skip: degrade the steps that can go without it (no probe: the cycle's budget goes to "
+        "exploration; no selection: a seeded random subset is kept; no failure-seeking: crafting falls back). "
+        "Deploying and scoring a candidate always wait.",
+    )
+    max_wait_s: float = Field(
+        900.0, gt=0, description="Longest wait for one step, s; then the run stops as failed (resume continues)."
+    )
+    poll_s: float = Field(5.0, gt=0, description="Pause between attempts while a service is down, s.")
 
 
 class ActiveLearningConfig(_Config):
@@ -142,6 +169,7 @@ class ActiveLearningConfig(_Config):
     budget: BudgetConfig = Field(default_factory=BudgetConfig)
     targeting: TargetingConfig = Field(default_factory=TargetingConfig)
     stopping: StoppingConfig = Field(default_factory=StoppingConfig)
+    resilience: ResilienceConfig = Field(default_factory=ResilienceConfig)
 
     @model_validator(mode="after")
     def _budget_fits_spots(self) -> ActiveLearningConfig:

@@ -37,6 +37,9 @@ class CycleSummary(BaseModel):
     confusion_matrix: ConfusionMatrix | None = None
     weak_spots: list[WeakSpot] = Field(default_factory=list)
     scenarios: list[CraftedScenario] = Field(default_factory=list)
+    degraded: list[str] = Field(
+        default_factory=list, description="Steps the cycle did without a service that was down, and why."
+    )
 
 
 class RunHistory(BaseModel):

@@ -28,10 +28,11 @@ from typing import Any
 import numpy as np
 import structlog
 
-from envirosense.generation import Lineage, MLDataGenerator
+from envirosense.generation import GenerationReport, Lineage, MLDataGenerator
 from envirosense.generation.reader import iter_samples
 from envirosense.learning.budget import split_budget
 from envirosense.learning.config import ActiveLearningConfig
+from envirosense.learning.degradation import ServiceGuard, StepSkippedError
 from envirosense.learning.history import CraftedScenario, CycleSummary, RunHistory
 from envirosense.learning.sources import random_definitions, runs_for, save_definitions
 from envirosense.learning.store import CycleStep, RunStatus, RunStore, SuggestionStatus
@@ -41,7 +42,6 @@ from envirosense.learning.targeting import explained_driver_params, neighbourhoo
 from envirosense.learning.trainer import CandidateTrainer
 from envirosense.learning.weak_spots import identify_weak_spots
 from envirosense.models.interface import ModelInterface
-from envirosense.models.local import LocalModelInterface
 from envirosense.ops import metrics
 from envirosense.ops.failpoints import failpoint
 from envirosense.ops.logging import get_logger
@@ -152,9 +152,11 @@ class ActiveLearningManager:
         self.tracker = tracker
         self.on_event = on_event
         self.router = SensorFamilyRouter(config.strategies)
+        self.guard = ServiceGuard(config.resilience)
         self.log = get_logger(__name__, run_id=run_id, strategy=config.strategy)
         self._cycle_index = 0
         self._champion: str | None = None
+        self._degraded: list[str] = []
 
     # --- the public verbs ------------------------------------------------------------------------
 
@@ -190,9 +192,8 @@ class ActiveLearningManager:
             if runs > 0:
                 suggestions.extend(self._suggest_for_spot(spot, runs))
         if split.exploration > 0:
-            suggestions.append(
-                self._random_suggestion(split.exploration * per_run, SuggestionAction.RANDOM, "exploration")
-            )
+            action = SuggestionAction.PROBE if cfg.explore_from_probe else SuggestionAction.RANDOM
+            suggestions.append(self._random_suggestion(split.exploration * per_run, action, "exploration"))
         return suggestions
 
     def generate_targeted_samples(
@@ -353,17 +354,26 @@ class ActiveLearningManager:
         )
         with self._repository_call("save"):
             save_definitions(self.repository, definitions)
-        probe = self._generate_definitions(
-            definitions, cycle_dir / "probe", "probe", Lineage(cycle_id=self._cycle_id())
-        )
-        with metrics.observe(metrics.MODEL_FEEDBACK_SECONDS, purpose="probe"):
-            feedback = self.model_interface.get_model_performance_feedback(str(probe[0]["path"]), self._champion)
+
+        def probe() -> tuple[str, ModelPerformanceData]:
+            made = self._generate_definitions(
+                definitions, cycle_dir / "probe", "probe", Lineage(cycle_id=self._cycle_id()), guarded=False
+            )
+            with metrics.observe(metrics.MODEL_FEEDBACK_SECONDS, purpose="probe"):
+                return str(made[0]["path"]), self.model_interface.get_model_performance_feedback(
+                    str(made[0]["path"]), self._champion
+                )
+
+        try:
+            dataset, feedback = self.guard.call("probe", probe, skippable=True)
+        except StepSkippedError as skipped:
+            return {"degraded_probe": [skipped.reason]}
         path = cycle_dir / "probe_feedback.json"
         _write_json(path, feedback.model_dump(mode="json"))
-        return {"probe_dataset": str(probe[0]["path"]), "probe_feedback": str(path)}
+        return {"probe_dataset": dataset, "probe_feedback": str(path)}
 
     def _identify(self, outputs: Mapping[str, Any]) -> dict[str, Any]:
-        if self.config.strategy != "alm":
+        if self.config.strategy != "alm" or "probe_feedback" not in outputs:
             return {"weak_spot_ids": []}
         feedback = ModelPerformanceData.model_validate_json(Path(outputs["probe_feedback"]).read_text("utf-8"))
         spots = identify_weak_spots(feedback, self.config.weak_spots, cycle_id=self._cycle_id())
@@ -418,6 +428,8 @@ class ActiveLearningManager:
     def _generate(self, cycle_dir: Path) -> dict[str, Any]:
         datasets: list[dict[str, Any]] = []
         scenarios: list[dict[str, Any]] = []
+        self._degraded = []
+        budget = 0
         for position, row in enumerate(self.store.suggestions(self.run_id, self._cycle_index)):
             if row["status"] == SuggestionStatus.REJECTED.value:
                 continue
@@ -426,8 +438,14 @@ class ActiveLearningManager:
             failpoint(f"cycle-{self._cycle_index}:applied-suggestion-{position}")
             datasets.extend(made)
             scenarios.extend(created)
+            budget += suggestion.samples
             self.store.set_suggestion_status(suggestion.suggestion_id, SuggestionStatus.APPLIED)
-        return {"datasets": datasets, "scenarios": scenarios}
+        if self._selecting_over_cycle():
+            state = self.store.cycle(self.run_id, self._cycle_index)
+            probe = state[1].get("probe_dataset") if state is not None else None
+            pool = datasets + ([{"path": probe}] if probe else [])
+            datasets = self._select_least_separated(pool, budget)
+        return {"datasets": datasets, "scenarios": scenarios, "degraded_generate": self._degraded}
 
     def _train(self, index: int) -> dict[str, Any]:
         sources = self._training_sources(index)
@@ -439,10 +457,16 @@ class ActiveLearningManager:
         return {"candidate_version": str(version), "samples_total": sum(count for _, count in sources)}
 
     def _evaluate_candidate(self, outputs: Mapping[str, Any], cycle_dir: Path) -> dict[str, Any]:
-        with metrics.observe(metrics.MODEL_FEEDBACK_SECONDS, purpose="candidate"):
-            feedback = self.scoring_interface.get_model_performance_feedback(
-                str(self.evaluation_dataset), outputs["candidate_version"]
-            )
+        """Deploy the candidate (a model server loads it; nothing for a local model) and score it on the
+        held-out set. Both wait while the service is down: a cycle cannot be finished without them."""
+        candidate = str(outputs["candidate_version"])
+        self.guard.call("deploy", lambda: self.model_interface.deploy(candidate))
+
+        def score() -> ModelPerformanceData:
+            with metrics.observe(metrics.MODEL_FEEDBACK_SECONDS, purpose="candidate"):
+                return self.scoring_interface.get_model_performance_feedback(str(self.evaluation_dataset), candidate)
+
+        feedback = self.guard.call("candidate_evaluation", score)
         path = cycle_dir / "evaluation_feedback.json"
         _write_json(path, feedback.model_dump(mode="json"))
         return {"evaluation_feedback": str(path)}
@@ -469,6 +493,7 @@ class ActiveLearningManager:
             confusion_matrix=feedback.confusion_matrix,
             weak_spots=spots,
             scenarios=[CraftedScenario.model_validate(s) for s in outputs.get("scenarios", [])],
+            degraded=[*outputs.get("degraded_probe", []), *outputs.get("degraded_generate", [])],
         )
         self._track(summary)
         self.log.info(
@@ -600,12 +625,14 @@ class ActiveLearningManager:
             )
         if suggestion.action is SuggestionAction.POOL:
             return self._pool_margin(suggestion, out, lineage)
+        if suggestion.action is SuggestionAction.PROBE:
+            return self._from_probe(suggestion, out)
         start = FALLBACK_ORDER.index(suggestion.action)
         for action in FALLBACK_ORDER[start:]:
             metrics.TARGETING_ATTEMPTS.labels(action=action.value).inc()
             try:
                 definitions = self._targeted_definitions(suggestion, action)
-            except (RepositoryError, ValueError, LookupError) as exc:
+            except (RepositoryError, ValueError, LookupError, StepSkippedError) as exc:
                 metrics.TARGETING_FAILURES.labels(action=action.value).inc()
                 log.warning("targeting_failed", action=action.value, error=str(exc))
                 self._emit("targeting_failed", action=action.value, error=str(exc))
@@ -618,7 +645,7 @@ class ActiveLearningManager:
                 )
                 acted = suggestion.model_copy(update={"action": action})
                 made = self._generate_definitions(definitions, out, action.value, lineage, samples=suggestion.samples)
-                if self._selecting():
+                if self._selecting() and not self._selecting_over_cycle():
                     made = self._select_least_separated(made, suggestion.samples)
                 return made, _created(definitions, acted, self.config.budget.samples_per_scenario_run)
         return [], []
@@ -645,13 +672,17 @@ class ActiveLearningManager:
         if action is SuggestionAction.CRAFT:
             summary = self._features_summary(suggestion)
             target = suggestion.target_class or self._scenario_class_label(suggestion.base_scenario_id)
-            with self._crafter(suggestion), self._repository_call("craft"):
-                crafted = self.repository.craft_scenario_from_features(
-                    summary,
-                    suggestion.base_scenario_id or f"{self.run_id}-c{self._cycle_index}",
-                    target,
-                    suggestion.sensor_id,
-                )
+
+            def craft() -> BaseScenario[Any]:
+                with self._crafter(suggestion), self._repository_call("craft"):
+                    return self.repository.craft_scenario_from_features(
+                        summary,
+                        suggestion.base_scenario_id or f"{self.run_id}-c{self._cycle_index}",
+                        target,
+                        suggestion.sensor_id,
+                    )
+
+            crafted = self.guard.call("craft", craft, skippable=True)
             return [_definition(crafted)] * runs
         if action is SuggestionAction.CLASS_KNOWN:
             target = suggestion.target_class or self._scenario_class_label(suggestion.base_scenario_id)
@@ -693,13 +724,9 @@ class ActiveLearningManager:
 
     @contextmanager
     def _crafter(self, suggestion: Suggestion) -> Iterator[None]:
-        """Use the failure-seeking search, scored by the champion, for this craft (local models only)."""
+        """Use the failure-seeking search, scored by the champion, for this craft."""
         repository: Any = self.repository
-        if not (
-            self.config.targeting.failure_seeking
-            and isinstance(self.model_interface, LocalModelInterface)
-            and hasattr(repository, "crafter")
-        ):
+        if not (self.config.targeting.failure_seeking and hasattr(repository, "crafter")):
             yield
             return
         previous = repository.crafter
@@ -713,9 +740,6 @@ class ActiveLearningManager:
 
     def _model_error_score(self) -> Callable[[BaseScenario[Any], SimulationResult], float]:
         """Mean probability the champion gives to wrong classes over a short simulated window."""
-        assert isinstance(self.model_interface, LocalModelInterface)
-        model, extractor = self.model_interface.load(self._champion)
-        classes = list(model.class_labels)
 
         def score(scenario: BaseScenario[Any], run: SimulationResult) -> float:
             samples = run.to_sample_dicts(
@@ -732,11 +756,13 @@ class ActiveLearningManager:
                 ],
                 generation_timestamp_utc=_EPOCH,
             )
-            batch = next(extractor.iter_batches(iter(samples)))
-            proba = model.estimator.predict_proba(extractor.model_input(batch.values))
-            truth = [classes.index(label) if label in classes else -1 for label in run.labels.class_label]
-            right = np.array([proba[i, j] if j >= 0 else 0.0 for i, j in enumerate(truth)])
-            return float(np.mean(1.0 - right))
+            predictions = self.model_interface.predict_proba(samples, self._champion)
+            column = {label: j for j, label in enumerate(predictions.class_labels)}
+            right = [
+                predictions.proba[i, column[label]] if label in column else 0.0
+                for i, label in enumerate(predictions.labels)
+            ]
+            return float(np.mean(1.0 - np.asarray(right)))
 
         return score
 
@@ -763,8 +789,23 @@ class ActiveLearningManager:
             definitions, suggestion, self.config.budget.samples_per_scenario_run
         )
 
+    def _from_probe(self, suggestion: Suggestion, out: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """Exploration from this cycle's probe: its samples the champion separates least (the probe is a
+        fresh uniform draw, already simulated). Without a probe (skipped), new random scenarios instead."""
+        state = self.store.cycle(self.run_id, self._cycle_index)
+        probe = state[1].get("probe_dataset") if state is not None else None
+        if probe is None:
+            random = suggestion.model_copy(update={"action": SuggestionAction.RANDOM})
+            return self._apply(random, out.parent)
+        if self._selecting_over_cycle():
+            return [], []  # the probe joins the cycle's selection pool
+        return self._select_least_separated([{"path": probe}], suggestion.samples), []
+
     def _selecting(self) -> bool:
-        return self.config.targeting.select_factor > 1 and isinstance(self.model_interface, LocalModelInterface)
+        return self.config.targeting.select_factor > 1
+
+    def _selecting_over_cycle(self) -> bool:
+        return self._selecting() and self.config.strategy == "alm" and self.config.targeting.select_over == "cycle"
 
     def _simulated_runs(self, samples: int) -> int:
         """Scenario runs simulated for a targeted suggestion of ``samples`` samples."""
@@ -773,19 +814,32 @@ class ActiveLearningManager:
 
     def _select_least_separated(self, entries: list[dict[str, Any]], keep: int) -> list[dict[str, Any]]:
         """Keep the ``keep`` samples of ``entries`` the champion separates least (smallest top-two
-        probability margin); each entry then lists the ids it keeps (ties broken by sample id)."""
-        assert isinstance(self.model_interface, LocalModelInterface), "selection needs a local model"
-        model, extractor = self.model_interface.load(self._champion)
-        margins: list[tuple[float, str, int]] = []
-        for position, entry in enumerate(entries):
-            for batch in extractor.iter_batches(iter_samples(Path(entry["path"]))):
-                proba = np.sort(model.estimator.predict_proba(extractor.model_input(batch.values)), axis=1)
-                margin = proba[:, -1] - proba[:, -2]
-                margins.extend(
-                    (m, sample_id, position) for m, sample_id in zip(margin.tolist(), batch.sample_ids, strict=True)
+        probability margin); each entry then lists the ids it keeps (ties broken by sample id). Without the
+        model (server down, ``on_service_down = "skip"``) a seeded random subset is kept instead."""
+
+        def margins() -> list[tuple[float, str, int]]:
+            ranked: list[tuple[float, str, int]] = []
+            for position, entry in enumerate(entries):
+                predictions = self.model_interface.predict_proba(Path(entry["path"]), self._champion)
+                ranked.extend(
+                    (m, sample_id, position)
+                    for m, sample_id in zip(predictions.margins().tolist(), predictions.sample_ids, strict=True)
                 )
+            return ranked
+
+        try:
+            ranked = sorted(self.guard.call("selection", margins, skippable=True))
+        except StepSkippedError as skipped:
+            self._degraded.append(skipped.reason)
+            ids = [
+                (0.0, str(sample["sample_id"]), position)
+                for position, entry in enumerate(entries)
+                for sample in iter_samples(Path(entry["path"]), validate=False)
+            ]
+            rng = derived_rng(self.config.seed, self._cycle_index, "unselected", entries[0]["path"] if entries else "")
+            ranked = [ids[i] for i in rng.permutation(len(ids))]
         kept: dict[int, list[str]] = {}
-        for _, sample_id, position in sorted(margins)[:keep]:
+        for _, sample_id, position in ranked[:keep]:
             kept.setdefault(position, []).append(sample_id)
         return [
             {"path": entries[position]["path"], "samples": len(ids), "sample_ids": sorted(ids)}
@@ -801,10 +855,13 @@ class ActiveLearningManager:
         purpose: str,
         lineage: Lineage,
         samples: int | None = None,
+        *,
+        guarded: bool = True,
     ) -> list[dict[str, Any]]:
         """Generate one run of ``samples_per_scenario_run`` samples per definition, spread evenly over each
         scenario's duration, into the dataset folder ``out``. A definition given n times gets n runs
-        (other seeds)."""
+        (other seeds). While the generator's executor is down this waits (``guarded``; the caller guards
+        otherwise)."""
         runs: dict[str, tuple[ScenarioDefinition, int]] = {}
         for definition in definitions:
             known, count = runs.get(definition.scenario_definition_id, (definition, 0))
@@ -815,16 +872,22 @@ class ActiveLearningManager:
         made: list[dict[str, Any]] = []
         for count, group in sorted(by_count.items()):
             folder = out if len(by_count) == 1 else out / f"runs-{count}"
-            with metrics.observe(metrics.GENERATION_SECONDS, purpose=purpose):
-                report = self.generator.generate(
-                    group,
-                    folder,
-                    seed=derived_seed(self.config.seed, self._cycle_index, purpose, folder.name),
-                    samples_per_run=self.config.budget.samples_per_scenario_run,
-                    spread_over_duration=True,
-                    runs_per_scenario=count,
-                    lineage=lineage,
-                )
+
+            def generate(
+                group: list[ScenarioDefinition] = group, folder: Path = folder, count: int = count
+            ) -> GenerationReport:
+                with metrics.observe(metrics.GENERATION_SECONDS, purpose=purpose):
+                    return self.generator.generate(
+                        group,
+                        folder,
+                        seed=derived_seed(self.config.seed, self._cycle_index, purpose, folder.name),
+                        samples_per_run=self.config.budget.samples_per_scenario_run,
+                        spread_over_duration=True,
+                        runs_per_scenario=count,
+                        lineage=lineage,
+                    )
+
+            report = self.guard.call(f"generate-{purpose}", generate) if guarded else generate()
             metrics.GENERATED_SAMPLES.labels(purpose=purpose).inc(report.total_samples)
             made.append({"path": str(folder), "samples": report.total_samples})
         if samples is not None:

@@ -36,12 +36,12 @@ th { background: #f4f4f4; } img { max-width: 100%; } code { font-size: 0.8rem; }
 {{ final_samples }} training samples.</p>
 <h2>Summary</h2>
 <table><tr><th>cycle</th><th>samples</th><th>macro-F1</th><th>accuracy</th><th>mean uncertainty</th>
-<th>model</th><th>promoted</th><th>weak spots</th><th>scenarios created</th></tr>
+<th>model</th><th>promoted</th><th>weak spots</th><th>scenarios created</th><th>degraded (service down)</th></tr>
 {% for c in run.cycles %}<tr><td>{{ c.cycle_index }}</td><td>{{ c.samples_total }}</td>
 <td>{{ "%.3f"|format(c.macro_f1) }}</td><td>{{ "%.3f"|format(c.accuracy) }}</td>
 <td>{{ "%.3f"|format(c.mean_uncertainty) if c.mean_uncertainty is not none else "–" }}</td>
 <td>{{ c.model_version }}</td><td>{{ "yes" if c.promoted else "no" }}</td><td>{{ c.weak_spots|length }}</td>
-<td>{{ c.scenarios|length }}</td></tr>{% endfor %}</table>
+<td>{{ c.scenarios|length }}</td><td>{{ c.degraded|join("; ") or "–" }}</td></tr>{% endfor %}</table>
 {% for title, image in plots %}<h2>{{ title }}</h2><img alt="{{ title }}" src="data:image/png;base64,{{ image }}">
 {% endfor %}
 <h2>Lineage: where the training samples came from</h2>

@@ -12,13 +12,15 @@ from __future__ import annotations
 import json
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticUndefined
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from envirosense.learning.config import ActiveLearningConfig
+from envirosense.models.server import ServerSettings
 
 ENV_PREFIX = "ENVIROSENSE_"
 
@@ -27,13 +29,35 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class ModelServerSettings(ServerSettings):
+    """A model server speaking the Open Inference Protocol V2 with its model-repository extension (MLServer)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    model_repository: Path = Field(
+        description="Folder the server loads models from (shared with it); every candidate is exported there."
+    )
+
+
 class ModelSettings(_Section):
-    """The model the loop trains, registers and evaluates (in this process)."""
+    """The model the loop trains and registers (in this process) and where it is evaluated."""
 
     registered_model_name: str = Field(
         "envirosense-hazard-classifier", description="Name prefix in the MLflow registry (the run id is appended)."
     )
     n_estimators: int = Field(120, ge=10, le=2000, description="Trees in the default forest ensemble.")
+    kind: Literal["local", "api"] = Field(
+        "local",
+        description="local: evaluate in this process; api: deploy every candidate to `model.server` and do "
+        "every evaluation and prediction of the loop over its REST API.",
+    )
+    server: ModelServerSettings | None = Field(None, description="The model server (required with kind api).")
+
+    @model_validator(mode="after")
+    def _server_for_api(self) -> ModelSettings:
+        if self.kind == "api" and self.server is None:
+            raise ValueError("model.kind = 'api' needs model.server (base_url and model_repository)")
+        return self
 
 
 class GenerationSettings(_Section):
@@ -111,11 +135,16 @@ def settings_reference() -> str:
     def walk(model: type[BaseModel], prefix: str) -> None:
         for name, info in model.model_fields.items():
             annotation = info.annotation
-            if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-                walk(annotation, f"{prefix}{name}.")
+            nested = [arg for arg in (annotation, *get_args(annotation)) if isinstance(arg, type)]
+            section = next((arg for arg in nested if issubclass(arg, BaseModel)), None)
+            if section is not None:
+                walk(section, f"{prefix}{name}.")
                 continue
             default = info.get_default(call_default_factory=True)
-            shown = "–" if default is None else json.dumps(default, default=str)
+            if default is PydanticUndefined:
+                shown = "required"
+            else:
+                shown = "–" if default is None else json.dumps(default, default=str)
             description = (info.description or "").replace("|", "\\|")
             rows.append(f"| `{prefix}{name}` | `{shown}` | {description} |")
 

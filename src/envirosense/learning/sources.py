@@ -4,22 +4,39 @@ The initial training set, the held-out evaluation set, each cycle's probe set, e
 ``random`` baseline all use ``random_definitions``: a scenario class drawn uniformly from the catalogue,
 then every parameter uniformly inside its declared range. That is the "broad distribution" the
 benchmarks document; seeds keep the sets apart.
+
+``low_intensity_definitions`` is the second, deliberately different distribution the sample-efficiency
+benchmark also scores on (``DISTRIBUTIONS``): rare, weak and distant hazards among many confounders.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import suppress
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from envirosense.repository.errors import ConflictError
 from envirosense.repository.interface import ScenarioRepositoryInterface
-from envirosense.schemas import ScenarioDefinition
+from envirosense.schemas import ScenarioCategory, ScenarioDefinition
 from envirosense.simulation import scenario_classes
-from envirosense.simulation.parameters import sample_params
+from envirosense.simulation.parameters import param_ranges, sample_params
 from envirosense.simulation.scenario import BaseScenario
+
+LOW_INTENSITY_CATEGORY_WEIGHTS = {"hazard": 0.5, "confounder": 0.4, "normal": 0.1}
+"""Share of scenarios per kind in ``low_intensity_definitions`` (hazards are fire and electrical classes)."""
+
+LOW_INTENSITY_BAND = 0.25
+"""Hazards' intensity is drawn in the lowest, their distance in the highest, this share of its range."""
+
+
+class DefinitionDraw(Protocol):
+    """A distribution of scenario definitions: ``(rng, count, id_prefix, tags=...)`` → definitions."""
+
+    def __call__(
+        self, rng: np.random.Generator, count: int, id_prefix: str, *, tags: tuple[str, ...] = ()
+    ) -> list[ScenarioDefinition]: ...
 
 
 def random_definitions(
@@ -35,17 +52,60 @@ def random_definitions(
     definitions = []
     for index in range(count):
         cls = catalogue[int(rng.integers(len(catalogue)))]
-        scenario = cls(sample_params(cls.params_model, rng))
-        definition_id = f"{id_prefix}-{index:04d}"
-        definitions.append(
-            scenario.to_definition(
-                scenario_definition_id=definition_id,
-                scenario_instance_id=definition_id,
-                tags=[cls.class_label.value, cls.category.value, cls.registry_name(), "random", *tags],
-                author="envirosense-learning",
-            )
-        )
+        definitions.append(_definition(cls(sample_params(cls.params_model, rng)), f"{id_prefix}-{index:04d}", tags))
     return definitions
+
+
+def low_intensity_definitions(
+    rng: np.random.Generator, count: int, id_prefix: str, *, tags: tuple[str, ...] = ()
+) -> list[ScenarioDefinition]:
+    """``count`` definitions weighted toward the hard cases: half hazards, drawn weak and far (intensity
+    parameter in the lowest ``LOW_INTENSITY_BAND`` of its range, distance in the highest), 40 % confounders
+    and 10 % normal scenarios (``LOW_INTENSITY_CATEGORY_WEIGHTS``); other parameters uniform."""
+    kinds: dict[str, list[type[BaseScenario[Any]]]] = {kind: [] for kind in LOW_INTENSITY_CATEGORY_WEIGHTS}
+    for cls in scenario_classes():
+        if cls.category in (ScenarioCategory.FIRE, ScenarioCategory.ELECTRICAL):
+            kinds["hazard"].append(cls)
+        elif cls.is_confounder:
+            kinds["confounder"].append(cls)
+        else:
+            kinds["normal"].append(cls)
+    names = list(LOW_INTENSITY_CATEGORY_WEIGHTS)
+    weights = np.array([LOW_INTENSITY_CATEGORY_WEIGHTS[name] for name in names])
+    definitions = []
+    for index in range(count):
+        group = kinds[names[int(rng.choice(len(names), p=weights / weights.sum()))]]
+        cls = group[int(rng.integers(len(group)))]
+        fixed: dict[str, float] = {}
+        if cls.category in (ScenarioCategory.FIRE, ScenarioCategory.ELECTRICAL):
+            ranges = param_ranges(cls.params_model)
+            for path, band in (
+                (getattr(cls, "intensity_parameter", None), (0.0, LOW_INTENSITY_BAND)),
+                (getattr(cls, "distance_parameter", None), (1.0 - LOW_INTENSITY_BAND, 1.0)),
+            ):
+                if path is None:
+                    continue
+                lower, upper = ranges[path].lower, ranges[path].upper
+                assert lower is not None and upper is not None
+                value = lower + (upper - lower) * float(rng.uniform(*band))
+                fixed[path] = round(value) if ranges[path].is_integer else value
+        scenario = cls(sample_params(cls.params_model, rng, fixed=fixed))
+        definitions.append(_definition(scenario, f"{id_prefix}-{index:04d}", ("low-intensity", *tags)))
+    return definitions
+
+
+DISTRIBUTIONS: dict[str, DefinitionDraw] = {"uniform": random_definitions, "low-intensity": low_intensity_definitions}
+"""The documented scenario distributions, by name."""
+
+
+def _definition(scenario: BaseScenario[Any], definition_id: str, tags: Sequence[str]) -> ScenarioDefinition:
+    cls = type(scenario)
+    return scenario.to_definition(
+        scenario_definition_id=definition_id,
+        scenario_instance_id=definition_id,
+        tags=[cls.class_label.value, cls.category.value, cls.registry_name(), "random", *tags],
+        author="envirosense-learning",
+    )
 
 
 def runs_for(samples: int, samples_per_run: int) -> int:

@@ -18,6 +18,7 @@ class SuggestionAction(StrEnum):
     EXPLORATION = "exploration"
     RANDOM = "random"
     POOL = "pool"
+    PROBE = "probe"
 
 
 class Suggestion(BaseModel):

@@ -28,20 +28,20 @@ import httpx
 import numpy as np
 import orjson
 import pybreaker
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError
 from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from envirosense.models.datasets import EvaluationDataset
-from envirosense.models.evaluation import EvaluationConfig, FloatArray, StreamingEvaluator
+from envirosense.models.evaluation import EvaluationConfig, FloatArray, StreamingEvaluator, predict_dataset
 from envirosense.models.explain import Explainer
 from envirosense.models.features import FeatureExtractor
-from envirosense.models.interface import ModelInterface
+from envirosense.models.interface import ModelInterface, Predictions
+from envirosense.models.server import ServerSettings
 from envirosense.ops.logging import get_logger
 from envirosense.schemas import ModelPerformanceData
 
 log = get_logger(__name__)
 
-DEFAULT_TOKEN_ENV = "ENVIROSENSE_MODEL_API_TOKEN"
 PROBABILITY_TOLERANCE = 1e-6
 
 
@@ -77,48 +77,20 @@ class _TransientError(Exception):
     """One failed attempt that may succeed if retried (connection error, timeout, 5xx)."""
 
 
-class ApiSettings(BaseModel):
-    """Where the model server is and how to talk to it. Times in seconds."""
+class ApiSettings(ServerSettings):
+    """One model on a model server: the server's settings plus the model's name, classes and inputs."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    base_url: str = Field(description="Server root, e.g. https://models.example.com or http://127.0.0.1:8080.")
     model_name: str = Field(min_length=1, description="Model name on the server.")
     class_labels: list[str] = Field(min_length=2, description="Class of each predict_proba column, in order.")
     feature_extractor: dict[str, Any] = Field(
         default_factory=lambda: FeatureExtractor().params(),
         description="FeatureExtractor.params() of the served model (column order of the input tensor).",
     )
-    batch_size: int = Field(default=512, ge=1, description="Rows per infer request.")
-    max_concurrency: int = Field(default=4, ge=1, le=64, description="Requests in flight at once.")
-    connect_timeout_s: float = Field(default=3.0, gt=0)
-    read_timeout_s: float = Field(default=30.0, gt=0)
-    write_timeout_s: float = Field(default=30.0, gt=0)
-    pool_timeout_s: float = Field(default=30.0, gt=0)
-    max_attempts: int = Field(default=4, ge=1, description="Attempts per request, first one included.")
-    backoff_initial_s: float = Field(default=0.2, ge=0, description="First retry delay; doubles each time.")
-    backoff_max_s: float = Field(default=5.0, ge=0, description="Longest retry delay.")
-    breaker_fail_max: int = Field(default=5, ge=1, description="Consecutive failures that open the breaker.")
-    breaker_reset_timeout_s: float = Field(default=30.0, gt=0, description="Open time before one trial call.")
-    token_env_var: str | None = Field(default=DEFAULT_TOKEN_ENV, description="Env var holding a bearer token.")
-    token_file: Path | None = Field(default=None, description="Secret file holding a bearer token (wins).")
-    ca_bundle: Path | None = Field(default=None, description="CA file to verify the server's TLS certificate.")
-    verify_tls: bool = Field(
-        default=True, description="Verify the server's TLS certificate; switch off only for a local test server."
-    )
     version_map: dict[str, str] = Field(
         default_factory=dict, description="model_version_tag → server model version (e.g. champion → 3)."
     )
     input_name: str = Field(default="input-0", description="Name of the input tensor.")
     output_name: str = Field(default="predict_proba", description="Name of the probability output.")
-
-    @field_validator("base_url")
-    @classmethod
-    def _http_url(cls, value: str) -> str:
-        parsed = httpx.URL(value)
-        if parsed.scheme not in ("http", "https") or not parsed.host:
-            raise ValueError(f"base_url must be an http(s) URL with a host, got {value!r}")
-        return value.rstrip("/")
 
 
 class _Tensor(BaseModel):
@@ -154,13 +126,33 @@ class _BreakerLog(pybreaker.CircuitBreakerListener):
         log.warning("circuit_breaker_state", breaker=cb.name, old=getattr(old_state, "name", None), new=new_state.name)
 
 
+def server_breaker(settings: ServerSettings, name: str) -> pybreaker.CircuitBreaker:
+    """The circuit breaker ``settings`` describe: opens after ``breaker_fail_max`` consecutive transient
+    failures (connection errors, timeouts, 5xx), one trial call after ``breaker_reset_timeout_s``."""
+    return pybreaker.CircuitBreaker(
+        fail_max=settings.breaker_fail_max,
+        reset_timeout=settings.breaker_reset_timeout_s,
+        exclude=[lambda exc: not isinstance(exc, _TransientError)],
+        listeners=[_BreakerLog()],
+        name=name,
+        throw_new_error_on_trip=False,
+    )
+
+
 class OpenInferenceClient:
     """A V2 client with timeouts, batching, retries and a circuit breaker (see the module docstring).
 
-    ``transport`` is for tests of the client itself; by default httpx's, with TLS verification on.
+    ``transport`` is for tests of the client itself; by default httpx's, with TLS verification on. ``breaker``
+    shares one circuit breaker between clients of the same server (default: a breaker of its own).
     """
 
-    def __init__(self, settings: ApiSettings, *, transport: httpx.BaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        settings: ApiSettings,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        breaker: pybreaker.CircuitBreaker | None = None,
+    ) -> None:
         self.settings = settings
         headers = {"Content-Type": "application/json"}
         token = read_token(settings)
@@ -184,14 +176,7 @@ class OpenInferenceClient:
             verify=verify,
             transport=transport,
         )
-        self.breaker = pybreaker.CircuitBreaker(
-            fail_max=settings.breaker_fail_max,
-            reset_timeout=settings.breaker_reset_timeout_s,
-            exclude=[lambda exc: not isinstance(exc, _TransientError)],
-            listeners=[_BreakerLog()],
-            name=f"model-server:{settings.model_name}",
-            throw_new_error_on_trip=False,
-        )
+        self.breaker = breaker or server_breaker(settings, f"model-server:{settings.model_name}")
         self._pool = ThreadPoolExecutor(max_workers=settings.max_concurrency, thread_name_prefix="v2-infer")
 
     def close(self) -> None:
@@ -215,6 +200,11 @@ class OpenInferenceClient:
             raise ModelNotReadyError(
                 f"{self.settings.base_url}{self.model_path(version)} is not ready (HTTP {response.status_code})"
             )
+
+    def load_model(self) -> None:
+        """Ask the server to (re)load every version of the model from its model repository (the V2
+        repository extension: ``POST /v2/repository/models/{name}/load``)."""
+        self._request("POST", f"/v2/repository/models/{self.settings.model_name}/load", b"{}")
 
     def infer_proba(self, features: FloatArray, version: str | None = None) -> tuple[FloatArray, str | None]:
         """``predict_proba`` of ``features`` ``(n, n_features)``: ``(n, n_classes)`` and the served version.
@@ -414,6 +404,8 @@ class ApiBasedModelInterface(ModelInterface):
         httpx transport override (tests of the client).
     on_batch:
         Called with the size of every evaluated batch (progress display).
+    breaker:
+        A circuit breaker shared with other interfaces of the same server (default: one of its own).
     """
 
     def __init__(
@@ -424,12 +416,13 @@ class ApiBasedModelInterface(ModelInterface):
         version_resolver: Callable[[str], str] | None = None,
         transport: httpx.BaseTransport | None = None,
         on_batch: Callable[[int], None] | None = None,
+        breaker: pybreaker.CircuitBreaker | None = None,
     ) -> None:
         self.settings = settings
         self.on_batch = on_batch
         self.config = config or EvaluationConfig()
         self.version_resolver = version_resolver
-        self.client = OpenInferenceClient(settings, transport=transport)
+        self.client = OpenInferenceClient(settings, transport=transport, breaker=breaker)
         self.extractor = FeatureExtractor.from_params(settings.feature_extractor, batch_size=self.config.batch_size)
 
     @classmethod
@@ -441,6 +434,7 @@ class ApiBasedModelInterface(ModelInterface):
         *,
         version_resolver: Callable[[str], str] | None = None,
         on_batch: Callable[[int], None] | None = None,
+        breaker: pybreaker.CircuitBreaker | None = None,
         **settings: Any,
     ) -> ApiBasedModelInterface:
         """Settings from the ``envirosense-serving.json`` that ``export_for_mlserver`` wrote."""
@@ -452,7 +446,13 @@ class ApiBasedModelInterface(ModelInterface):
             "feature_extractor": spec["feature_extractor"],
             **settings,
         }
-        return cls(ApiSettings.model_validate(merged), config, version_resolver=version_resolver, on_batch=on_batch)
+        return cls(
+            ApiSettings.model_validate(merged),
+            config,
+            version_resolver=version_resolver,
+            on_batch=on_batch,
+            breaker=breaker,
+        )
 
     def server_version(self, model_version_tag: str | None) -> str | None:
         if model_version_tag is None:
@@ -481,3 +481,8 @@ class ApiBasedModelInterface(ModelInterface):
         predictor = RemotePredictor(self.client, version)
         evaluator = StreamingEvaluator(predictor, self.extractor, config, on_batch=self.on_batch)
         return evaluator.evaluate(evaluation_dataset)
+
+    def predict_proba(self, samples: EvaluationDataset, model_version_tag: str | None = None) -> Predictions:
+        version = self.server_version(model_version_tag)
+        self.client.ready(version)
+        return predict_dataset(RemotePredictor(self.client, version), self.extractor, samples)

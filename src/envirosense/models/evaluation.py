@@ -29,6 +29,7 @@ from envirosense.models.datasets import (
 )
 from envirosense.models.explain import Explainer, ExplanationMethod, OcclusionExplainer, no_explanation, summarise
 from envirosense.models.features import FeatureBatch, FeatureExtractor
+from envirosense.models.interface import Predictions
 from envirosense.models.metrics import ConfusionAccumulator
 from envirosense.models.uncertainty import UncertaintyMeasure, UncertaintyScores
 from envirosense.ops.logging import get_logger
@@ -373,6 +374,23 @@ class StreamingEvaluator:
             predicted_label=self.predictor.class_labels[int(rows.proba[i].argmax())],
             confidence_of_prediction=float(rows.uncertainty[i, 4]),
         )
+
+
+def predict_dataset(predictor: Predictor, extractor: FeatureExtractor, samples: EvaluationDataset) -> Predictions:
+    """``predictor``'s class probabilities for every sample of ``samples`` (streamed in the extractor's
+    batches); samples without ``extracted_class_label`` are rejected by the extractor."""
+    sample_ids: list[str] = []
+    labels: list[str] = []
+    chunks: list[FloatArray] = []
+    for batch in extractor.iter_batches(iter_dataset(samples), prefetch=True):
+        if batch.labels is None:
+            raise InvalidSampleError("samples to predict must carry extracted_class_label")
+        chunks.append(predictor.predict_proba(extractor.model_input(batch.values)))
+        sample_ids.extend(batch.sample_ids)
+        labels.extend(batch.labels)
+    n_classes = len(predictor.class_labels)
+    proba = np.vstack(chunks) if chunks else np.zeros((0, n_classes))
+    return Predictions(sample_ids, labels, list(predictor.class_labels), proba)
 
 
 def _hash_keys(sample_ids: list[str]) -> FloatArray:

@@ -1,15 +1,45 @@
-"""``ModelInterface``: how the active-learning loop asks a model where it is weak."""
+"""``ModelInterface``: how the active-learning loop asks a model where it is weak, and what it predicts."""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
 
 from envirosense.models.datasets import EvaluationDataset
 from envirosense.schemas import ModelPerformanceData
 
 
+@dataclass(frozen=True)
+class Predictions:
+    """Class probabilities of a dataset's samples, in the dataset's order.
+
+    ``proba`` is ``(n_samples, n_classes)``, column ``j`` for ``class_labels[j]``; ``labels`` are the
+    samples' true ``extracted_class_label`` values.
+    """
+
+    sample_ids: list[str]
+    labels: list[str]
+    class_labels: list[str]
+    proba: NDArray[np.float64]
+
+    def margins(self) -> NDArray[np.float64]:
+        """Top-two probability margin per sample ``(n_samples,)``: small means the model barely separates it."""
+        ordered = np.sort(self.proba, axis=1)
+        return ordered[:, -1] - ordered[:, -2]
+
+    def wrong(self) -> NDArray[np.bool_]:
+        """Whether the most probable class differs from the true label, per sample ``(n_samples,)``."""
+        predicted = np.asarray(self.class_labels)[self.proba.argmax(axis=1)]
+        wrong: NDArray[np.bool_] = predicted != np.asarray(self.labels)
+        return wrong
+
+
 class ModelInterface(ABC):
-    """Evaluates a model version on labelled samples and reports the full ``ModelPerformanceData``."""
+    """Evaluates a model version on labelled samples and reports the full ``ModelPerformanceData``;
+    predicts class probabilities of samples."""
 
     @abstractmethod
     def get_model_performance_feedback(
@@ -20,3 +50,12 @@ class ModelInterface(ABC):
         ``evaluation_dataset`` is a list of ``MLDataSample`` dicts or a path to an Avro file or a folder of
         them. The result is validated; samples must carry ``extracted_class_label``.
         """
+
+    def deploy(self, model_version_tag: str | None) -> None:  # noqa: B027 - a no-op is right for local models
+        """Make ``model_version_tag`` available to this interface (a model server loads it); local models
+        need nothing."""
+
+    @abstractmethod
+    def predict_proba(self, samples: EvaluationDataset, model_version_tag: str | None = None) -> Predictions:
+        """Class probabilities of ``model_version_tag`` for every sample of ``samples`` (as for
+        ``get_model_performance_feedback``), streamed in batches."""

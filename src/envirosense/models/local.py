@@ -8,10 +8,10 @@ from collections.abc import Callable
 import numpy as np
 
 from envirosense.models.datasets import EvaluationDataset
-from envirosense.models.evaluation import EvaluationConfig, FloatArray, StreamingEvaluator
+from envirosense.models.evaluation import EvaluationConfig, FloatArray, StreamingEvaluator, predict_dataset
 from envirosense.models.explain import Explainer, tree_explainer
 from envirosense.models.features import FeatureExtractor
-from envirosense.models.interface import ModelInterface
+from envirosense.models.interface import ModelInterface, Predictions
 from envirosense.models.registry import LoadedModel, ModelRegistry
 from envirosense.models.training import member_predict_proba
 from envirosense.models.uncertainty import mean_member_proba
@@ -95,3 +95,7 @@ class LocalModelInterface(ModelInterface):
         predictor = LocalPredictor(model, prefer_shap=self.prefer_shap)
         evaluator = StreamingEvaluator(predictor, extractor, self.config, on_batch=self.on_batch)
         return evaluator.evaluate(evaluation_dataset)
+
+    def predict_proba(self, samples: EvaluationDataset, model_version_tag: str | None = None) -> Predictions:
+        model, extractor = self.load(model_version_tag)
+        return predict_dataset(LocalPredictor(model, prefer_shap=self.prefer_shap), extractor, samples)

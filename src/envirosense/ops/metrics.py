@@ -58,6 +58,11 @@ TARGETING_FAILURES = Counter(
     "Targeted actions that failed and fell back to the next one (the targeting_failed log event).",
     ["action"],
 )
+SERVICE_UNAVAILABLE = Counter(
+    "envirosense_service_unavailable_total",
+    "Calls of a cycle step that found a service down (model server, generator executor), by what the loop did.",
+    ["service", "step", "action"],
+)
 WEAK_SPOTS = Counter(
     "envirosense_weak_spots_total", "Weak spots kept after prioritisation, by type and strategy.", ["type", "strategy"]
 )

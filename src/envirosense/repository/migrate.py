@@ -16,6 +16,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection
 
 from envirosense.ops.locks import file_lock
@@ -27,16 +28,24 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 DEFAULT_SCHEMA = SCHEMA_TOKEN
 """PostgreSQL schema holding the EnviroSense tables (SQLite has none)."""
 
-_SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+_INSUFFICIENT_PRIVILEGE = "42501"
+"""PostgreSQL's SQLSTATE for "permission denied" / "must be owner"."""
 
 _log = get_logger(__name__)
 
 
+def check_identifier(value: object, field: str) -> str:
+    """``value`` if it is a plain lower-case PostgreSQL identifier; ``RepositoryValidationError`` on
+    ``field`` if not (names are still quoted wherever they reach SQL)."""
+    if not isinstance(value, str) or not _IDENTIFIER.fullmatch(value):
+        raise RepositoryValidationError(field, "must be a lower-case identifier: a-z, 0-9, _ (at most 63)")
+    return value
+
+
 def check_schema_name(schema: str | None) -> str | None:
     """``schema`` if it is a plain lower-case PostgreSQL identifier; ``RepositoryValidationError`` if not."""
-    if schema is not None and not _SCHEMA_NAME.fullmatch(schema):
-        raise RepositoryValidationError("schema", "must be a lower-case identifier: a-z, 0-9, _ (at most 63)")
-    return schema
+    return None if schema is None else check_identifier(schema, "schema")
 
 
 def alembic_config(connection: Connection | None = None, schema: str | None = DEFAULT_SCHEMA) -> Config:
@@ -80,16 +89,41 @@ def migration_lock(engine: Engine) -> Iterator[None]:
 def upgrade_database(
     engine: Engine, schema: str | None = DEFAULT_SCHEMA, revision: str = "head"
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Apply the migrations up to ``revision``; returns the revisions before and after."""
+    """Apply the migrations up to ``revision``; returns the revisions before and after.
+
+    A database already at head is only read, so a role without DDL rights (``envirosense.repository.roles``)
+    may call this at start-up; when it would have to migrate, it gets ``SchemaTooOldError`` saying so.
+    """
     check_schema_name(schema)
     with migration_lock(engine):
         before = current_revisions(engine, schema)
-        with engine.connect() as connection:
-            command.upgrade(alembic_config(connection, schema if is_postgres(engine) else None), revision)
-            connection.commit()
+        if revision == "head" and before == head_revisions():
+            return before, before
+        try:
+            with engine.connect() as connection:
+                command.upgrade(alembic_config(connection, schema if is_postgres(engine) else None), revision)
+                connection.commit()
+        except sa_exc.ProgrammingError as exc:
+            if getattr(exc.orig, "sqlstate", None) != _INSUFFICIENT_PRIVILEGE:
+                raise
+            raise _not_allowed_to_migrate(engine, schema, before, exc) from exc
         after = current_revisions(engine, schema)
     _log.info("database upgraded", url=redact(engine.url), schema=schema, before=before, after=after)
     return before, after
+
+
+def _not_allowed_to_migrate(
+    engine: Engine, schema: str | None, current: tuple[str, ...], exc: sa_exc.ProgrammingError
+) -> SchemaTooOldError:
+    where = f"schema {schema!r} of {redact(engine.url)}"
+    found = f"is at revision {', '.join(current)}" if current else "has no EnviroSense tables"
+    command_line = upgrade_command(engine, schema).replace(redact(engine.url), "<owner's URL>")
+    return SchemaTooOldError(
+        f"the database ({where}) {found} and role {engine.url.username!r} may not migrate it "
+        f"({str(exc.orig).strip()}); migrate it as the schema's owner: {command_line}",
+        current=current,
+        expected=head_revisions(),
+    )
 
 
 def upgrade_command(engine: Engine, schema: str | None = DEFAULT_SCHEMA) -> str:
