@@ -31,6 +31,7 @@ import shutil
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +46,6 @@ from envirosense.learning.history import RunHistory
 from envirosense.learning.manager import ActiveLearningManager
 from envirosense.learning.settings import RunSettings
 from envirosense.learning.sources import low_intensity_definitions
-from envirosense.models.local import LocalModelInterface
 from envirosense.ops.logging import configure_logging
 from envirosense.simulation.parameters import flatten_params, param_ranges
 from envirosense.simulation.registry import scenario_class
@@ -174,29 +174,26 @@ def champion_after_each_cycle(history: RunHistory) -> list[str]:
 
 
 def data_quality(manager: ActiveLearningManager, history: RunHistory, champions: list[str]) -> list[dict[str, Any]]:
-    """Per cycle ≥ 1: hit rate of its new training samples under the pre-cycle champion, and coverage and
-    diversity of the scenarios it created (see the module docstring)."""
-    assert isinstance(manager.model_interface, LocalModelInterface)
+    """Per cycle ≥ 1: hit rate of its new training samples under the pre-cycle champion, their labels, and
+    coverage and diversity of the scenarios it created (see the module docstring)."""
     outputs = {index: out for index, _, out in manager.store.cycles(manager.run_id)}
     rows = []
     for cycle in history.cycles[1:]:
-        model, extractor = manager.model_interface.load(champions[cycle.cycle_index - 1])
-        classes = np.asarray(model.class_labels)
         hits = total = 0
+        labels: Counter[str] = Counter()
         for entry in outputs[cycle.cycle_index].get("datasets", []):
             wanted = set(entry.get("sample_ids", ()))
-            samples = (s for s in iter_samples(Path(entry["path"])) if not wanted or s["sample_id"] in wanted)
-            for batch in extractor.iter_batches(samples):
-                proba = model.estimator.predict_proba(extractor.model_input(batch.values))
-                ordered = np.sort(proba, axis=1)
-                wrong = classes[proba.argmax(axis=1)] != np.asarray(batch.labels)
-                hits += int(np.sum(wrong | (ordered[:, -1] - ordered[:, -2] < UNCERTAIN_MARGIN)))
-                total += len(batch.sample_ids)
+            new = [s for s in iter_samples(Path(entry["path"])) if not wanted or s["sample_id"] in wanted]
+            predictions = manager.model_interface.predict_proba(new, champions[cycle.cycle_index - 1])
+            hits += int(np.sum(predictions.wrong() | (predictions.margins() < UNCERTAIN_MARGIN)))
+            total += len(predictions.sample_ids)
+            labels.update(predictions.labels)
         coverage, diversity = parameter_spread(cycle.scenarios)
         rows.append(
             {
                 "cycle": cycle.cycle_index,
                 "hit_rate": hits / total if total else math.nan,
+                "labels": dict(labels),
                 "coverage": coverage,
                 "diversity": diversity,
                 "scenarios": len(cycle.scenarios),
@@ -356,6 +353,25 @@ def quality_table(runs: Runs) -> dict[str, dict[str, float]]:
     return means
 
 
+def label_mix_table(runs: Runs) -> dict[str, dict[str, float]]:
+    """Print and return per strategy the share of each class among the samples its cycles added."""
+    mixes: dict[str, dict[str, float]] = {}
+    for label, records in runs.items():
+        counts: Counter[str] = Counter()
+        for record in records:
+            for row in record["quality"]:
+                counts.update(row.get("labels", {}))
+        if counts:
+            total = sum(counts.values())
+            mixes[label] = {name: counts[name] / total for name in sorted(counts)}
+    if mixes:
+        classes = sorted({name for mix in mixes.values() for name in mix})
+        print(f"\nshare of the added samples by class\n{'strategy':22s} " + " ".join(f"{c[:11]:>11s}" for c in classes))
+        for label, mix in mixes.items():
+            print(f"{label:22s} " + " ".join(f"{mix.get(c, 0.0):11.3f}" for c in classes))
+    return mixes
+
+
 def report(runs: Runs, targets: dict[str, float | None], out: Path, tag: str) -> dict[str, Any]:
     """Print the tables for both evaluation sets (``targets`` by set; None: just below the median final
     macro-F1) and the data-quality table; write plot and JSON."""
@@ -364,6 +380,7 @@ def report(runs: Runs, targets: dict[str, float | None], out: Path, tag: str) ->
         evaluation: table(runs, evaluation, targets.get(evaluation), rng) for evaluation in EVALUATION_SETS
     }
     results["quality"] = quality_table(runs)
+    results["label_mix"] = label_mix_table(runs)
     results["runs"] = runs
     out.mkdir(parents=True, exist_ok=True)
     plot(runs, out / f"sample_efficiency_{tag}.png")

@@ -4,7 +4,8 @@ One run meets every kind of fault at a different step (the probe, the selection 
 deploying a candidate, scoring it): the server down, slow past the read timeout, answering 500, answering
 garbage and answering a V2 response of the wrong shape. With ``on_service_down = "wait"`` the breaker
 opens, the cycle waits, garbage is rejected by validation, and once the server answers again the run
-completes with records identical to a run of the same seed that met no fault. With ``skip``, a cycle
+completes with records identical to a run of the same seed that met no fault; the bearer token it sent
+appears in no log line and no workspace file. With ``skip``, a cycle
 whose probe cannot be evaluated goes on with exploration only and says so in its summary.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import sys
 import tomllib
+import uuid
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -30,7 +32,9 @@ from mlserver_venv import mlserver_executable
 from envirosense.learning.assembly import build_manager
 from envirosense.learning.settings import RunSettings
 from envirosense.models.served import ServedModelInterface
+from envirosense.models.server import DEFAULT_TOKEN_ENV
 from envirosense.models.serving import MLServerProcess
+from envirosense.ops.logging import configure_logging
 
 RUN_ID = "served"
 
@@ -59,6 +63,13 @@ def served_settings(directory: Path, base_url: str, repository: Path, on_service
     }
     values["active_learning"]["resilience"] = {"on_service_down": on_service_down, "poll_s": 0.2, "max_wait_s": 120}
     return RunSettings(**values)
+
+
+@pytest.fixture(autouse=True)
+def json_debug_logs() -> Iterator[None]:
+    configure_logging("DEBUG", "json")
+    yield
+    configure_logging()
 
 
 @pytest.fixture
@@ -118,7 +129,11 @@ def waited(step: str) -> float:
 
 def test_every_server_fault_is_waited_out_and_changes_nothing(
     served: Callable[[str], tuple[FaultProxy, RunSettings]],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
+    token = f"token-{uuid.uuid4().hex}"
+    monkeypatch.setenv(DEFAULT_TOKEN_ENV, token)
     clean_proxy, clean_settings = served("wait")
     clean, _ = run(clean_settings, clean_proxy, {})
     assert [c.cycle_index for c in clean.cycles] == [0, 1]
@@ -139,6 +154,11 @@ def test_every_server_fault_is_waited_out_and_changes_nothing(
     assert [c.cycle_index for c in faulty.cycles] == [0, 1]
     assert all(not c.degraded for c in faulty.cycles)
     assert fingerprint_of(settings) == fingerprint_of(clean_settings)
+    logs = capsys.readouterr().err
+    assert '"event": "service_down_waiting"' in logs and '"event": "circuit_breaker_state"' in logs
+    assert token not in logs
+    workspace_files = [path for path in settings.workspace.rglob("*") if path.is_file()]
+    assert not [path for path in workspace_files if token.encode() in path.read_bytes()]
 
 
 def test_with_skip_a_cycle_without_its_probe_explores_and_says_so(
