@@ -372,19 +372,53 @@ def label_mix_table(runs: Runs) -> dict[str, dict[str, float]]:
     return mixes
 
 
+def ablation_table(runs: Runs, reference: str, variants: list[str]) -> dict[str, Any]:
+    """Print and return, per variant, its AUBC minus the ``reference`` runs' on the same seeds (paired), on
+    both evaluation sets, with the per-seed differences."""
+    every = [record for records in runs.values() for record in records]
+    start = max(record["samples"][0] for record in every)
+    end = min(record["samples"][-1] for record in every)
+    by_seed = {record["seed"]: record for record in runs[reference]}
+    print(f"\nablations: AUBC minus {reference}'s on the same seeds (mean, then per seed)")
+    print(f"{'variant':22s} {'seeds':>5s} {'Δ uniform':>10s} {'Δ low-intensity':>16s}  per seed (uniform)")
+    entries: dict[str, Any] = {}
+    for label in variants:
+        pairs = [(record, by_seed[record["seed"]]) for record in runs[label] if record["seed"] in by_seed]
+        deltas = {
+            evaluation: [
+                aubc(v["samples"], v[evaluation], start, end) - aubc(r["samples"], r[evaluation], start, end)
+                for v, r in pairs
+            ]
+            for evaluation in EVALUATION_SETS
+        }
+        entries[label] = {"seeds": [v["seed"] for v, _ in pairs], "aubc_minus_reference": deltas}
+        print(
+            f"{label:22s} {len(pairs):5d} {np.mean(deltas['uniform']):+10.4f} {np.mean(deltas['low-intensity']):+16.4f}"
+            f"  {' '.join(f'{d:+.3f}' for d in deltas['uniform'])}"
+        )
+    return entries
+
+
 def report(runs: Runs, targets: dict[str, float | None], out: Path, tag: str) -> dict[str, Any]:
     """Print the tables for both evaluation sets (``targets`` by set; None: just below the median final
-    macro-F1) and the data-quality table; write plot and JSON."""
+    macro-F1) for the runs with every seed, the ablation table for runs with fewer seeds (paired with
+    ``alm``), and the data-quality tables; write plots and JSON."""
     rng = np.random.default_rng(0)
+    seeds = {label: {record["seed"] for record in records} for label, records in runs.items()}
+    widest = max(seeds.values(), key=len)
+    main = {label: records for label, records in runs.items() if seeds[label] == widest}
+    variants = [label for label in runs if label not in main]
     results: dict[str, Any] = {
-        evaluation: table(runs, evaluation, targets.get(evaluation), rng) for evaluation in EVALUATION_SETS
+        evaluation: table(main, evaluation, targets.get(evaluation), rng) for evaluation in EVALUATION_SETS
     }
+    if variants and "alm" in runs:
+        results["ablations"] = ablation_table(runs, "alm", variants)
     results["quality"] = quality_table(runs)
     results["label_mix"] = label_mix_table(runs)
     results["runs"] = runs
     out.mkdir(parents=True, exist_ok=True)
-    plot(runs, out / f"sample_efficiency_{tag}.png")
-    plot_per_class(runs, out / f"sample_efficiency_{tag}_per_class.png")
+    plot(main, out / f"sample_efficiency_{tag}.png")
+    plot_per_class(main, out / f"sample_efficiency_{tag}_per_class.png")
     (out / f"sample_efficiency_{tag}.json").write_text(json.dumps(results, indent=1))
     print(f"\nplot: {out / f'sample_efficiency_{tag}.png'}")
     return results
