@@ -16,8 +16,6 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.optimize import minimize
-from scipy.stats import qmc
 
 from envirosense.ops.logging import get_logger
 from envirosense.repository.crafting.base import (
@@ -116,6 +114,10 @@ class RuleBasedInverseCrafter:
             if loss < best["loss"]:
                 best.update(loss=loss, units=[float(u) for u in units], params=params, simulated=simulated)
             return loss
+
+        # scipy's optimize and stats take about a second to import; only crafting needs them.
+        from scipy.optimize import minimize
+        from scipy.stats import qmc
 
         rng = np.random.default_rng([self.seed, _request_key(request)])
         design = [unit_point(base, dimensions), *qmc.LatinHypercube(d=len(dimensions), rng=rng).random(self.n_initial)]
