@@ -295,9 +295,7 @@ def table(runs: Runs, evaluation: str, target: float | None, rng: np.random.Gene
     curves = {label: [(record["samples"], record[evaluation]) for record in runs[label]] for label in labels}
     final = [curve[1][-1] for label in labels for curve in curves[label]]
     target = target or round(float(np.median(final)) - 0.01, 3)
-    every = [curve for label in labels for curve in curves[label]]
-    start = max(curve[0][0] for curve in every)
-    end = min(curve[0][-1] for curve in every)
+    start, end = common_range([runs[label] for label in labels])
     areas = {label: np.array([aubc(*curve, start, end) for curve in curves[label]]) for label in labels}
     reach = {label: np.array([samples_to_reach(*curve, target) for curve in curves[label]]) for label in labels}
     baseline_reach = {name: float(np.median(reach[name])) if name in reach else math.nan for name in STRATEGIES[1:]}
@@ -326,6 +324,12 @@ def table(runs: Runs, evaluation: str, target: float | None, rng: np.random.Gene
         )
         entries[label] = entry
     return {"target_macro_f1": target, "aubc_range": [start, end], "labels": entries}
+
+
+def common_range(groups: list[list[dict[str, Any]]]) -> tuple[int, int]:
+    """The sample range every run covers (AUBCs are compared over it)."""
+    every = [record for records in groups for record in records]
+    return max(record["samples"][0] for record in every), min(record["samples"][-1] for record in every)
 
 
 def reach_ratio(samples: float, baseline: float, end: float) -> str:
@@ -375,9 +379,7 @@ def label_mix_table(runs: Runs) -> dict[str, dict[str, float]]:
 def ablation_table(runs: Runs, reference: str, variants: list[str]) -> dict[str, Any]:
     """Print and return, per variant, its AUBC minus the ``reference`` runs' on the same seeds (paired), on
     both evaluation sets, with the per-seed differences."""
-    every = [record for records in runs.values() for record in records]
-    start = max(record["samples"][0] for record in every)
-    end = min(record["samples"][-1] for record in every)
+    start, end = common_range(list(runs.values()))
     by_seed = {record["seed"]: record for record in runs[reference]}
     print(f"\nablations: AUBC minus {reference}'s on the same seeds (mean, then per seed)")
     print(f"{'variant':22s} {'seeds':>5s} {'Δ uniform':>10s} {'Δ low-intensity':>16s}  per seed (uniform)")
@@ -452,6 +454,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="exit 1 unless alm's mean AUBC beats random's")
     args = parser.parse_args(argv)
     configure_logging("WARNING")
+    tag = args.tag or ("quick" if args.quick else "full")
     count = args.seeds if args.seeds is not None else (2 if args.quick else 10)
     seeds = range(args.first_seed, args.first_seed + count)
     overrides = {key: json.loads(value) for key, value in (item.split("=", 1) for item in args.set)}
@@ -465,7 +468,7 @@ def main(argv: list[str] | None = None) -> int:
             record = run_one(root, strategy, seed, args.quick, overrides if strategy == "alm" else {}, label)
             runs.setdefault(label, []).append(record)
             args.out.mkdir(parents=True, exist_ok=True)
-            partial = args.out / f"sample_efficiency_{args.tag or ('quick' if args.quick else 'full')}.partial.json"
+            partial = args.out / f"sample_efficiency_{tag}.partial.json"
             partial.write_text(json.dumps({"runs": runs}))
             print(
                 f"seed {seed} {label:18s} samples {record['samples']} macro-F1 "
@@ -480,7 +483,7 @@ def main(argv: list[str] | None = None) -> int:
         records.sort(key=lambda record: record["seed"])
     print(f"\n{time.perf_counter() - started:.0f} s of runs")
     targets = {"uniform": args.target, "low-intensity": args.target_low_intensity}
-    results = report(runs, targets, args.out, args.tag or ("quick" if args.quick else "full"))
+    results = report(runs, targets, args.out, tag)
     if args.keep is None:
         shutil.rmtree(root, ignore_errors=True)
     if args.check:

@@ -441,8 +441,7 @@ class ActiveLearningManager:
             budget += suggestion.samples
             self.store.set_suggestion_status(suggestion.suggestion_id, SuggestionStatus.APPLIED)
         if self._selecting_over_cycle():
-            state = self.store.cycle(self.run_id, self._cycle_index)
-            probe = state[1].get("probe_dataset") if state is not None else None
+            probe = self._probe_dataset()
             pool = datasets + ([{"path": probe}] if probe else [])
             datasets = self._select_least_separated(pool, budget)
         return {"datasets": datasets, "scenarios": scenarios, "degraded_generate": self._degraded}
@@ -792,14 +791,19 @@ class ActiveLearningManager:
     def _from_probe(self, suggestion: Suggestion, out: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """Exploration from this cycle's probe: its samples the champion separates least (the probe is a
         fresh uniform draw, already simulated). Without a probe (skipped), new random scenarios instead."""
-        state = self.store.cycle(self.run_id, self._cycle_index)
-        probe = state[1].get("probe_dataset") if state is not None else None
+        probe = self._probe_dataset()
         if probe is None:
             random = suggestion.model_copy(update={"action": SuggestionAction.RANDOM})
             return self._apply(random, out.parent)
         if self._selecting_over_cycle():
             return [], []  # the probe joins the cycle's selection pool
         return self._select_least_separated([{"path": probe}], suggestion.samples), []
+
+    def _probe_dataset(self) -> str | None:
+        """This cycle's probe dataset folder, or None when the cycle has none (baselines, skipped probe)."""
+        state = self.store.cycle(self.run_id, self._cycle_index)
+        probe = state[1].get("probe_dataset") if state is not None else None
+        return str(probe) if probe is not None else None
 
     def _selecting(self) -> bool:
         return self.config.targeting.select_factor > 1
