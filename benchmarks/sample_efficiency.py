@@ -39,7 +39,6 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from envirosense.generation import MLDataGenerator
-from envirosense.generation.reader import iter_samples
 from envirosense.learning.assembly import Workspace, build_manager, shared_dataset
 from envirosense.learning.config import ActiveLearningConfig
 from envirosense.learning.history import RunHistory
@@ -176,14 +175,13 @@ def champion_after_each_cycle(history: RunHistory) -> list[str]:
 def data_quality(manager: ActiveLearningManager, history: RunHistory, champions: list[str]) -> list[dict[str, Any]]:
     """Per cycle ≥ 1: hit rate of its new training samples under the pre-cycle champion, their labels, and
     coverage and diversity of the scenarios it created (see the module docstring)."""
-    outputs = {index: out for index, _, out in manager.store.cycles(manager.run_id)}
+    states = {record.cycle_index: record.state for record in manager.store.cycles(manager.run_id)}
     rows = []
     for cycle in history.cycles[1:]:
         hits = total = 0
         labels: Counter[str] = Counter()
-        for entry in outputs[cycle.cycle_index].get("datasets", []):
-            wanted = set(entry.get("sample_ids", ()))
-            new = [s for s in iter_samples(Path(entry["path"])) if not wanted or s["sample_id"] in wanted]
+        for entry in states[cycle.cycle_index].datasets or []:
+            new, _ = entry.load()
             predictions = manager.model_interface.predict_proba(new, champions[cycle.cycle_index - 1])
             hits += int(np.sum(predictions.wrong() | (predictions.margins() < UNCERTAIN_MARGIN)))
             total += len(predictions.sample_ids)

@@ -10,7 +10,6 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from envirosense.generation.reader import iter_samples
 from envirosense.learning.assembly import Workspace
 from envirosense.learning.settings import RunSettings
 from envirosense.learning.store import RunStore
@@ -49,7 +48,8 @@ def run_cli(
 
 def fingerprint(config: Path, run_id: str, database_url: str | None = None) -> dict[str, Any]:
     """What the run recorded: per cycle its step, sample count, macro-F1, promotion, weak spots,
-    suggestions with their status and every sample id of its datasets; plus samples seen twice."""
+    suggestions with their status and the ids of the training samples it selected, in order; plus samples
+    seen twice."""
     overrides = {"database_url": database_url} if database_url else {}
     workspace = Workspace.from_settings(RunSettings.from_file(config, **overrides))
     engine = make_engine(workspace.database_url)
@@ -57,12 +57,12 @@ def fingerprint(config: Path, run_id: str, database_url: str | None = None) -> d
         store = RunStore(engine)
         cycles = []
         all_ids: list[str] = []
-        for index, step, outputs in store.cycles(run_id):
-            ids: list[str] = []
-            for entry in outputs.get("datasets", []):
-                ids.extend(sample["sample_id"] for sample in iter_samples(Path(entry["path"]), validate=False))
+        for index, step, state in store.cycles(run_id):
+            # The training set the cycle selected, in order: each slice's kept samples, slice by slice.
+            ids = [sample_id for entry in state.datasets or [] for sample_id in entry.ids()]
             all_ids.extend(ids if index > 0 else [])
-            summary = outputs["summary"]
+            summary = state.summary
+            assert summary is not None
             cycles.append(
                 {
                     "index": index,
@@ -74,10 +74,10 @@ def fingerprint(config: Path, run_id: str, database_url: str | None = None) -> d
                     "suggestions": sorted(
                         (row["suggestion_id"], row["status"]) for row in store.suggestions(run_id, index)
                     ),
-                    "sample_ids": sorted(ids),
+                    "sample_ids": ids,
                 }
             )
         duplicates = [sample_id for sample_id, n in Counter(all_ids).items() if n > 1]
-        return {"cycles": cycles, "duplicates": duplicates, "status": store.run(run_id)["status"]}
+        return {"cycles": cycles, "duplicates": duplicates, "status": store.run(run_id).status}
     finally:
         engine.dispose()

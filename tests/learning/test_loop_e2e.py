@@ -13,7 +13,7 @@ from envirosense.learning.assembly import Workspace, build_manager
 from envirosense.learning.report import write_report
 from envirosense.learning.settings import RunSettings
 from envirosense.learning.store import CycleStep, SuggestionStatus
-from envirosense.ops.tracking import RUN_TAG
+from envirosense.ops.tracking import RUN_TAG, ExperimentTracker
 
 pytestmark = pytest.mark.slow
 
@@ -30,7 +30,7 @@ def test_alm_cycles_find_weak_spots_create_scenarios_and_retrain(tmp_path: Path)
     # Cycle 0 (initial model) and two targeted cycles, all recorded as done, run completed.
     assert [c.cycle_index for c in history.cycles] == [0, 1, 2]
     assert [step for _, step, _ in store.cycles("e2e")] == [CycleStep.DONE] * 3
-    assert store.run("e2e")["status"] == "completed"
+    assert store.run("e2e").status == "completed"
 
     # Samples grow by the budget each cycle; metrics are recorded per cycle.
     totals = [c.samples_total for c in history.cycles]
@@ -57,10 +57,9 @@ def test_alm_cycles_find_weak_spots_create_scenarios_and_retrain(tmp_path: Path)
         assert scenario.weak_spot_id in stored.originating_weak_spot_ids
 
     # Samples written with lineage: weak spot, cycle, model version, definition version, seed.
-    _, _, outputs = store.cycles("e2e")[1]
     lineage_seen = 0
-    for entry in outputs["datasets"]:
-        for sample in iter_samples(Path(entry["path"])):
+    for entry in store.cycles("e2e")[1].state.datasets or []:
+        for sample in iter_samples(Path(entry.path)):
             meta = sample["sample_metadata"]
             assert meta["cycle_id"] == "e2e:cycle-1" and meta["scenario_definition_version"] >= 1
             if meta["weak_spot_ids"]:
@@ -72,8 +71,7 @@ def test_alm_cycles_find_weak_spots_create_scenarios_and_retrain(tmp_path: Path)
     versions = manager.trainer.registry.list_versions()
     assert len(versions) == 3
     assert any("champion" in v.aliases for v in versions)
-    tracker = manager.tracker
-    assert tracker is not None
+    tracker = ExperimentTracker(Workspace.from_settings(settings).tracking_uri)
     runs = tracker.client.search_runs([tracker.experiment_id], filter_string=f"tags.`{RUN_TAG}` = 'e2e'")
     assert len(runs) == 4
     assert all("macro_f1" in run.data.metrics for run in runs)

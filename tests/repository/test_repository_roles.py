@@ -21,6 +21,7 @@ from sqlalchemy.exc import ProgrammingError
 from typer.testing import CliRunner
 
 from envirosense.cli.app import app
+from envirosense.learning.state import CycleState
 from envirosense.learning.store import CycleStep, RunStatus, RunStore, SuggestionStatus
 from envirosense.repository import (
     PostgresScenarioRepository,
@@ -124,8 +125,8 @@ def test_runs_work_as_the_application_role(
     store = RunStore(app_engine, migrated)
     assert store.create_run("run-1", "alm", {"seed": 1})
     store.set_run("run-1", status=RunStatus.WAITING_FOR_REVIEW)
-    store.record_step("run-1", 0, CycleStep.EVALUATED, {"probe": "p"})
-    store.record_step("run-1", 0, CycleStep.IDENTIFIED, {"weak_spot_ids": ["w1"]})
+    store.record_step("run-1", 0, CycleStep.EVALUATED, CycleState(probe_dataset="p"))
+    store.record_step("run-1", 0, CycleStep.IDENTIFIED, CycleState(weak_spot_ids=["w1"]))
     spot = {"weak_spot_id": "w1", "weak_spot_type": "low_recall_class", "sensor_id": None}
     for _ in range(2):  # replacing deletes the old rows
         store.save_weak_spots("run-1", 0, [{"spot": spot, "strategy": "heterogeneous", "utility": 0.4}])
@@ -139,8 +140,8 @@ def test_runs_work_as_the_application_role(
     }
     store.save_suggestions("run-1", 0, [suggestion])
     assert store.set_suggestion_status("s1", SuggestionStatus.APPROVED, expected=[SuggestionStatus.PENDING])
-    assert store.run("run-1")["status"] == RunStatus.WAITING_FOR_REVIEW.value
-    assert store.cycle("run-1", 0) == (CycleStep.IDENTIFIED, {"probe": "p", "weak_spot_ids": ["w1"]})
+    assert store.run("run-1").status == RunStatus.WAITING_FOR_REVIEW.value
+    assert store.cycle("run-1", 0) == (0, CycleStep.IDENTIFIED, CycleState(probe_dataset="p", weak_spot_ids=["w1"]))
     assert len(store.weak_spots("run-1", 0)) == 1
     assert store.suggestions("run-1")[0]["status"] == SuggestionStatus.APPROVED.value
 
@@ -217,7 +218,7 @@ def test_tables_of_later_migrations_are_covered_and_the_role_cannot_migrate(
     upgrade_database(postgres_engine, postgres_schema)  # the owner migrates; no new grant
     store = RunStore(app_engine, postgres_schema)
     assert store.create_run("later", "random", {})
-    assert store.runs()[0]["run_id"] == "later"
+    assert store.runs()[0].run_id == "later"
 
 
 @pytest.mark.parametrize(

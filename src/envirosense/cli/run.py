@@ -97,7 +97,7 @@ def run_command(
         learning["stopping"]["max_cycles"] = cycles
     stored: ActiveLearningConfig | None = None
     if resume is not None:
-        stored = ActiveLearningConfig.model_validate(_store(settings).run(resume)["config"])
+        stored = ActiveLearningConfig.model_validate(_store(settings).run(resume).config)
         if cycles is not None:
             stored = stored.model_copy(update={"stopping": stored.stopping.model_copy(update={"max_cycles": cycles})})
     learning_config = stored or ActiveLearningConfig.model_validate(learning)
@@ -163,14 +163,14 @@ def runs_command(config: ConfigOption = None, workspace: WorkspaceOption = None)
     for column in ("run", "strategy", "status", "champion", "cycles done", "created (UTC)"):
         table.add_column(column)
     for run in store.runs():
-        done = sum(1 for _, step, _ in store.cycles(run["run_id"]) if step is CycleStep.DONE)
+        done = sum(1 for _, step, _ in store.cycles(run.run_id) if step is CycleStep.DONE)
         table.add_row(
-            run["run_id"],
-            run["strategy"],
-            run["status"],
-            run["champion_version"] or "–",
+            run.run_id,
+            run.strategy,
+            run.status,
+            run.champion_version or "–",
             str(max(done - 1, 0)),
-            str(run["created_utc"])[:19],
+            str(run.created_utc)[:19],
         )
     Console().print(table)
 

@@ -12,10 +12,12 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_e
 
 from envirosense.generation import DatasetConflictError, MLDataGenerator
 from envirosense.learning.config import ActiveLearningConfig
-from envirosense.learning.manager import ActiveLearningManager, EventCallback
+from envirosense.learning.context import EventCallback
+from envirosense.learning.manager import ActiveLearningManager
 from envirosense.learning.settings import RunSettings
 from envirosense.learning.sources import DefinitionDraw, random_definitions, runs_for, save_definitions
 from envirosense.learning.store import RunStore
+from envirosense.learning.tracking import MlflowListener
 from envirosense.learning.trainer import CandidateTrainer
 from envirosense.models.evaluation import EvaluationConfig
 from envirosense.models.interface import ModelInterface
@@ -164,8 +166,10 @@ def build_manager(
         evaluation_dataset=evaluation,
         initial_dataset=initial,
         scoring_interface=scoring,
-        tracker=tracker,
-        on_event=on_event,
+        listeners=[
+            MlflowListener(tracker, run_id, config, workspace.root / "runs" / run_id),
+            *([on_event] if on_event is not None else []),
+        ],
     )
 
 

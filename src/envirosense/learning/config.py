@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from envirosense.schemas import ClassLabel
 
@@ -156,8 +156,10 @@ class ResilienceConfig(_Config):
 class ActiveLearningConfig(_Config):
     """Everything that steers one run of the loop."""
 
-    strategy: Literal["alm", "random", "pool-margin"] = Field(
-        "alm", description="alm (targeted), or the random / pool-margin baselines on the same machinery."
+    strategy: str = Field(
+        "alm",
+        description="The acquisition policy: alm (targeted), or the random / pool-margin baselines on the same "
+        "machinery, or the name of a registered policy.",
     )
     seed: int = Field(0, ge=0, description="Seed of every random draw of the run.")
     review: Literal["auto", "manual"] = Field(
@@ -170,6 +172,15 @@ class ActiveLearningConfig(_Config):
     targeting: TargetingConfig = Field(default_factory=TargetingConfig)
     stopping: StoppingConfig = Field(default_factory=StoppingConfig)
     resilience: ResilienceConfig = Field(default_factory=ResilienceConfig)
+
+    @field_validator("strategy")
+    @classmethod
+    def _registered_policy(cls, value: str) -> str:
+        from envirosense.learning.policy_registry import policy_names  # the registry imports this module
+
+        if value not in policy_names():
+            raise ValueError(f"unknown strategy {value!r}; choose one of {', '.join(policy_names())}")
+        return value
 
     @model_validator(mode="after")
     def _budget_fits_spots(self) -> ActiveLearningConfig:

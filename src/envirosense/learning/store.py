@@ -2,10 +2,11 @@
 suggestions, in the same database as the scenario repository.
 
 Every write is one transaction, and every step of a cycle is recorded before the next one begins, so a
-run killed at any point resumes from its last recorded step (``ActiveLearningManager.run(resume=True)``).
-Every call retries transient database errors (a dropped connection, a server restarting, a lock) with
-exponential backoff for a bounded time; each call is one transaction and idempotent, so a retry after a
-lost commit acknowledgement writes nothing twice.
+run killed at any point resumes from its last recorded step (``ActiveLearningManager.run()`` continues a
+stored run). Cycles and runs come back as the typed records of ``learning.state``. Every call retries
+transient database errors (``ops.resilience``: a dropped connection, a server restarting, a lock; never a
+schema error) with exponential backoff for a bounded time; each call is one transaction and idempotent,
+so a retry after a lost commit acknowledgement writes nothing twice.
 """
 
 from __future__ import annotations
@@ -13,55 +14,32 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import StrEnum
 from functools import cache, update_wrapper
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import Engine
-from sqlalchemy import exc as sa_exc
-from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_delay, wait_exponential
+from tenacity import RetryCallState
 
+from envirosense.learning.state import (
+    CycleRecord,
+    CycleState,
+    CycleStep,
+    RunRecord,
+    RunStatus,
+    SuggestionStatus,
+)
 from envirosense.ops import metrics
 from envirosense.ops.logging import get_logger
+from envirosense.ops.resilience import RetrySettings, database_transient, retrying
 from envirosense.repository.database import SCHEMA_TOKEN, schema_engine
 from envirosense.repository.migrate import check_schema
+
+__all__ = ["CycleStep", "RunStatus", "RunStore", "StateStore", "SuggestionStatus", "UnknownRunError", "state_tables"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
 log = get_logger(__name__)
-
-
-class RunStatus(StrEnum):
-    RUNNING = "running"
-    WAITING_FOR_REVIEW = "waiting_for_review"
-    COMPLETED = "completed"
-    FAILED = "failed"
-
-
-class CycleStep(StrEnum):
-    """The last step a cycle completed, in order."""
-
-    STARTED = "started"
-    EVALUATED = "evaluated"
-    IDENTIFIED = "identified"
-    SUGGESTED = "suggested"
-    REVIEWED = "reviewed"
-    GENERATED = "generated"
-    TRAINED = "trained"
-    CANDIDATE_EVALUATED = "candidate_evaluated"
-    DONE = "done"
-
-    @property
-    def order(self) -> int:
-        return list(CycleStep).index(self)
-
-
-class SuggestionStatus(StrEnum):
-    PENDING = "pending"
-    APPROVED = "approved"
-    REJECTED = "rejected"
-    APPLIED = "applied"
 
 
 @dataclass(frozen=True)
@@ -133,17 +111,8 @@ class UnknownRunError(LookupError):
     pass
 
 
-def is_transient(exc: BaseException) -> bool:
-    """Whether a database error may pass by itself: a pool timeout, a dropped or refused connection, a lock."""
-    if isinstance(exc, sa_exc.TimeoutError):
-        return True
-    if isinstance(exc, sa_exc.DBAPIError):
-        return exc.connection_invalidated or isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError)
-    return False
-
-
 def _retried(method: Callable[Concatenate[RunStore, P], T]) -> Callable[Concatenate[RunStore, P], T]:
-    """Run the store method again on transient database errors, for at most ``retry_timeout_s``."""
+    """Run the store method again on transient database errors, within the store's ``retry`` settings."""
 
     def call(self: RunStore, /, *args: P.args, **kwargs: P.kwargs) -> T:
         def before_sleep(state: RetryCallState) -> None:
@@ -151,14 +120,7 @@ def _retried(method: Callable[Concatenate[RunStore, P], T]) -> Callable[Concaten
             error = state.outcome.exception() if state.outcome else None
             log.warning("state_store_retry", operation=method.__name__, attempt=state.attempt_number, error=str(error))
 
-        retrying = Retrying(
-            stop=stop_after_delay(self.retry_timeout_s),
-            wait=wait_exponential(multiplier=0.2, max=5.0),
-            retry=retry_if_exception(is_transient),
-            before_sleep=before_sleep,
-            reraise=True,
-        )
-        return retrying(method, self, *args, **kwargs)
+        return retrying(self.retry, self.is_transient, on_retry=before_sleep)(method, self, *args, **kwargs)
 
     update_wrapper(call, method)
     return call
@@ -174,12 +136,15 @@ class RunStore:
         the current migration (``envirosense db upgrade``), otherwise ``SchemaTooOldError`` says how to fix it.
     schema:
         PostgreSQL schema holding the tables (ignored on SQLite).
-    retry_timeout_s:
-        How long a call keeps retrying transient database errors before it raises the last one, s.
+    retry:
+        How long and how often a call retries transient database errors before it raises the last one.
     """
 
-    def __init__(self, engine: Engine, schema: str | None = SCHEMA_TOKEN, *, retry_timeout_s: float = 60.0) -> None:
-        self.retry_timeout_s = retry_timeout_s
+    def __init__(
+        self, engine: Engine, schema: str | None = SCHEMA_TOKEN, *, retry: RetrySettings | None = None
+    ) -> None:
+        self.retry = retry or RetrySettings(timeout_s=60.0)
+        self.is_transient = database_transient(engine.dialect.name)
         self._check(engine, schema)
         self.engine = schema_engine(engine, schema)
         self.tables = state_tables()
@@ -212,18 +177,18 @@ class RunStore:
             return True
 
     @_retried
-    def run(self, run_id: str) -> dict[str, Any]:
+    def run(self, run_id: str) -> RunRecord:
         with self.engine.connect() as connection:
             row = connection.execute(sa.select(self.tables.runs).where(self.tables.runs.c.run_id == run_id)).first()
         if row is None:
             raise UnknownRunError(f"no active-learning run {run_id!r}")
-        return dict(row._mapping)
+        return RunRecord(**row._mapping)
 
     @_retried
-    def runs(self) -> list[dict[str, Any]]:
+    def runs(self) -> list[RunRecord]:
         with self.engine.connect() as connection:
             rows = connection.execute(sa.select(self.tables.runs).order_by(self.tables.runs.c.created_utc)).all()
-        return [dict(row._mapping) for row in rows]
+        return [RunRecord(**row._mapping) for row in rows]
 
     @_retried
     def set_run(self, run_id: str, *, status: RunStatus | None = None, champion_version: str | None = None) -> None:
@@ -238,8 +203,8 @@ class RunStore:
     # cycles -----------------------------------------------------------------------------------
 
     @_retried
-    def cycle(self, run_id: str, cycle_index: int) -> tuple[CycleStep, dict[str, Any]] | None:
-        """(last completed step, recorded outputs) of a cycle, or ``None`` when it has not started."""
+    def cycle(self, run_id: str, cycle_index: int) -> CycleRecord | None:
+        """The cycle's last completed step and recorded state, or ``None`` when it has not started."""
         table = self.tables.cycles
         with self.engine.connect() as connection:
             row = connection.execute(
@@ -247,10 +212,10 @@ class RunStore:
                     table.c.run_id == run_id, table.c.cycle_index == cycle_index
                 )
             ).first()
-        return None if row is None else (CycleStep(row.step), dict(row.outputs))
+        return None if row is None else CycleRecord(cycle_index, CycleStep(row.step), CycleState.from_json(row.outputs))
 
     @_retried
-    def cycles(self, run_id: str) -> list[tuple[int, CycleStep, dict[str, Any]]]:
+    def cycles(self, run_id: str) -> list[CycleRecord]:
         table = self.tables.cycles
         with self.engine.connect() as connection:
             rows = connection.execute(
@@ -258,12 +223,13 @@ class RunStore:
                 .where(table.c.run_id == run_id)
                 .order_by(table.c.cycle_index)
             ).all()
-        return [(row.cycle_index, CycleStep(row.step), dict(row.outputs)) for row in rows]
+        return [CycleRecord(row.cycle_index, CycleStep(row.step), CycleState.from_json(row.outputs)) for row in rows]
 
     @_retried
-    def record_step(self, run_id: str, cycle_index: int, step: CycleStep, outputs: dict[str, Any]) -> None:
-        """Record that ``step`` completed, merging ``outputs`` into the cycle's recorded outputs."""
+    def record_step(self, run_id: str, cycle_index: int, step: CycleStep, update: CycleState) -> None:
+        """Record that ``step`` completed, with the fields ``update`` sets replacing the cycle's recorded ones."""
         table = self.tables.cycles
+        outputs = update.to_json()
         with self.engine.begin() as connection:
             row = connection.execute(
                 sa.select(table.c.outputs).where(table.c.run_id == run_id, table.c.cycle_index == cycle_index)
@@ -373,3 +339,38 @@ class RunStore:
             values["review_note"] = note
         with self.engine.begin() as connection:
             return bool(connection.execute(query.values(**values)).rowcount)
+
+
+class StateStore(Protocol):
+    """What the loop needs of a run store (``RunStore``; tests may pass an in-memory one)."""
+
+    def create_run(self, run_id: str, strategy: str, config: dict[str, Any]) -> bool: ...
+
+    def run(self, run_id: str) -> RunRecord: ...
+
+    def set_run(self, run_id: str, *, status: RunStatus | None = None, champion_version: str | None = None) -> None: ...
+
+    def cycle(self, run_id: str, cycle_index: int) -> CycleRecord | None: ...
+
+    def cycles(self, run_id: str) -> list[CycleRecord]: ...
+
+    def record_step(self, run_id: str, cycle_index: int, step: CycleStep, update: CycleState) -> None: ...
+
+    def save_weak_spots(self, run_id: str, cycle_index: int, spots: Sequence[dict[str, Any]]) -> None: ...
+
+    def weak_spots(self, run_id: str, cycle_index: int | None = None) -> list[dict[str, Any]]: ...
+
+    def save_suggestions(self, run_id: str, cycle_index: int, suggestions: Sequence[dict[str, Any]]) -> None: ...
+
+    def suggestions(
+        self, run_id: str | None = None, cycle_index: int | None = None, status: SuggestionStatus | None = None
+    ) -> list[dict[str, Any]]: ...
+
+    def set_suggestion_status(
+        self,
+        suggestion_id: str,
+        status: SuggestionStatus,
+        *,
+        expected: Sequence[SuggestionStatus] = (),
+        note: str | None = None,
+    ) -> bool: ...

@@ -180,3 +180,20 @@ class SensorFamilyRouter:
         merged = Prioritization.from_utilities(np.array(utilities, dtype=np.float64), 0.0)
         order = np.array(indices, dtype=np.int64)[merged.indices] if indices else np.array([], dtype=np.int64)
         return RoutedPrioritization(Prioritization(order, merged.utilities), strategy_of)
+
+
+@dataclass(frozen=True)
+class PrioritisedSpot:
+    """A kept weak spot with ``priority`` set to its strategy's utility, and the strategy's name."""
+
+    spot: WeakSpot
+    strategy: str
+
+
+def prioritise(spots: Sequence[WeakSpot], router: SensorFamilyRouter) -> list[PrioritisedSpot]:
+    """``spots`` routed to their family's strategy: the kept ones, best first, priority = utility."""
+    routed = router(spots)
+    return [
+        PrioritisedSpot(spots[index].model_copy(update={"priority": float(utility)}), routed.strategy_of[int(index)])
+        for index, utility in zip(routed.prioritization.indices, routed.prioritization.utilities, strict=True)
+    ]

@@ -10,6 +10,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from typing import Any
 
+from envirosense.repository.crafting.base import Crafter
 from envirosense.repository.variation import SensorContext
 from envirosense.schemas import ClassLabel, SampleFeaturesSummary, ScenarioCategory, ScenarioDefinition
 from envirosense.simulation.scenario import BaseScenario
@@ -66,9 +67,11 @@ class ScenarioRepositoryInterface(ABC):
         base_id: str,
         target_class: ClassLabel | str | None = None,
         sensor_type: str | None = None,
+        *,
+        crafter: Crafter | None = None,
     ) -> BaseScenario[Any]:
         """Save and return a scenario of ``target_class`` (default: the summary's target class) whose
-        readings resemble the summary's features, made by the repository's crafter.
+        readings resemble the summary's features, made by ``crafter`` (default: the repository's).
 
         The new id starts with ``base_id``; when ``base_id`` names a stored definition it becomes the
         parent. ``sensor_type`` limits the features used to that sensor's.

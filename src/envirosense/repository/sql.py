@@ -783,7 +783,10 @@ class SqlScenarioRepository(ScenarioRepositoryInterface):
         base_id: str,
         target_class: ClassLabel | str | None = None,
         sensor_type: str | None = None,
+        *,
+        crafter: Crafter | None = None,
     ) -> BaseScenario[Any]:
+        crafter = crafter if crafter is not None else self.crafter
         try:
             summary = SampleFeaturesSummary.model_validate(
                 features_summary.model_dump()
@@ -797,7 +800,7 @@ class SqlScenarioRepository(ScenarioRepositoryInterface):
         sensor_ids = resolve_sensor_type(sensor_type) if sensor_type is not None else None
         key = json.dumps(
             {
-                "crafter": self.crafter.name,
+                "crafter": crafter.name,
                 "summary": summary.model_dump(mode="json"),
                 "target_class": label.value,
                 "sensor_type": sensor_type_key(sensor_type) if sensor_type else None,
@@ -812,7 +815,7 @@ class SqlScenarioRepository(ScenarioRepositoryInterface):
         runnable_parent = self._runnable_list([parent]) if parent is not None else []
         start = runnable_parent[0] if runnable_parent else None
         targets = tuple(feature_targets(summary, sensor_ids))
-        result = self.crafter.craft(CraftRequest(summary=summary, target_label=label, targets=targets, start=start))
+        result = crafter.craft(CraftRequest(summary=summary, target_label=label, targets=targets, start=start))
         target_sensors = tuple(dict.fromkeys(target.feature.sensor_id for target in targets))
         cls = result.scenario_class
         features = ", ".join(f"{t.feature.sensor_id}.{t.feature.field}={t.raw_value:g}" for t in targets)
@@ -823,17 +826,17 @@ class SqlScenarioRepository(ScenarioRepositoryInterface):
             origin="crafted",
             author=self.author,
             name=f"crafted {cls.registry_name().replace('_', ' ')} for {label.value}"[:200],
-            description=f"Crafted by {self.crafter.name} for {label.value} from {features or 'no features'}."[:4096],
+            description=f"Crafted by {crafter.name} for {label.value} from {features or 'no features'}."[:4096],
             parent_scenario_id=parent.scenario_definition_id if parent is not None else None,
             sensor_ids=target_sensors,
         )
         definition = definition.model_copy(
-            update={"tags": list(dict.fromkeys([*definition.tags, f"crafter:{self.crafter.name}"]))[-64:]}
+            update={"tags": list(dict.fromkeys([*definition.tags, f"crafter:{crafter.name}"]))[-64:]}
         )
         definition, cls = validate_definition(definition)
         lineage = {
             "origin": "crafted",
-            "crafter": self.crafter.name,
+            "crafter": crafter.name,
             "target_class": label.value,
             "sensor_type": sensor_type,
             "features_summary": summary.model_dump(mode="json"),
@@ -841,7 +844,7 @@ class SqlScenarioRepository(ScenarioRepositoryInterface):
         }
         stored = self._save_or_get_same(definition, cls, lineage)
         self._log.info(
-            "scenario crafted", scenario_definition_id=new_id, crafter=self.crafter.name, scenario_class=cls.__name__
+            "scenario crafted", scenario_definition_id=new_id, crafter=crafter.name, scenario_class=cls.__name__
         )
         return self._runnable(stored)
 

@@ -1,0 +1,57 @@
+"""Which acquisition policy a run uses: ``strategy`` of the config → a factory of the policy.
+
+Adding a policy is one class implementing ``AcquisitionPolicy`` plus one ``register_policy`` call; the
+config then accepts its name as ``strategy`` and assembly builds it (see docs/learning.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from envirosense.learning.config import ActiveLearningConfig
+from envirosense.learning.policies import AcquisitionPolicy, PoolMarginPolicy, RandomPolicy
+from envirosense.learning.sampling import SampleMaker
+from envirosense.learning.targeted import TargetedPolicy
+from envirosense.models.interface import ModelInterface
+from envirosense.repository.interface import ScenarioRepositoryInterface
+
+
+@dataclass(frozen=True)
+class PolicyParts:
+    """What a policy may be built from: the shared sample machinery, the scenario repository and the
+    model interface that scores under the champion."""
+
+    maker: SampleMaker
+    repository: ScenarioRepositoryInterface
+    model_interface: ModelInterface
+
+
+PolicyFactory = Callable[[ActiveLearningConfig, PolicyParts], AcquisitionPolicy]
+
+_POLICIES: dict[str, PolicyFactory] = {
+    "alm": lambda config, parts: TargetedPolicy(
+        parts.maker, parts.repository, parts.model_interface, config.targeting, config.budget
+    ),
+    "random": lambda config, parts: RandomPolicy(parts.maker),
+    "pool-margin": lambda config, parts: PoolMarginPolicy(parts.maker, config.pool_factor),
+}
+
+
+def register_policy(name: str, factory: PolicyFactory) -> None:
+    """Make ``strategy = name`` build the policy ``factory(config, parts)`` returns."""
+    if not name or name != name.strip():
+        raise ValueError(f"a policy name must be a non-empty word, got {name!r}")
+    _POLICIES[name] = factory
+
+
+def policy_names() -> list[str]:
+    """The strategies a config may name."""
+    return sorted(_POLICIES)
+
+
+def build_policy(config: ActiveLearningConfig, parts: PolicyParts) -> AcquisitionPolicy:
+    """The policy of ``config.strategy``."""
+    if config.strategy not in _POLICIES:
+        raise ValueError(f"unknown strategy {config.strategy!r}; choose one of {', '.join(policy_names())}")
+    return _POLICIES[config.strategy](config, parts)

@@ -1,0 +1,63 @@
+"""MLflow tracking of a run as a listener of the cycle runner: one parent run per loop run, one child run
+per cycle with its metrics and its summary as an artifact."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from envirosense.learning.config import ActiveLearningConfig
+from envirosense.learning.history import CycleSummary
+from envirosense.learning.state import write_json
+from envirosense.ops.tracking import ExperimentTracker
+from envirosense.simulation.parameters import flatten_params
+
+
+class MlflowListener:
+    """Logs each ``cycle_done`` event's summary to MLflow (idempotent: a resumed cycle finds its runs).
+
+    Parameters
+    ----------
+    tracker:
+        The experiment tracker.
+    run_id:
+        The loop run's id (names the parent MLflow run).
+    config:
+        The run's config, logged flattened as the parent run's parameters.
+    run_dir:
+        The run's folder; each cycle's ``cycle_summary.json`` artifact is written there first.
+    """
+
+    def __init__(self, tracker: ExperimentTracker, run_id: str, config: ActiveLearningConfig, run_dir: Path) -> None:
+        self.tracker = tracker
+        self.run_id = run_id
+        self.config = config
+        self.run_dir = run_dir
+
+    def __call__(self, event: str, fields: Mapping[str, Any]) -> None:
+        if event == "cycle_done":
+            self.track(fields["summary"])
+
+    def track(self, summary: CycleSummary) -> None:
+        parent = self.tracker.parent_run(self.run_id, flatten_params(self.config.model_dump(mode="json")))
+        run = self.tracker.cycle_run(self.run_id, summary.cycle_index, {"model_version": summary.model_version})
+        logged: dict[str, float] = {
+            "macro_f1": summary.macro_f1,
+            "accuracy": summary.accuracy,
+            "samples_total": float(summary.samples_total),
+            "weak_spots": float(len(summary.weak_spots)),
+            **{f"f1.{label}": value for label, value in summary.per_class_f1.items()},
+        }
+        for spot in summary.weak_spots:
+            for key in (f"weak_spots.type.{spot.weak_spot_type.value}", f"weak_spots.sensor.{spot.sensor_id}"):
+                logged[key] = logged.get(key, 0.0) + 1.0
+        self.tracker.log_metrics(run, logged, step=summary.cycle_index)
+        self.tracker.log_metrics(
+            parent,
+            {"macro_f1": summary.macro_f1, "samples_total": float(summary.samples_total)},
+            step=summary.cycle_index,
+        )
+        artifact = self.run_dir / f"cycle-{summary.cycle_index}" / "cycle_summary.json"
+        self.tracker.log_artifact(run, write_json(artifact, summary.model_dump(mode="json")))
+        self.tracker.finish(run)
