@@ -25,7 +25,7 @@ INTERFACE_METHODS = {
     "get_scenarios_by_category": ["self", "category", "sensor_type", "num_to_get"],
     "get_scenarios_by_class_label": ["self", "class_label", "sensor_type", "num_to_get"],
     "create_scenario_variation": ["self", "base_scenario", "new_id_suffix", "param_modifications", "sensor_context"],
-    "craft_scenario_from_features": ["self", "features_summary", "base_id", "target_class", "sensor_type"],
+    "craft_scenario_from_features": ["self", "features_summary", "base_id", "target_class", "sensor_type", "crafter"],
     "get_default_exploration_scenario": ["self", "scenario_id", "sensor_type"],
     "save_scenario_definition": ["self", "scenario_def"],
     "update_scenario_definition": ["self", "scenario_def_id", "updates"],
@@ -39,6 +39,9 @@ def test_interface_has_exactly_the_designed_methods() -> None:
     assert abstract == set(INTERFACE_METHODS)
     for name, parameters in INTERFACE_METHODS.items():
         assert list(inspect.signature(getattr(ScenarioRepositoryInterface, name)).parameters) == parameters
+    # The crafter is the one addition to the designed signatures: optional and keyword-only.
+    crafter = inspect.signature(ScenarioRepositoryInterface.craft_scenario_from_features).parameters["crafter"]
+    assert crafter.kind is inspect.Parameter.KEYWORD_ONLY and crafter.default is None
 
 
 def test_save_then_get_returns_a_runnable_scenario(repository: SqlScenarioRepository) -> None:

@@ -132,7 +132,9 @@ def sqlite_transient(exc: BaseException) -> bool:
     """SQLite: a busy or locked database (another process writing); never a missing table or a bad query."""
     if isinstance(exc, sa_exc.TimeoutError):
         return True
-    if not isinstance(exc, sa_exc.OperationalError):
+    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
+        return True
+    if not isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError):
         return False
     message = str(exc.orig).lower()
     return any(marker in message for marker in SQLITE_TRANSIENT_MARKERS)

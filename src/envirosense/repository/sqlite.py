@@ -13,8 +13,6 @@ from sqlalchemy.engine import Connection
 from envirosense.repository.database import SQLITE_BEGIN_OPTION, default_database_url
 from envirosense.repository.sql import SqlScenarioRepository
 
-_TRANSIENT = ("locked", "busy", "unable to open", "disk i/o")
-
 
 class SQLiteScenarioRepository(SqlScenarioRepository):
     """Scenario definitions in a SQLite file (WAL journal).
@@ -34,10 +32,6 @@ class SQLiteScenarioRepository(SqlScenarioRepository):
     def _database_url(database: str | Path) -> str:
         text = str(database)
         return text if text.startswith("sqlite:") else f"sqlite:///{Path(text).resolve()}"
-
-    def _transient_message(self, message: str) -> bool:
-        lowered = message.lower()
-        return any(marker in lowered for marker in _TRANSIENT)
 
     def _prepare_write(self, connection: Connection) -> None:
         connection.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
