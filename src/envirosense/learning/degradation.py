@@ -16,25 +16,13 @@ from typing import TypeVar
 
 from envirosense.generation.errors import GeneratorUnavailableError
 from envirosense.learning.config import ResilienceConfig
-from envirosense.models.api import (
-    CircuitOpenError,
-    InvalidModelResponseError,
-    ModelNotReadyError,
-    ModelServerError,
-    ModelServerUnavailableError,
-)
+from envirosense.models.errors import ModelError, ModelUnavailableError
 from envirosense.ops import metrics
 from envirosense.ops.logging import get_logger
 
 T = TypeVar("T")
 
-SERVICE_DOWN_ERRORS: tuple[type[Exception], ...] = (
-    ModelServerUnavailableError,
-    CircuitOpenError,
-    ModelNotReadyError,
-    InvalidModelResponseError,
-    GeneratorUnavailableError,
-)
+SERVICE_DOWN_ERRORS: tuple[type[Exception], ...] = (ModelUnavailableError, GeneratorUnavailableError)
 """Errors that mean a service is down or answering garbage, rather than that the request was wrong."""
 
 log = get_logger(__name__)
@@ -49,7 +37,7 @@ class StepSkippedError(Exception):
 
 
 def service_of(error: Exception) -> str:
-    return "model-server" if isinstance(error, ModelServerError) else "generator"
+    return "model-server" if isinstance(error, ModelError) else "generator"
 
 
 class ServiceGuard:

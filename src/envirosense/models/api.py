@@ -29,15 +29,17 @@ import numpy as np
 import orjson
 import pybreaker
 from pydantic import BaseModel, Field, SecretStr, ValidationError
-from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+from tenacity import RetryCallState
 
 from envirosense.models.datasets import EvaluationDataset
+from envirosense.models.errors import ModelError, ModelUnavailableError
 from envirosense.models.evaluation import EvaluationConfig, FloatArray, StreamingEvaluator, predict_dataset
 from envirosense.models.explain import Explainer
 from envirosense.models.features import FeatureExtractor
 from envirosense.models.interface import ModelInterface, Predictions
 from envirosense.models.server import ServerSettings
 from envirosense.ops.logging import get_logger
+from envirosense.ops.resilience import BreakerSettings, RetrySettings, call_through, circuit_breaker, retrying
 from envirosense.schemas import ModelPerformanceData
 
 log = get_logger(__name__)
@@ -45,15 +47,15 @@ log = get_logger(__name__)
 PROBABILITY_TOLERANCE = 1e-6
 
 
-class ModelServerError(RuntimeError):
+class ModelServerError(ModelError):
     """Base class of every error talking to a model server."""
 
 
-class ModelServerUnavailableError(ModelServerError):
+class ModelServerUnavailableError(ModelServerError, ModelUnavailableError):
     """Connection errors, timeouts or 5xx answers persisted through every retry."""
 
 
-class CircuitOpenError(ModelServerError):
+class CircuitOpenError(ModelServerError, ModelUnavailableError):
     """The circuit breaker is open after repeated failures: the call failed fast without a request."""
 
 
@@ -65,11 +67,11 @@ class ModelServerRequestError(ModelServerError):
         self.status_code = status_code
 
 
-class InvalidModelResponseError(ModelServerError):
+class InvalidModelResponseError(ModelServerError, ModelUnavailableError):
     """The server answered, but not with a well-formed V2 response holding valid probabilities."""
 
 
-class ModelNotReadyError(ModelServerError):
+class ModelNotReadyError(ModelServerError, ModelUnavailableError):
     """The server says the model (version) is not ready."""
 
 
@@ -121,22 +123,16 @@ def read_token(settings: ApiSettings) -> SecretStr | None:
     return None
 
 
-class _BreakerLog(pybreaker.CircuitBreakerListener):
-    def state_change(self, cb: pybreaker.CircuitBreaker, old_state: Any, new_state: Any) -> None:
-        log.warning("circuit_breaker_state", breaker=cb.name, old=getattr(old_state, "name", None), new=new_state.name)
-
-
 def server_breaker(settings: ServerSettings, name: str) -> pybreaker.CircuitBreaker:
     """The circuit breaker ``settings`` describe: opens after ``breaker_fail_max`` consecutive transient
     failures (connection errors, timeouts, 5xx), one trial call after ``breaker_reset_timeout_s``."""
-    return pybreaker.CircuitBreaker(
-        fail_max=settings.breaker_fail_max,
-        reset_timeout=settings.breaker_reset_timeout_s,
-        exclude=[lambda exc: not isinstance(exc, _TransientError)],
-        listeners=[_BreakerLog()],
-        name=name,
-        throw_new_error_on_trip=False,
-    )
+    breaker = BreakerSettings(fail_max=settings.breaker_fail_max, reset_timeout_s=settings.breaker_reset_timeout_s)
+    return circuit_breaker(breaker, name, exclude=lambda exc: not is_transient_response(exc))
+
+
+def is_transient_response(exc: BaseException) -> bool:
+    """The model server's classifier: a connection error, a timeout or a 5xx answer may pass by itself."""
+    return isinstance(exc, _TransientError)
 
 
 class OpenInferenceClient:
@@ -242,27 +238,26 @@ class OpenInferenceClient:
         return self._parse(response, chunk.shape[0])
 
     def _request(self, method: str, path: str, body: bytes | None, accept: set[int] | None = None) -> httpx.Response:
-        retrying = Retrying(
-            stop=stop_after_attempt(self.settings.max_attempts),
-            wait=wait_exponential(multiplier=self.settings.backoff_initial_s, max=self.settings.backoff_max_s),
-            retry=retry_if_exception_type(_TransientError),
-            before_sleep=lambda state: log.warning(
-                "model_server_retry",
-                path=path,
-                attempt=state.attempt_number,
-                error=str(state.outcome.exception()) if state.outcome else None,
-            ),
+        policy = RetrySettings(
+            max_attempts=self.settings.max_attempts,
+            timeout_s=None,
+            wait_s=self.settings.backoff_initial_s,
+            max_wait_s=self.settings.backoff_max_s,
         )
+
+        def before_sleep(state: RetryCallState) -> None:
+            error = state.outcome.exception() if state.outcome else None
+            log.warning("model_server_retry", path=path, attempt=state.attempt_number, error=str(error))
+
         try:
-            for attempt in retrying:
-                with attempt:
-                    return self._attempt(method, path, body, accept)
-        except RetryError as exc:
-            last = exc.last_attempt.exception()
+            response: httpx.Response = retrying(policy, is_transient_response, on_retry=before_sleep)(
+                self._attempt, method, path, body, accept
+            )
+        except _TransientError as last:
             raise ModelServerUnavailableError(
                 f"{method} {self.settings.base_url}{path} failed {self.settings.max_attempts} times; last: {last}"
             ) from last
-        raise AssertionError("unreachable")  # pragma: no cover
+        return response
 
     def _attempt(self, method: str, path: str, body: bytes | None, accept: set[int] | None) -> httpx.Response:
         response = self._through_breaker(method, path, body)
@@ -284,22 +279,12 @@ class OpenInferenceClient:
         fails fast or lets exactly one trial request through.
         """
         try:
-            if self.breaker.current_state != pybreaker.STATE_CLOSED:
-                response: httpx.Response = self.breaker.call(self._send, method, path, body)
-                return response
-            outcome: httpx.Response | _TransientError
-            try:
-                outcome = self._send(method, path, body)
-            except _TransientError as exc:
-                outcome = exc
-            self.breaker.call(_replay, outcome)
+            return call_through(self.breaker, lambda: self._send(method, path, body))
         except pybreaker.CircuitBreakerError:
             raise CircuitOpenError(
                 f"circuit breaker for {self.settings.base_url} is open after {self.settings.breaker_fail_max} "
                 f"consecutive failures; retrying in at most {self.settings.breaker_reset_timeout_s:g} s"
             ) from None
-        assert isinstance(outcome, httpx.Response)
-        return outcome
 
     def _send(self, method: str, path: str, body: bytes | None) -> httpx.Response:
         try:
@@ -341,11 +326,6 @@ class OpenInferenceClient:
         proba = np.asarray(tensor.data, dtype=np.float64).reshape(n_rows, n_classes)
         check_probabilities(proba, where)
         return proba, parsed.model_version
-
-
-def _replay(outcome: httpx.Response | _TransientError) -> None:
-    if isinstance(outcome, _TransientError):
-        raise outcome
 
 
 def check_probabilities(proba: FloatArray, where: str) -> None:

@@ -39,7 +39,13 @@ class Predictions:
 
 class ModelInterface(ABC):
     """Evaluates a model version on labelled samples and reports the full ``ModelPerformanceData``;
-    predicts class probabilities of samples."""
+    predicts class probabilities of samples.
+
+    Every method may raise ``models.errors.ModelUnavailableError`` (or a subclass) when the model cannot
+    answer now (a server down, a breaker open, a model loading, an answer that does not validate) and
+    another ``ModelError`` when the model refused the request; invalid samples raise ``ValueError``
+    subclasses (``InvalidSampleError``, ``FeatureExtractionError``).
+    """
 
     @abstractmethod
     def get_model_performance_feedback(

@@ -11,7 +11,8 @@ never are, so a bug fails at once instead of being retried for a minute.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from contextlib import suppress
+from typing import Any, TypeVar
 
 import pybreaker
 from pydantic import BaseModel, ConfigDict, Field
@@ -31,6 +32,7 @@ from envirosense.ops.logging import get_logger
 log = get_logger(__name__)
 
 Classifier = Callable[[BaseException], bool]
+T = TypeVar("T")
 
 POSTGRES_TRANSIENT_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "40001", "40P01", "53300"})
 """admin shutdown, crash shutdown, cannot connect now, serialization failure, deadlock, too many clients."""
@@ -47,8 +49,8 @@ class RetrySettings(BaseModel):
 
     max_attempts: int | None = Field(None, ge=1, description="Most attempts per call (None: bounded by time only).")
     timeout_s: float | None = Field(60.0, gt=0, description="Stop retrying after this long, s (None: no limit).")
-    wait_s: float = Field(0.2, gt=0, description="First pause between attempts, s; doubles each retry.")
-    max_wait_s: float = Field(5.0, gt=0, description="Longest pause between attempts, s.")
+    wait_s: float = Field(0.2, ge=0, description="First pause between attempts, s; doubles each retry.")
+    max_wait_s: float = Field(5.0, ge=0, description="Longest pause between attempts, s.")
 
 
 class BreakerSettings(BaseModel):
@@ -94,16 +96,18 @@ def circuit_breaker(
     name: str,
     *,
     exclude: Callable[[BaseException], bool] | None = None,
-    listeners: tuple[pybreaker.CircuitBreakerListener, ...] = (),
+    listeners: tuple[pybreaker.CircuitBreakerListener, ...] | None = None,
 ) -> pybreaker.CircuitBreaker:
-    """A pybreaker breaker from ``settings`` that logs its state changes; errors ``exclude`` accepts (a
-    rejected request, not a failing service) do not count."""
+    """A pybreaker breaker from ``settings``; errors ``exclude`` accepts (a rejected request, not a failing
+    service) do not count. ``listeners`` replace the default one, which logs state changes. A call that
+    trips the breaker raises its own error, later calls ``pybreaker.CircuitBreakerError``."""
     return pybreaker.CircuitBreaker(
         fail_max=settings.fail_max,
         reset_timeout=settings.reset_timeout_s,
         exclude=[exclude] if exclude is not None else [],
-        listeners=[_BreakerLog(), *listeners],
+        listeners=list(listeners) if listeners is not None else [_BreakerLog()],
         name=name,
+        throw_new_error_on_trip=False,
     )
 
 
@@ -146,3 +150,35 @@ def database_transient(dialect: str) -> Classifier:
     if dialect not in classifiers:
         raise ValueError(f"no transient-error classifier for database {dialect!r}; use postgresql or sqlite")
     return classifiers[dialect]
+
+
+def _replay(failure: BaseException | None) -> None:
+    if failure is not None:
+        raise failure
+
+
+def call_through(breaker: pybreaker.CircuitBreaker, attempt: Callable[[], T]) -> T:
+    """``attempt()`` counted by ``breaker``, without serialising concurrent calls.
+
+    pybreaker runs a wrapped call under its lock. So while the breaker is closed the attempt runs outside
+    it and only its outcome is replayed through ``breaker.call``; when open the breaker fails the call at
+    once (``pybreaker.CircuitBreakerError``), and when its reset timeout has passed it runs this attempt
+    itself as the one trial. The attempt's own error propagates unchanged.
+    """
+    if breaker.current_state != pybreaker.STATE_CLOSED:
+        result: T = breaker.call(attempt)
+        return result
+    try:
+        result = attempt()
+    except Exception as exc:
+        try:
+            breaker.call(_replay, exc)
+        except pybreaker.CircuitBreakerError:
+            pass  # opened meanwhile by another call; this failure changes nothing
+        except Exception as replayed:
+            if replayed is not exc:
+                raise
+        raise
+    with suppress(pybreaker.CircuitBreakerError):  # opened meanwhile by another call: this one still finished
+        breaker.call(_replay, None)
+    return result
