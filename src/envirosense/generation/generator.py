@@ -18,14 +18,14 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Executor, Future, wait
-from contextlib import AbstractContextManager, ExitStack, contextmanager, suppress
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import pybreaker
-from tenacity import RetryCallState, RetryError, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+from tenacity import RetryCallState
 
 from envirosense.generation.dataset import (
     DatasetManifest,
@@ -70,6 +70,7 @@ from envirosense.generation.units import GENERATOR_VERSION, GenerationMode, Line
 from envirosense.generation.writer import PACKAGE_SUFFIX, Codec, fsync_directory, write_atomic
 from envirosense.ops.logging import get_logger
 from envirosense.ops.metrics import watch_breaker
+from envirosense.ops.resilience import BreakerSettings, RetrySettings, call_through, circuit_breaker, retrying
 from envirosense.schemas import ClassLabel, ScenarioDefinition, ScenarioRunPackage
 from envirosense.schemas.avro import schema_versions
 from envirosense.simulation import SIMULATION_ENGINE_VERSION, BaseScenario
@@ -249,9 +250,9 @@ class _BreakerWatch(pybreaker.CircuitBreakerListener):
         return self.opened_at + timedelta(seconds=cb.reset_timeout)
 
 
-def _replay(failure: BaseException | None) -> None:
-    if failure is not None:
-        raise failure
+def executor_failed(exc: BaseException) -> bool:
+    """The generator's classifier: only a failed executor (pool broken, workers lost) is transient."""
+    return isinstance(exc, ExecutorFailedError)
 
 
 class MLDataGenerator:
@@ -330,15 +331,13 @@ class MLDataGenerator:
         self.breaker_reset_timeout_s = breaker_reset_timeout_s
         self.breaker_name = breaker_name
         self._watch = _BreakerWatch(self.executor_description)
-        self.breaker = pybreaker.CircuitBreaker(
-            fail_max=breaker_fail_max,
-            reset_timeout=breaker_reset_timeout_s,
+        self.breaker = circuit_breaker(
+            BreakerSettings(fail_max=breaker_fail_max, reset_timeout_s=breaker_reset_timeout_s),
+            breaker_name,
             # Only executor failures count. Bad input or a failing unit proves the executor works; an
             # interrupt (not an Exception) during a trial proves nothing, so it counts as a failure.
-            exclude=[lambda exc: isinstance(exc, Exception) and not isinstance(exc, ExecutorFailedError)],
-            listeners=[self._watch],
-            name=breaker_name,
-            throw_new_error_on_trip=False,
+            exclude=lambda exc: isinstance(exc, Exception) and not executor_failed(exc),
+            listeners=(self._watch,),
         )
         watch_breaker(self.breaker, breaker_name)
 
@@ -479,51 +478,32 @@ class MLDataGenerator:
                 error=str(failure),
             )
 
-        retrying = Retrying(
-            stop=stop_after_attempt(self.executor_attempts),
-            wait=wait_exponential(multiplier=self.backoff_initial_s, max=self.backoff_max_s),
-            retry=retry_if_exception_type(ExecutorFailedError),
-            before_sleep=before_sleep,
+        policy = RetrySettings(
+            max_attempts=self.executor_attempts,
+            timeout_s=None,
+            wait_s=self.backoff_initial_s,
+            max_wait_s=self.backoff_max_s,
         )
+        attempts = 0
+
+        def counted() -> T:
+            nonlocal attempts
+            attempts += 1
+            return self._through_breaker(attempt)
+
         try:
-            for retry in retrying:
-                with retry:
-                    return self._through_breaker(attempt), retry.retry_state.attempt_number
-        except RetryError as exc:
-            failure = exc.last_attempt.exception()
-            assert isinstance(failure, ExecutorFailedError)
-            attempts = exc.last_attempt.attempt_number
+            return retrying(policy, executor_failed, on_retry=before_sleep)(counted), attempts
+        except ExecutorFailedError as failure:
             raise self._unavailable(
                 f"{self.executor_description} is down ({attempts} attempts, last: {failure}). {self._breaker_status()}",
                 failure,
             ) from (failure.__cause__ or failure)
-        raise AssertionError("unreachable")  # pragma: no cover
 
     def _through_breaker(self, attempt: Callable[[], T]) -> T:
-        """One attempt, counted by the circuit breaker.
-
-        pybreaker runs a wrapped call under its lock, which would serialise concurrent generations. So
-        while the breaker is closed the attempt runs outside it and only its outcome is replayed through
-        ``breaker.call``; when open the breaker fails the call at once, and when its reset timeout has
-        passed it runs this attempt itself as the one trial.
-        """
+        """One attempt, counted by the circuit breaker without serialising concurrent generations
+        (``ops.resilience.call_through``); an open breaker fails at once with ``GeneratorUnavailableError``."""
         try:
-            if self.breaker.current_state != pybreaker.STATE_CLOSED:
-                return self.breaker.call(attempt)
-            try:
-                result = attempt()
-            except Exception as exc:
-                try:
-                    self.breaker.call(_replay, exc)
-                except pybreaker.CircuitBreakerError:
-                    pass  # opened meanwhile by another call; this failure changes nothing
-                except Exception as replayed:
-                    if replayed is not exc:
-                        raise
-                raise
-            with suppress(pybreaker.CircuitBreakerError):  # opened meanwhile by another call: this one still finished
-                self.breaker.call(_replay, None)
-            return result
+            return call_through(self.breaker, attempt)
         except pybreaker.CircuitBreakerError:
             last = self._watch.last_failure
             raise self._unavailable(

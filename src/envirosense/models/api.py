@@ -271,13 +271,8 @@ class OpenInferenceClient:
         return response
 
     def _through_breaker(self, method: str, path: str, body: bytes | None) -> httpx.Response:
-        """One HTTP exchange, counted by the circuit breaker.
-
-        pybreaker runs a wrapped call under its lock, which would serialise concurrent requests. So while
-        the breaker is closed the request runs outside it and only its outcome is replayed through
-        ``breaker.call``; when open or half-open the request itself goes through ``breaker.call``, which
-        fails fast or lets exactly one trial request through.
-        """
+        """One HTTP exchange, counted by the circuit breaker without serialising concurrent requests
+        (``ops.resilience.call_through``); an open breaker fails at once with ``CircuitOpenError``."""
         try:
             return call_through(self.breaker, lambda: self._send(method, path, body))
         except pybreaker.CircuitBreakerError:
