@@ -14,7 +14,7 @@ from envirosense.generation import DatasetConflictError, MLDataGenerator
 from envirosense.learning.config import ActiveLearningConfig
 from envirosense.learning.context import EventCallback
 from envirosense.learning.manager import ActiveLearningManager
-from envirosense.learning.settings import RunSettings
+from envirosense.learning.settings import RepositoryRetrySettings, RunSettings
 from envirosense.learning.sources import DefinitionDraw, random_definitions, runs_for, save_definitions
 from envirosense.learning.store import RunStore
 from envirosense.learning.tracking import MlflowListener
@@ -63,23 +63,22 @@ log = get_logger(__name__)
 
 SHARED_DATASET_WAIT_S = 3600.0
 """How long a run waits for another process generating the same shared dataset, s."""
-REPOSITORY_ATTEMPTS = 8
-REPOSITORY_RETRY_WAIT_S = 0.25
-"""The loop's repository retries transient errors for about 18 s (waits from 0.25 s doubling up to 5 s),
-enough to ride out a database server restart."""
 
 
-def prepare_database(workspace: Workspace, *, seed_scenarios: bool = False) -> SqlScenarioRepository:
-    """Migrate the database to the current schema and open the repository on it; with ``seed_scenarios``,
-    load the built-in scenario catalogue (definitions it holds already are skipped)."""
+def prepare_database(
+    workspace: Workspace, *, seed_scenarios: bool = False, retry: RepositoryRetrySettings | None = None
+) -> SqlScenarioRepository:
+    """Migrate the database to the current schema and open the repository on it (retrying transient errors
+    as ``retry`` says; default ``resilience.repository``'s: about 18 s, enough to ride out a database
+    server restart); with ``seed_scenarios``, load the built-in scenario catalogue (definitions it holds
+    already are skipped)."""
+    retry = retry or RepositoryRetrySettings()
     engine = make_engine(workspace.database_url)
     try:
         upgrade_database(engine)
     finally:
         engine.dispose()
-    repository = open_repository(
-        workspace.database_url, max_attempts=REPOSITORY_ATTEMPTS, retry_wait_s=REPOSITORY_RETRY_WAIT_S
-    )
+    repository = open_repository(workspace.database_url, max_attempts=retry.max_attempts, retry_wait_s=retry.wait_s)
     if seed_scenarios:
         seed_catalogue(repository)
     return repository
@@ -135,8 +134,17 @@ def build_manager(
     ``settings.active_learning``. Creates the shared initial and evaluation datasets on first use."""
     config = config or settings.active_learning
     workspace = Workspace.from_settings(settings)
-    repository = prepare_database(workspace, seed_scenarios=True)
-    generator = MLDataGenerator(workers=settings.generation.workers, dask_scheduler=settings.generation.dask_scheduler)
+    resilience = settings.resilience
+    repository = prepare_database(workspace, seed_scenarios=True, retry=resilience.repository)
+    generator = MLDataGenerator(
+        workers=settings.generation.workers,
+        dask_scheduler=settings.generation.dask_scheduler,
+        executor_attempts=resilience.generator.max_attempts,
+        backoff_initial_s=resilience.generator.wait_s,
+        backoff_max_s=resilience.generator.max_wait_s,
+        breaker_fail_max=resilience.generator_breaker.fail_max,
+        breaker_reset_timeout_s=resilience.generator_breaker.reset_timeout_s,
+    )
     per_run = config.budget.samples_per_scenario_run
     data = settings.datasets
     initial = shared_dataset(
@@ -159,7 +167,7 @@ def build_manager(
         repository,
         generator,
         CandidateTrainer(registry, TrainingConfig(n_estimators=settings.model.n_estimators)),
-        RunStore(engine),
+        RunStore(engine, retry=resilience.run_store),
         config,
         run_id=run_id,
         workspace=workspace.root,

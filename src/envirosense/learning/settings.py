@@ -21,6 +21,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from envirosense.learning.config import ActiveLearningConfig
 from envirosense.models.server import ServerSettings
+from envirosense.ops.resilience import BreakerSettings, RetrySettings
 
 ENV_PREFIX = "ENVIROSENSE_"
 
@@ -67,6 +68,32 @@ class GenerationSettings(_Section):
     )
 
 
+class RepositoryRetrySettings(RetrySettings):
+    """Retries of the scenario repository: about 18 s in all, enough to ride out a database restart."""
+
+    max_attempts: int = Field(8, ge=1, description="Most attempts per call.")
+    timeout_s: float | None = Field(None, gt=0, description="Stop retrying after this long, s (None: no limit).")
+    wait_s: float = Field(0.25, ge=0, description="First pause between attempts, s; doubles each retry.")
+
+
+class GeneratorRetrySettings(RetrySettings):
+    """Attempts of a generation whose executor failed; each attempt resumes the dataset."""
+
+    max_attempts: int = Field(3, ge=1, description="Most attempts per generation.")
+    timeout_s: float | None = Field(None, gt=0, description="Stop retrying after this long, s (None: no limit).")
+    wait_s: float = Field(0.5, ge=0, description="First pause between attempts, s; doubles each retry.")
+
+
+class ResilienceSettings(_Section):
+    """Retries of transient errors and circuit breakers of the parts that talk to a service (the model
+    server's are in ``model.server``; what a cycle does once they give up is ``active_learning.resilience``)."""
+
+    repository: RepositoryRetrySettings = Field(default_factory=RepositoryRetrySettings)
+    run_store: RetrySettings = Field(default_factory=RetrySettings)
+    generator: GeneratorRetrySettings = Field(default_factory=GeneratorRetrySettings)
+    generator_breaker: BreakerSettings = Field(default_factory=BreakerSettings)
+
+
 class DatasetSettings(_Section):
     """The initial training set and the fixed held-out evaluation set (both drawn uniformly over scenario
     classes and parameters, from seeds of their own so that no strategy sees the evaluation set)."""
@@ -94,6 +121,7 @@ class RunSettings(BaseSettings):
     model: ModelSettings = Field(default_factory=ModelSettings)
     generation: GenerationSettings = Field(default_factory=GenerationSettings)
     datasets: DatasetSettings = Field(default_factory=DatasetSettings)
+    resilience: ResilienceSettings = Field(default_factory=ResilienceSettings)
     active_learning: ActiveLearningConfig = Field(default_factory=ActiveLearningConfig)
 
     @classmethod
