@@ -1,10 +1,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
+from envirosense.generation import MLDataGenerator
+from envirosense.learning.sources import random_definitions
+from envirosense.repository import SQLiteScenarioRepository, make_engine
+from envirosense.repository.migrate import upgrade_database
 from envirosense.schemas import MisclassifiedSample, ModelPerformanceData, UncertainSample
 
 MakeSample = Callable[..., dict[str, Any]]
@@ -91,3 +97,19 @@ def make_performance() -> Callable[..., ModelPerformanceData]:
         )
 
     return make
+
+
+@pytest.fixture(scope="module")
+def initial_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("initial") / "initial"
+    definitions = random_definitions(np.random.default_rng(3), 3, "runner-initial")
+    MLDataGenerator(workers=1).generate(definitions, folder, seed=3, samples_per_run=4, spread_over_duration=True)
+    return folder
+
+
+@pytest.fixture
+def repository(tmp_path: Path) -> SQLiteScenarioRepository:
+    engine = make_engine(f"sqlite:///{tmp_path / 'scenarios.db'}")
+    upgrade_database(engine)
+    engine.dispose()
+    return SQLiteScenarioRepository(tmp_path / "scenarios.db")

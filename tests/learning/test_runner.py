@@ -7,7 +7,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 from fakes import CountingTrainer, CrashError, ListPolicy, MemoryStore, ScriptedModel
 
@@ -15,11 +14,9 @@ from envirosense.generation import MLDataGenerator
 from envirosense.learning.config import ActiveLearningConfig, StoppingConfig
 from envirosense.learning.history import CycleSummary, RunHistory
 from envirosense.learning.manager import ActiveLearningManager
-from envirosense.learning.sources import random_definitions
 from envirosense.learning.state import CycleStep, DatasetSlice, SuggestionStatus
 from envirosense.learning.stopping import stop_reason
-from envirosense.repository import SQLiteScenarioRepository, make_engine
-from envirosense.repository.migrate import upgrade_database
+from envirosense.repository import SQLiteScenarioRepository
 from envirosense.schemas import ModelPerformanceData
 
 
@@ -74,22 +71,6 @@ def test_the_plateau_is_measured_on_the_champion_curve() -> None:
     """A worse candidate does not lower the curve: 0.7 stays the best, so two cycles without a gain stop."""
     rules = LOOSE.model_copy(update={"plateau_cycles": 2, "plateau_min_gain": 0.01})
     assert stop_reason(_history([0.5, 0.7, 0.4, 0.705]), rules, 10) == "plateau"
-
-
-@pytest.fixture(scope="module")
-def initial_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("initial") / "initial"
-    definitions = random_definitions(np.random.default_rng(3), 3, "runner-initial")
-    MLDataGenerator(workers=1).generate(definitions, folder, seed=3, samples_per_run=4, spread_over_duration=True)
-    return folder
-
-
-@pytest.fixture
-def repository(tmp_path: Path) -> SQLiteScenarioRepository:
-    engine = make_engine(f"sqlite:///{tmp_path / 'scenarios.db'}")
-    upgrade_database(engine)
-    engine.dispose()
-    return SQLiteScenarioRepository(tmp_path / "scenarios.db")
 
 
 Build = Callable[..., ActiveLearningManager]
