@@ -15,6 +15,9 @@ def test_learning_doc_examples_run(monkeypatch: pytest.MonkeyPatch, capsys: pyte
     blocks = re.findall(r"```python\n(.*?)```", text, flags=re.DOTALL)
     assert blocks
     monkeypatch.chdir(ROOT)
+    from envirosense.learning import policy_registry
+
+    monkeypatch.setattr(policy_registry, "_POLICIES", dict(policy_registry._POLICIES))  # the policy example registers
     for block in blocks:
         exec(compile(block, "docs/learning.md", "exec"), {})
     printed = capsys.readouterr().out
