@@ -76,13 +76,10 @@ class DatasetSlice(BaseModel):
         return selected, len(selected)
 
     def ids(self) -> list[str]:
-        """The ids of the slice's samples, in the folder's order."""
-        wanted = None if self.sample_ids is None else set(self.sample_ids)
-        return [
-            str(sample["sample_id"])
-            for sample in iter_samples(Path(self.path), validate=False)
-            if wanted is None or sample["sample_id"] in wanted
-        ]
+        """The ids of the slice's samples, in the folder's order (read through ``load``)."""
+        source, _ = self.load()
+        samples = iter_samples(source, validate=False) if isinstance(source, Path) else source
+        return [str(sample["sample_id"]) for sample in samples]
 
 
 class CycleState(BaseModel):
