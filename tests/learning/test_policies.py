@@ -135,3 +135,14 @@ def test_least_separated_selection_per_suggestion_or_over_the_cycle(
     ]
     assert acquired.datasets == least_separated(folders, ranked, 20)
     assert sum(len(entry.sample_ids or ()) for entry in acquired.datasets) == 20
+
+
+def test_the_config_names_only_registered_policies_and_runs_their_checks() -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="unknown strategy 'nope'; choose one of alm, pool-margin, random"):
+        ActiveLearningConfig.model_validate({"strategy": "nope"})
+    tight = {"budget": {"samples_per_cycle": 10, "min_samples_per_spot": 20}}
+    with pytest.raises(ValidationError, match="must cover min_samples_per_spot"):
+        ActiveLearningConfig.model_validate(tight)
+    assert ActiveLearningConfig.model_validate({**tight, "strategy": "random"}).strategy == "random"

@@ -183,8 +183,8 @@ class ActiveLearningConfig(_Config):
         return value
 
     @model_validator(mode="after")
-    def _budget_fits_spots(self) -> ActiveLearningConfig:
-        targeted = self.budget.samples_per_cycle * (1 - self.budget.exploration_share)
-        if self.strategy == "alm" and targeted < self.budget.min_samples_per_spot:
-            raise ValueError("samples_per_cycle × (1 − exploration_share) must cover min_samples_per_spot")
+    def _policy_accepts(self) -> ActiveLearningConfig:
+        from envirosense.learning.policy_registry import check_config  # the registry imports this module
+
+        check_config(self)
         return self

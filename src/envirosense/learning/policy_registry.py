@@ -28,6 +28,15 @@ class PolicyParts:
 
 
 PolicyFactory = Callable[[ActiveLearningConfig, PolicyParts], AcquisitionPolicy]
+ConfigCheck = Callable[[ActiveLearningConfig], None]
+"""Raises ``ValueError`` naming the keys when a config does not suit the policy."""
+
+
+def _targeted_budget(config: ActiveLearningConfig) -> None:
+    targeted = config.budget.samples_per_cycle * (1 - config.budget.exploration_share)
+    if targeted < config.budget.min_samples_per_spot:
+        raise ValueError("samples_per_cycle × (1 − exploration_share) must cover min_samples_per_spot")
+
 
 _POLICIES: dict[str, PolicyFactory] = {
     "alm": lambda config, parts: TargetedPolicy(
@@ -38,11 +47,24 @@ _POLICIES: dict[str, PolicyFactory] = {
 }
 
 
-def register_policy(name: str, factory: PolicyFactory) -> None:
-    """Make ``strategy = name`` build the policy ``factory(config, parts)`` returns."""
+_CHECKS: dict[str, ConfigCheck] = {"alm": _targeted_budget}
+
+
+def register_policy(name: str, factory: PolicyFactory, *, check: ConfigCheck | None = None) -> None:
+    """Make ``strategy = name`` build the policy ``factory(config, parts)`` returns; ``check`` validates a
+    config naming it (raise ``ValueError``)."""
     if not name or name != name.strip():
         raise ValueError(f"a policy name must be a non-empty word, got {name!r}")
     _POLICIES[name] = factory
+    if check is not None:
+        _CHECKS[name] = check
+
+
+def check_config(config: ActiveLearningConfig) -> None:
+    """Run the check the policy of ``config.strategy`` registered, if any."""
+    check = _CHECKS.get(config.strategy)
+    if check is not None:
+        check(config)
 
 
 def policy_names() -> list[str]:
