@@ -19,6 +19,7 @@ from typing import Any, Protocol
 import numpy as np
 import structlog
 
+from envirosense.generation import Lineage
 from envirosense.learning.context import CycleContext, EventCallback, derived_seed
 from envirosense.learning.degradation import ServiceGuard, StepSkippedError
 from envirosense.learning.history import CraftedScenario, CycleSummary, RunHistory
@@ -167,7 +168,12 @@ class CycleRunner:
 
         def probe() -> tuple[str, ModelPerformanceData]:
             made = self.maker.generate(
-                context, definitions, context.folder / "probe", "probe", context.lineage(), guarded=False
+                context,
+                definitions,
+                context.folder / "probe",
+                "probe",
+                Lineage(cycle_id=context.cycle_id),
+                guarded=False,
             )
             with metrics.observe(metrics.MODEL_FEEDBACK_SECONDS, purpose="probe"):
                 return made[0].path, self.model_interface.get_model_performance_feedback(made[0].path, context.champion)
