@@ -17,7 +17,7 @@ from envirosense.repository.catalogue import class_definition, exploration_defin
 from envirosense.repository.crafting import Crafter, CraftRequest, feature_targets
 from envirosense.repository.errors import ConflictError, RepositoryValidationError
 from envirosense.repository.sensors import resolve_sensor_type, sensor_type_key
-from envirosense.repository.sql_store import check_enum, check_id
+from envirosense.repository.sql_store import LOGGER_NAME, check_enum, check_id
 from envirosense.repository.validation import validate_definition
 from envirosense.repository.variation import (
     SensorContext,
@@ -31,7 +31,7 @@ from envirosense.simulation.scenario import BaseScenario
 if TYPE_CHECKING:
     from envirosense.repository.sql import SqlScenarioRepository
 
-log = get_logger(__name__)
+log = get_logger(LOGGER_NAME)
 
 CRAFTED_SUFFIX_LENGTH = len("-crafted-") + 10
 """Length of the suffix a crafted definition's id adds to its ``base_id``."""

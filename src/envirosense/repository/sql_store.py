@@ -40,6 +40,8 @@ from envirosense.simulation.scenario import BaseScenario
 
 T = TypeVar("T")
 
+LOGGER_NAME = "envirosense.repository.sql"
+"""The scenario repository's log name (storage, queries and what it makes log under one name)."""
 MAX_RESULTS = 1000
 """Most rows one query returns (``num_to_get``, ``limit``)."""
 UPDATABLE_FIELDS = frozenset(ScenarioDefinition.model_fields) - {"scenario_definition_id", "creation_timestamp_utc"}
@@ -113,7 +115,7 @@ class SqlDefinitionStore:
         self._tables: RepositoryTables = repository_tables(is_postgres(engine))
         definitions = self._tables.definitions
         self._columns = [column for column in definitions.c if column.name != "search_vector"]
-        self._log = get_logger(__name__, url=redact(engine.url), schema=schema if is_postgres(engine) else None)
+        self._log = get_logger(LOGGER_NAME, url=redact(engine.url), schema=schema if is_postgres(engine) else None)
         if check_schema_version:
             try:
                 self._run("check schema", lambda: check_schema(engine, schema))
