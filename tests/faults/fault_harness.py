@@ -67,9 +67,9 @@ def fingerprint(config: Path, run_id: str, database_url: str | None = None) -> d
                 {
                     "index": index,
                     "step": step.value,
-                    "samples_total": summary["samples_total"],
-                    "macro_f1": summary["macro_f1"],
-                    "promoted": summary["promoted"],
+                    "samples_total": summary.samples_total,
+                    "macro_f1": summary.macro_f1,
+                    "promoted": summary.promoted,
                     "weak_spots": sorted(row["weak_spot_id"] for row in store.weak_spots(run_id, index)),
                     "suggestions": sorted(
                         (row["suggestion_id"], row["status"]) for row in store.suggestions(run_id, index)

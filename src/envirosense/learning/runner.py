@@ -20,9 +20,10 @@ import numpy as np
 import structlog
 
 from envirosense.generation import Lineage
+from envirosense.learning.config import ActiveLearningConfig
 from envirosense.learning.context import CycleContext, EventCallback, derived_seed
 from envirosense.learning.degradation import ServiceGuard, StepSkippedError
-from envirosense.learning.history import CraftedScenario, CycleSummary, RunHistory
+from envirosense.learning.history import CycleSummary, RunHistory
 from envirosense.learning.policies import Acquired, AcquisitionPolicy
 from envirosense.learning.sampling import SampleMaker, repository_call
 from envirosense.learning.sources import random_definitions, runs_for, save_definitions
@@ -52,7 +53,7 @@ class Trainer(Protocol):
 def load_history(store: StateStore, run_id: str) -> RunHistory:
     """The completed cycles of ``run_id`` as recorded in ``store``."""
     run = store.run(run_id)
-    cycles = [CycleSummary.model_validate(r.state.summary) for r in store.cycles(run_id) if r.step is CycleStep.DONE]
+    cycles = [r.state.summary for r in store.cycles(run_id) if r.step is CycleStep.DONE and r.state.summary]
     return RunHistory(run_id=run_id, strategy=run.strategy, status=run.status, cycles=cycles)
 
 
@@ -94,7 +95,7 @@ class CycleRunner:
         for listener in self.listeners:
             listener(event, fields)
 
-    def context(self, run_id: str, index: int, champion: str | None, config: Any) -> CycleContext:
+    def context(self, run_id: str, index: int, champion: str | None, config: ActiveLearningConfig) -> CycleContext:
         return CycleContext(run_id, index, champion, config, self.run_dir / f"cycle-{index}", self.emit)
 
     def run_cycle(self, context: CycleContext) -> CycleSummary | None:
@@ -147,10 +148,11 @@ class CycleRunner:
             done(CycleStep.CANDIDATE_EVALUATED, self._evaluate_candidate(context, state))
         if due(CycleStep.DONE):
             summary = self._finish(context, state)
-            done(CycleStep.DONE, CycleState(summary=summary.model_dump(mode="json")))
+            done(CycleStep.DONE, CycleState(summary=summary))
             metrics.CYCLE_SECONDS.observe(time.perf_counter() - started)
             metrics.CYCLE_MACRO_F1.set(summary.macro_f1)
-        return CycleSummary.model_validate(state.summary)
+        assert state.summary is not None
+        return state.summary
 
     def _evaluate_probe(self, context: CycleContext) -> CycleState:
         """Simulate this cycle's probe set and evaluate the champion on it (policies that use a probe)."""
@@ -243,7 +245,7 @@ class CycleRunner:
         final = self.policy.finish(context, acquired, budget)
         return CycleState(
             datasets=final.datasets,
-            scenarios=[s.model_dump(mode="json") for s in final.scenarios],
+            scenarios=final.scenarios,
             degraded_generate=final.degraded,
         )
 
@@ -292,7 +294,7 @@ class CycleRunner:
             weak_spots=[
                 WeakSpot.model_validate(r["spot"]) for r in self.store.weak_spots(context.run_id, context.index)
             ],
-            scenarios=[CraftedScenario.model_validate(s) for s in state.scenarios or []],
+            scenarios=state.scenarios or [],
             degraded=[*(state.degraded_probe or []), *(state.degraded_generate or [])],
         )
         log.info("cycle_done", cycle=context.index, macro_f1=summary.macro_f1, samples=summary.samples_total)

@@ -22,6 +22,7 @@ from envirosense.ops import metrics
 from envirosense.ops.logging import get_logger
 from envirosense.repository.interface import ScenarioRepositoryInterface
 from envirosense.schemas import ScenarioDefinition
+from envirosense.simulation.scenario import BaseScenario
 
 log = get_logger(__name__)
 
@@ -184,9 +185,8 @@ def created_scenarios(
     ]
 
 
-def scenario_definition(scenario: Any) -> ScenarioDefinition:
+def scenario_definition(scenario: BaseScenario[Any]) -> ScenarioDefinition:
     """The stored definition of a runnable scenario."""
     if scenario.definition is None:
         raise ValueError(f"{scenario!r} has no stored definition")
-    definition: ScenarioDefinition = scenario.definition
-    return definition
+    return scenario.definition

@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 from pydantic import BaseModel, ConfigDict, Field
 
 from envirosense.generation.reader import iter_samples
+from envirosense.learning.history import CraftedScenario, CycleSummary
 
 
 class RunStatus(StrEnum):
@@ -94,12 +95,12 @@ class CycleState(BaseModel):
     mean_uncertainty: float | None = Field(None, description="identified: mean score of uncertain probe samples.")
     suggestion_ids: list[str] | None = Field(None, description="suggested: the cycle's suggestions.")
     datasets: list[DatasetSlice] | None = Field(None, description="generated: the cycle's new training data.")
-    scenarios: list[dict[str, Any]] | None = Field(None, description="generated: the scenarios it created.")
+    scenarios: list[CraftedScenario] | None = Field(None, description="generated: the scenarios it created.")
     degraded_generate: list[str] | None = Field(None, description="generated: steps done without a service.")
     candidate_version: str | None = Field(None, description="trained: the registered candidate.")
     samples_total: int | None = Field(None, ge=0, description="trained: samples the candidate was trained on.")
     evaluation_feedback: str | None = Field(None, description="candidate_evaluated: held-out feedback (JSON).")
-    summary: dict[str, Any] | None = Field(None, description="done: the ``CycleSummary``.")
+    summary: CycleSummary | None = Field(None, description="done: the cycle's summary.")
 
     def merged(self, update: CycleState) -> CycleState:
         """This state with the fields ``update`` set replaced."""
