@@ -67,6 +67,8 @@ SCENE_MIN_C = -10.0
 HIGH_GAIN_MAX_C = 140.0
 SCENE_MAX_C = 400.0
 HOTSPOT_THRESHOLD_C = 10.0
+HOTSPOT_REGION_PX = 9.0
+"""A hotspot is a region of at least 3 × 3 pixels, the smallest target a camera measures [S71]."""
 MAX_OVERLAY_PX = 4000.0
 FFC_DURATION_S = 1.0
 
@@ -127,6 +129,21 @@ def weighted_quantiles(values: FloatArray, weights: FloatArray, qs: tuple[float,
     for k, q in enumerate(qs):
         position = np.argmax(cumulative >= q * cumulative[:, -1:] - 1e-9, axis=1)
         result[k] = ordered[rows, position]
+    return result
+
+
+def hottest_region(values: FloatArray, weights: FloatArray, size_px: float) -> FloatArray:
+    """Per row, the temperature that the hottest ``size_px`` pixels of the atoms all reach, ``(T,)`` °C.
+
+    ``values``, ``weights``: ``(T, M)`` atoms and their pixel counts. The atoms passed in are the scene
+    without its isolated defective pixels: an overlay's hottest pixels are its contiguous centre and the
+    background's are a smooth patch, so this is the hottest connected ``size_px``-pixel region.
+    """
+    order = np.argsort(-values, axis=1)
+    ordered = np.take_along_axis(values, order, axis=1)
+    cumulative = np.cumsum(np.take_along_axis(weights, order, axis=1), axis=1)
+    position = np.argmax(cumulative >= size_px - 1e-9, axis=1)
+    result: FloatArray = ordered[np.arange(values.shape[0]), position]
     return result
 
 
@@ -397,7 +414,7 @@ class ThermalCameraSensor(SensorModel):
         layout = SceneLayout.draw(rng, float(age[-1]), self.dead_pixels_per_day, self.hot_pixels_per_day)
         z = rng.standard_normal(5)
         ffc_starts = self.ffc_starts(float(field.times_s[-1]), rng)
-        noise = rng.standard_normal((5, n))
+        noise = rng.standard_normal((6, n))
 
         contrast = scene_contrast(field.ambient.solar_irradiance_w_m2)
         atoms = frame_atoms(layout, field.thermal, contrast, age)
@@ -411,7 +428,10 @@ class ThermalCameraSensor(SensorModel):
         calibrated = gain * atoms.values + offset[:, None]
         saturated = (present & ((calibrated < SCENE_MIN_C) | (calibrated > SCENE_MAX_C))).any(axis=1)
         n_dead = atoms.dead_active.sum(axis=1)
-        values = np.concatenate([np.clip(calibrated, SCENE_MIN_C, SCENE_MAX_C), np.full((n, 1), SCENE_MIN_C)], axis=1)
+        clipped = np.clip(calibrated, SCENE_MIN_C, SCENE_MAX_C)
+        scene_atoms = clipped.shape[1] - layout.hot_pixels.size
+        region = hottest_region(clipped[:, :scene_atoms], atoms.weights[:, :scene_atoms], HOTSPOT_REGION_PX)
+        values = np.concatenate([clipped, np.full((n, 1), SCENE_MIN_C)], axis=1)
         weights = np.concatenate([atoms.weights, n_dead[:, None]], axis=1)
         present = weights > 0
 
@@ -425,6 +445,7 @@ class ThermalCameraSensor(SensorModel):
         netd = np.where(low_gain, self.low_gain_netd_c, self.netd_c)
         minimum = np.where(n_dead > 0, SCENE_MIN_C, minimum + netd * noise[0])
         maximum = maximum + netd * noise[1]
+        region = region + netd * noise[5]
         median = median + netd * noise[2]
         p99 = p99 + netd * noise[3]
         mean = mean + netd / np.sqrt(N_PIXELS) * noise[4]
@@ -441,7 +462,7 @@ class ThermalCameraSensor(SensorModel):
             "std_temperature_c": self.spread_range.apply(std)[0],
             "p99_temperature_c": self.scene_range.apply(p99)[0],
             "hotspot_pixel_count": hot_count,
-            "hotspot_delta_c": self.delta_range.apply(maximum - median)[0],
+            "hotspot_delta_c": self.delta_range.apply(np.maximum(region - median, 0.0))[0],
             "dead_pixel_count": n_dead,
             "downsampled_image_c": self.scene_range.apply(image)[0],
         }
