@@ -143,7 +143,9 @@ class ThermalImageReading(SensorReading):
     hotspot_pixel_count: int | None = Field(
         None, ge=0, le=19_200, description="Pixels more than 10 °C above the frame median, count."
     )
-    hotspot_delta_c: float | None = Field(None, ge=0, le=410, description="Hottest pixel minus frame median, °C.")
+    hotspot_delta_c: float | None = Field(
+        None, ge=0, le=410, description="Hottest 3×3-pixel region minus frame median, °C."
+    )
     dead_pixel_count: int | None = Field(None, ge=0, le=19_200, description="Pixels stuck cold, count.")
     ffc_in_progress: bool | None = Field(
         None, description="Flat-field correction under way; the frame is frozen (flag, no unit)."

@@ -24,7 +24,11 @@
 
 Statistics per frame (vectorised over all frames at once): weighted mean and standard deviation, the
 weighted median and 99th percentile from one sort of the ≈ 120 atoms, min/max over atoms with weight,
-``hotspot_pixel_count`` = pixels > median + 10 °C, ``hotspot_delta_c`` = max − median. The 16×12 image
+``hotspot_pixel_count`` = pixels > median + 10 °C, ``hotspot_delta_c`` = the temperature reached by
+the hottest 3 × 3-pixel region (the smallest target a camera measures [S71]) − median. Defective pixels
+are isolated, so they are never part of such a region: they move the maximum and p99, not the hotspot
+(the Lepton replaces the defective pixels it knows of and its FFC removes offsets [S13]; field failures
+get through, but a single one must not read as a fault). The 16×12 image
 is exact for the same scene: the background pattern's block means, plus each overlay atom's excess in
 the blocks that hold its pixels (row and column classes are separable), plus the defects in their
 blocks. ``render_frame`` draws the same scene pixel by pixel; the tests check the atoms against it.
@@ -32,7 +36,7 @@ Temporal noise (NETD < 50 mK [S13]; 0.1 °C in low gain [assumption]) is added t
 than to each pixel; block means of 100 pixels average it to ≤ 10 mK, below the 0.01 K output step, so
 the image carries none.
 
-Camera facts used (PHYSICS_AND_SENSORS §1.6, §3.5): scene range −10…140 °C in high gain and up to
+Camera facts used (`docs/physics.md` §1.6, §3.5): scene range −10…140 °C in high gain and up to
 400 °C in low gain, switching to low gain when the frame exceeds 140 °C [S14]; accuracy ±5 °C (high) and
 ±10 °C (low) [S13] → device offsets σ 2.5 and 5 °C, gain σ 1 %, an offset that follows the camera
 (enclosure) temperature at σ 0.05 °C/K and drifts σ 0.5 °C/year [assumption]; radiometric resolution
