@@ -161,3 +161,21 @@ def test_scene_above_400_c_saturates() -> None:
     assert (readings["status"] == STATUS_CODE[SensorStatus.SATURATED]).all()
     assert readings["max_temperature_c"].max() == 400.0
     assert readings["downsampled_image_c"].shape == (10, 192)
+
+
+def test_a_scene_below_minus_10_c_is_reported_with_reduced_accuracy() -> None:
+    """−10 °C is the edge of the Lepton's calibrated range, not a hard limit: at −14 °C air the frame reads
+    −14 °C with status REDUCED_ACCURACY, not a saturated −10.00 °C."""
+    field = _camera_field(10, 0.0, -14.0)
+    field.thermal.background_c[:] = -14.0
+    field.thermal.warm_region_c[:] = -12.0
+    readings = _ideal_camera().measure(field, NO_DROPOUTS, np.random.default_rng(6))
+    assert (readings["status"] == STATUS_CODE[SensorStatus.REDUCED_ACCURACY]).all()
+    assert readings["mean_temperature_c"] == pytest.approx(np.full(10, -14.0), abs=1.0)
+    assert (readings["min_temperature_c"] < -14.0).all()
+    warm = _camera_field(10, 0.0, 15.0)
+    assert (_ideal_camera().measure(warm, NO_DROPOUTS, np.random.default_rng(6))["status"] == 0).all()
+    field.thermal.background_c[:] = -75.0
+    frozen = _ideal_camera().measure(field, NO_DROPOUTS, np.random.default_rng(6))
+    assert (frozen["status"] == STATUS_CODE[SensorStatus.SATURATED]).all()
+    assert frozen["min_temperature_c"].min() == -60.0

@@ -17,7 +17,7 @@
   cold (size-of-source effect [S72]; a 1-pixel target peaks at ``f = 1/9``). Σf = A, so radiance is
   conserved. Each overlay is capped at 4000 pixels.
   The two overlays sit on opposite halves of the frame, so even the largest never overlap.
-- Faults: dead pixels stuck at the bottom of the range (−10 °C) and hot pixels 15–60 °C above the scene;
+- Faults: dead pixels stuck at the bottom of the calibrated range (−10 °C) and hot pixels 15–60 °C above the scene;
   both appear at per-device failure ages (Poisson, 0.002 and 0.0005 new defects per day of age
   [assumption]: the Lepton's pipeline replaces defective pixels it knows of, so only pixels failing in
   the field get through) and stay. ``dead_pixel_count`` is the device's count of stuck-cold pixels.
@@ -42,8 +42,10 @@ Camera facts used (`docs/physics.md` §1.6, §3.5): scene range −10…140 °C 
 (enclosure) temperature at σ 0.05 °C/K and drifts σ 0.5 °C/year [assumption]; radiometric resolution
 0.01 K [S13]; flat-field correction closes the shutter for ≈ 1 s [S13][S14] every 180 s ± 10 % (the
 Lepton's default automatic FFC period [unverified]; the jitter stands for temperature-triggered FFCs),
-and a reading inside one repeats the last frame with ``ffc_in_progress`` set. Values outside
-−10…400 °C are clipped and flagged ``SATURATED``.
+and a reading inside one repeats the last frame with ``ffc_in_progress`` set. −10 °C is the edge of the
+calibrated range, not a hard limit: a frame with pixels between −60 °C (a clear sky's reflection [S70])
+and −10 °C is reported as it is, with status ``REDUCED_ACCURACY``; values outside −60…400 °C are
+clipped and flagged ``SATURATED``.
 """
 
 from __future__ import annotations
@@ -67,7 +69,11 @@ N_PIXELS = FRAME_WIDTH * FRAME_HEIGHT
 BLOCK_PX = 10
 IMAGE_COLUMNS = FRAME_WIDTH // BLOCK_PX
 IMAGE_ROWS = FRAME_HEIGHT // BLOCK_PX
-SCENE_MIN_C = -10.0
+CALIBRATED_MIN_C = -10.0
+"""Bottom of the Lepton's calibrated scene range [S14]: colder pixels are reported with reduced accuracy."""
+SCENE_MIN_C = -60.0
+"""Coldest scene value reported: a clear sky reflects as −50…−60 °C [S70]; colder is clipped, SATURATED."""
+DEAD_PIXEL_C = CALIBRATED_MIN_C
 HIGH_GAIN_MAX_C = 140.0
 SCENE_MAX_C = 400.0
 HOTSPOT_THRESHOLD_C = 10.0
@@ -431,23 +437,25 @@ class ThermalCameraSensor(SensorModel):
         offset = offset + self.offset_drift_sd_c_per_year / 365.25 * z[4] * age
         calibrated = gain * atoms.values + offset[:, None]
         saturated = (present & ((calibrated < SCENE_MIN_C) | (calibrated > SCENE_MAX_C))).any(axis=1)
+        reduced_accuracy = (present & (calibrated < CALIBRATED_MIN_C)).any(axis=1)
         n_dead = atoms.dead_active.sum(axis=1)
         clipped = np.clip(calibrated, SCENE_MIN_C, SCENE_MAX_C)
         scene_atoms = clipped.shape[1] - layout.hot_pixels.size
         region = hottest_region(clipped[:, :scene_atoms], atoms.weights[:, :scene_atoms], HOTSPOT_REGION_PX)
-        values = np.concatenate([clipped, np.full((n, 1), SCENE_MIN_C)], axis=1)
+        values = np.concatenate([clipped, np.full((n, 1), DEAD_PIXEL_C)], axis=1)
         weights = np.concatenate([atoms.weights, n_dead[:, None]], axis=1)
         present = weights > 0
 
         mean = (weights * values).sum(axis=1) / N_PIXELS
         std = np.sqrt(np.maximum((weights * (values - mean[:, None]) ** 2).sum(axis=1) / N_PIXELS, 0.0))
-        minimum = np.min(np.where(present, values, np.inf), axis=1)
+        minimum = np.min(np.where(present[:, :-1], values[:, :-1], np.inf), axis=1)
         maximum = np.max(np.where(present, values, -np.inf), axis=1)
         median, p99 = weighted_quantiles(values, weights, (0.5, 0.99))
         hot_count = np.round((weights * (values > median[:, None] + HOTSPOT_THRESHOLD_C)).sum(axis=1))
 
         netd = np.where(low_gain, self.low_gain_netd_c, self.netd_c)
-        minimum = np.where(n_dead > 0, SCENE_MIN_C, minimum + netd * noise[0])
+        noisy_minimum = minimum + netd * noise[0]
+        minimum = np.where(n_dead > 0, np.minimum(DEAD_PIXEL_C, noisy_minimum), noisy_minimum)
         maximum = maximum + netd * noise[1]
         region = region + netd * noise[5]
         median = median + netd * noise[2]
@@ -457,7 +465,7 @@ class ThermalCameraSensor(SensorModel):
 
         image = gain * block_image(layout, atoms, field.thermal, contrast) + offset[:, None]
         dead_in_block = atoms.dead_active @ layout.dead_blocks
-        image = image + dead_in_block * (SCENE_MIN_C - image) / BLOCK_PX**2
+        image = image + dead_in_block * (DEAD_PIXEL_C - image) / BLOCK_PX**2
 
         values_out = {
             "min_temperature_c": self.scene_range.apply(minimum)[0],
@@ -477,5 +485,6 @@ class ThermalCameraSensor(SensorModel):
         for column in values_out.values():
             column[frozen] = column[frame[frozen]]
         saturated[frozen] = saturated[frame[frozen]]
+        reduced_accuracy[frozen] = reduced_accuracy[frame[frozen]]
         values_out["ffc_in_progress"] = in_ffc.astype(np.float64)
-        return RawReadings(values_out, saturated)
+        return RawReadings(values_out, saturated, reduced_accuracy)
