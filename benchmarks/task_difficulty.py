@@ -270,29 +270,40 @@ def overheat_breakdown(
     context: Sequence[dict[str, Any]], truth: NDArray[np.str_], predicted: NDArray[np.str_]
 ) -> list[str]:
     """Recall of ``equipment_overheat`` by load band × wind band, for connections whose excess rise at the
-    sample is ≥ 15 °C and for all active overheat samples; and which normal scenarios the classifier
-    calls an overheat (sun-heated metal, healthy equipment at high load)."""
+    sample is ≥ 15 °C (named as an overheat, and flagged as any hazard) and for all active overheat
+    samples; what the missed ones were called; and which normal scenarios the classifier calls an
+    overheat (sun-heated metal, healthy equipment at high load)."""
     overheat = ClassLabel.EQUIPMENT_OVERHEAT.value
     load = np.array([c["grid_load"] for c in context])
     wind = np.array([c["wind_m_s"] for c in context])
     rise = np.array([c["excess_rise_c"] for c in context])
     active = truth == overheat
     hit = predicted == overheat
+    alarm = predicted != ClassLabel.NORMAL.value
     header = f"  {'load':<9s}" + "".join(f"{name:>22s}" for name, _, _ in WIND_BANDS)
     lines = ["equipment overheat recall by load band × wind band (at the sample):"]
-    for title, subset in (
-        (f"excess rise ≥ {MAJOR_RISE_C:g} °C", active & (rise >= MAJOR_RISE_C)),
-        ("every active overheat sample", active),
+    major = active & (rise >= MAJOR_RISE_C)
+    for title, subset, called in (
+        (f"excess rise ≥ {MAJOR_RISE_C:g} °C, called equipment_overheat", major, hit),
+        (f"excess rise ≥ {MAJOR_RISE_C:g} °C, called any hazard", major, alarm),
+        ("every active overheat sample, called equipment_overheat", active, hit),
     ):
         lines += [f" {title}: recall (n)", header]
         for load_name, load_low, load_high in LOAD_BANDS:
             cells = []
             for _, wind_low, wind_high in WIND_BANDS:
                 cell = subset & (load >= load_low) & (load < load_high) & (wind >= wind_low) & (wind < wind_high)
-                cells.append(f"{hit[cell].mean():6.1%} ({cell.sum():4d})" if cell.any() else f"{'—':>13s}")
+                cells.append(f"{called[cell].mean():6.1%} ({cell.sum():4d})" if cell.any() else f"{'—':>13s}")
             lines.append(f"  {load_name:<9s}" + "".join(f"{cell:>22s}" for cell in cells))
     normal = truth == ClassLabel.NORMAL.value
     scenarios = np.array([c["scenario"] for c in context])
+    missed = major & ~hit
+    if missed.any():
+        calls = Counter(predicted[missed].tolist())
+        lines.append(
+            " rise ≥ 15 °C but not called equipment_overheat, called: "
+            + ", ".join(f"{label} {count}" for label, count in calls.most_common())
+        )
     lines.append(" normal samples called equipment_overheat, per scenario (false alarms):")
     for name in sorted(set(scenarios[normal].tolist())):
         mask = normal & (scenarios == name)
