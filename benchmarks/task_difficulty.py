@@ -11,7 +11,8 @@ rates by physically meaningful parameter bins, and samples per second of simulat
     python benchmarks/task_difficulty.py --quick    # CI: 600 / 1,200 samples
 
 Targets (issue 2): macro-F1 0.55–0.85; some classes F1 ≥ 0.9 and some ≤ 0.6; errors concentrated at
-low intensity, strong wind, far distance, sensor drift and confounders.
+low intensity, strong wind, far distance, sensor drift and confounders. Issue 15: the equipment-overheat
+recall by load band × wind band for connections in NETA's major band (excess rise ≥ 15 °C).
 """
 
 from __future__ import annotations
