@@ -11,7 +11,8 @@ rates by physically meaningful parameter bins, and samples per second of simulat
     python benchmarks/task_difficulty.py --quick    # CI: 600 / 1,200 samples
 
 Targets (issue 2): macro-F1 0.55–0.85; some classes F1 ≥ 0.9 and some ≤ 0.6; errors concentrated at
-low intensity, strong wind, far distance, sensor drift and confounders.
+low intensity, strong wind, far distance, sensor drift and confounders. Issue 15: the equipment-overheat
+recall by load band × wind band for connections in NETA's major band (excess rise ≥ 15 °C).
 """
 
 from __future__ import annotations
@@ -125,6 +126,7 @@ def simulate_samples(
                     "wind_m_s": float(truth.ambient.wind_speed_m_s[i]),
                     "days_since_calibration": params.device.days_since_calibration,
                     "grid_load": float(truth.extras["load_fraction"][i]),
+                    "excess_rise_c": float(truth.extras.get("connection_rise_c", np.zeros(len(result)))[i]),
                     "hazard_started": bool(labels.is_anomaly[i]),
                 }
             )
@@ -253,8 +255,64 @@ def report(train: SampleSet, test: SampleSet, classifier_name: str, seed: int) -
     for name in sorted(set(scenarios.tolist()), key=lambda s: -wrong[scenarios == s].mean()):
         mask = scenarios == name
         lines.append(f"  {name:<28s} n={mask.sum():5d}  error {wrong[mask].mean():6.1%}")
+    lines += ["", *overheat_breakdown(context, truth, predicted)]
     lines += ["", *_region_table(context, wrong, hazard, normal)]
     lines += ["", *_confounder_effect(model, train, test, classifier_name, seed)]
+    return lines
+
+
+LOAD_BANDS: tuple[tuple[str, float, float], ...] = (("< 0.3", 0.0, 0.3), ("0.3–0.6", 0.3, 0.6), ("≥ 0.6", 0.6, 9.0))
+WIND_BANDS: tuple[tuple[str, float, float], ...] = (("≤ 3 m/s", 0.0, 3.0), ("3–7 m/s", 3.0, 7.0), ("> 7 m/s", 7.0, 1e9))
+MAJOR_RISE_C = 15.0
+"""NETA's "major deficiency" band starts at 15 °C over a similar part at similar load (docs/physics.md §2.5)."""
+
+
+def overheat_breakdown(
+    context: Sequence[dict[str, Any]], truth: NDArray[np.str_], predicted: NDArray[np.str_]
+) -> list[str]:
+    """Recall of ``equipment_overheat`` by load band × wind band, for connections whose excess rise at the
+    sample is ≥ 15 °C (named as an overheat, and flagged as any hazard) and for all active overheat
+    samples; what the missed ones were called; and which normal scenarios the classifier calls an
+    overheat (sun-heated metal, healthy equipment at high load)."""
+    overheat = ClassLabel.EQUIPMENT_OVERHEAT.value
+    load = np.array([c["grid_load"] for c in context])
+    wind = np.array([c["wind_m_s"] for c in context])
+    rise = np.array([c["excess_rise_c"] for c in context])
+    active = truth == overheat
+    hit = predicted == overheat
+    alarm = predicted != ClassLabel.NORMAL.value
+    header = f"  {'load':<9s}" + "".join(f"{name:>22s}" for name, _, _ in WIND_BANDS)
+    lines = ["equipment overheat recall by load band × wind band (at the sample):"]
+    major = active & (rise >= MAJOR_RISE_C)
+    for title, subset, called in (
+        (f"excess rise ≥ {MAJOR_RISE_C:g} °C, called equipment_overheat", major, hit),
+        (f"excess rise ≥ {MAJOR_RISE_C:g} °C, called any hazard", major, alarm),
+        ("every active overheat sample, called equipment_overheat", active, hit),
+    ):
+        lines += [f" {title}: recall (n)", header]
+        for load_name, load_low, load_high in LOAD_BANDS:
+            cells = []
+            for _, wind_low, wind_high in WIND_BANDS:
+                cell = subset & (load >= load_low) & (load < load_high) & (wind >= wind_low) & (wind < wind_high)
+                cells.append(f"{called[cell].mean():6.1%} ({cell.sum():4d})" if cell.any() else f"{'—':>13s}")
+            lines.append(f"  {load_name:<9s}" + "".join(f"{cell:>22s}" for cell in cells))
+    normal = truth == ClassLabel.NORMAL.value
+    scenarios = np.array([c["scenario"] for c in context])
+    missed = major & ~hit
+    if missed.any():
+        calls = Counter(predicted[missed].tolist())
+        lines.append(
+            " rise ≥ 15 °C but not called equipment_overheat, called: "
+            + ", ".join(f"{label} {count}" for label, count in calls.most_common())
+        )
+    lines.append(" normal samples called equipment_overheat, per scenario (false alarms):")
+    for name in sorted(set(scenarios[normal].tolist())):
+        mask = normal & (scenarios == name)
+        if hit[mask].any():
+            lines.append(f"  {name:<28s} n={mask.sum():5d}  {hit[mask].mean():6.1%}")
+    high_load = normal & (load >= 0.8)
+    if high_load.any():
+        lines.append(f"  {'any normal sample, load ≥ 0.8':<28s} n={high_load.sum():5d}  {hit[high_load].mean():6.1%}")
     return lines
 
 

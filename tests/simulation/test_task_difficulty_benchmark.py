@@ -58,3 +58,28 @@ def test_report_covers_targets_regions_and_confounders(bench: ModuleType) -> Non
         assert region in text
     assert "false alarms if trained without confounders" in text
     assert "samples/s" in "\n".join(bench.throughput(2, 6, 0))
+
+
+def test_overheat_breakdown_counts_each_load_and_wind_cell(bench: ModuleType) -> None:
+    def sample(load: float, wind: float, rise: float, scenario: str = "equipment_overheat") -> dict[str, object]:
+        return {"grid_load": load, "wind_m_s": wind, "excess_rise_c": rise, "scenario": scenario}
+
+    context = [
+        sample(0.8, 1.0, 30.0),  # major, low wind, high load: hit
+        sample(0.7, 2.0, 20.0),  # major, low wind, high load: called fire_precursor
+        sample(0.8, 2.0, 5.0),  # minor rise: only in the "every active" table
+        sample(0.2, 9.0, 16.0),  # major, weak load, strong wind: missed as normal
+        sample(0.9, 1.0, 0.0, "sun_heated_metal"),  # false alarm
+    ]
+    truth = np.array(["equipment_overheat"] * 4 + ["normal"])
+    predicted = np.array(["equipment_overheat", "fire_precursor", "equipment_overheat", "normal", "equipment_overheat"])
+    lines = bench.overheat_breakdown(context, truth, predicted)
+    text = "\n".join(lines)
+    called_overheat, called_hazard, every = (
+        lines[i + 4] for i, line in enumerate(lines) if line.startswith(" excess rise") or line.startswith(" every")
+    )
+    assert called_overheat.split()[:4] == ["≥", "0.6", "50.0%", "("]
+    assert called_hazard.split()[:4] == ["≥", "0.6", "100.0%", "("]
+    assert every.split()[:4] == ["≥", "0.6", "66.7%", "("]
+    assert "called: fire_precursor 1, normal 1" in text
+    assert "sun_heated_metal" in text and "100.0%" in text

@@ -299,6 +299,15 @@ class InsulationBreakdownScenario(HazardScenario[InsulationBreakdownParams]):
         return field, self.hazard_labels(times_s, growth * strength, distance)
 
 
+class OverheatTiming(HazardTiming):
+    """Timing of a connection going bad: its resistance climbs to the faulty value over ``ramp_seconds``."""
+
+    ramp_seconds: float = Field(
+        600.0, ge=60, le=1800, description="Time from onset until the joint's resistance is fully faulty, s."
+    )
+    growth: GrowthShape = Field("linear", description="Growth curve: step, linear, t_squared or logistic.")
+
+
 class EquipmentOverheatParams(HazardParams):
     """A high-resistance connection heating with load."""
 
@@ -306,6 +315,12 @@ class EquipmentOverheatParams(HazardParams):
         80.0, ge=20, le=200, description="Excess rise at rated load in a 2 m/s breeze when fully developed, °C."
     )
     load_exponent: float = Field(1.8, ge=1.6, le=2.0, description="Exponent n of ΔT ∝ load^n.")
+    thermal_time_constant_s: float = Field(
+        600.0,
+        ge=300,
+        le=1200,
+        description="Time constant of the connection's temperature (lug or clamp and the conductor near it), s.",
+    )
     hot_region_size_m: float = Field(
         0.4,
         ge=0.15,
@@ -316,7 +331,7 @@ class EquipmentOverheatParams(HazardParams):
         0.8, ge=0.6, le=0.95, description="Surface emissivity (weathered outdoor metal: 0.6 … 0.95 oxidised)."
     )
     source: EquipmentGeometry = Field(default_factory=EquipmentGeometry, description="Where the connection is.")
-    timing: SlowHazardTiming = Field(default_factory=SlowHazardTiming, description="Onset and growth.")
+    timing: OverheatTiming = Field(default_factory=OverheatTiming, description="Onset and growth.")
 
 
 @register_scenario
@@ -350,7 +365,7 @@ class EquipmentOverheatScenario(HazardScenario[EquipmentOverheatParams]):
         rise = first_order_lag(
             load_temperature_rise(p.rated_rise_c, load, p.load_exponent) * cooling * growth,
             times_s,
-            CONNECTION_THERMAL_TAU_S,
+            p.thermal_time_constant_s,
         )
         distance = equipment_distance(p.source)
         surface = field.thermal.warm_region_c + rise
