@@ -245,7 +245,8 @@ def line_source_dilution(
     x = perpendicular_distance_m / cos_eff
     _, sigma_z = briggs_sigmas(x, stability, terrain)
     sigma_z = np.maximum(np.hypot(sigma_z, initial_sigma_z_m), ROADSIDE_MIXING_RATE * x)
-    u = np.hypot(np.maximum(wind_at_height(wind_speed_m_s, release_height_m, stability), MIN_WIND_M_S), LOW_WIND_MEANDER_M_S)
+    u = np.maximum(wind_at_height(wind_speed_m_s, release_height_m, stability), MIN_WIND_M_S)
+    u = np.hypot(u, LOW_WIND_MEANDER_M_S)
     release = np.full(x.shape, release_height_m)
     dilution = _vertical_terms(receptor_height_m, release, sigma_z) / (np.sqrt(2.0 * np.pi) * sigma_z * u * cos_eff)
     return np.where(downwind, dilution, 0.0)

@@ -20,6 +20,7 @@ from envirosense.simulation.field import TrueField
 from envirosense.simulation.labels import LabelTrack
 from envirosense.simulation.parameters import EnvironmentParams, ScenarioParams
 from envirosense.simulation.physics.ambient import quiet_field
+from envirosense.simulation.physics.emf import dust_static_db, feeder_harmonics_pct
 from envirosense.simulation.physics.emissions import (
     AGED_SMOKE_MEDIAN_DIAMETER_UM,
     AGED_SMOKE_SIZE_FRACTIONS,
@@ -32,7 +33,6 @@ from envirosense.simulation.physics.emissions import (
     add_particles,
     add_source_emissions,
 )
-from envirosense.simulation.physics.emf import dust_static_db, feeder_harmonics_pct
 from envirosense.simulation.physics.lightning import StormTrack, sferic_noise_db
 from envirosense.simulation.physics.plume import line_source_dilution
 from envirosense.simulation.physics.thermal import solar_temperature_rise

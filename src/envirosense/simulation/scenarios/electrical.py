@@ -28,7 +28,12 @@ from envirosense.simulation.field import TrueField
 from envirosense.simulation.labels import LabelTrack
 from envirosense.simulation.physics.ambient import RATED_LINE_CURRENT_A, quiet_field
 from envirosense.simulation.physics.box import WellMixedBox
-from envirosense.simulation.physics.emf import ground_arc_harmonic_pct, series_arc_harmonic_pct
+from envirosense.simulation.physics.emf import (
+    conductor_wetness,
+    corona_weather_db,
+    ground_arc_harmonic_pct,
+    series_arc_harmonic_pct,
+)
 from envirosense.simulation.physics.emissions import PVC_DEGRADATION, EmissionProfile, add_gas, add_source_emissions
 from envirosense.simulation.physics.thermal import load_temperature_rise, neta_class, wind_cooling_factor
 from envirosense.simulation.physics.timeseries import GrowthShape, first_order_lag, poisson_bursts
@@ -90,7 +95,10 @@ class CoronaDischargeParams(HazardParams):
     ozone_emission_ug_s: float = Field(40.0, ge=1, le=200, description="Ozone production, µg/s [unverified range].")
     rf_noise_db_at_1m: float = Field(45.0, ge=25, le=60, description="Broadband RF noise at 1 m, dB over floor.")
     wetness_sensitivity: float = Field(
-        0.5, ge=0, le=1, description="How much humidity and rain raise the activity (0 none, 1 ×0.4 dry … ×1.6 wet)."
+        0.5,
+        ge=0,
+        le=1,
+        description="How much wet conductors raise the activity (0 none; 1: −6 dB dry … +12 dB soaked).",
     )
     source: CoronaGeometry = Field(default_factory=CoronaGeometry, description="Where the corona is.")
     timing: HazardTiming = Field(
@@ -124,11 +132,8 @@ class CoronaDischargeScenario(HazardScenario[CoronaDischargeParams]):
         field = quiet_field(p.environment, p.device, times_s, rng)
         growth = self.growth(times_s)
         ambient = field.ambient
-        wet = np.maximum(
-            np.clip((ambient.relative_humidity_pct - 50.0) / 45.0, 0.0, 1.0), np.tanh(ambient.precipitation_mm_h / 2.0)
-        )
-        s = p.wetness_sensitivity
-        activity = growth * (1.0 - 0.6 * s + 1.2 * s * wet)
+        wet = conductor_wetness(ambient.relative_humidity_pct, ambient.precipitation_mm_h)
+        activity = growth * 10.0 ** (p.wetness_sensitivity * corona_weather_db(wet) / 10.0)
         distance = equipment_distance(p.source)
         level = p.ultrasound_level_db_at_1m + _db(activity)
         add_sound(field, {"ultrasonic": level, "high": level - 20.0}, distance, impulsiveness=0.35)
