@@ -55,6 +55,7 @@ from envirosense.simulation.scenarios.common import (
     WIND,
     CatalogueScenario,
     EventTiming,
+    add_rf_impulses,
     add_rf_noise,
     add_sound,
     drivers,
@@ -167,7 +168,7 @@ class TrafficExhaustScenario(CatalogueScenario[TrafficExhaustParams]):
             ),
             "road_distance_m": (*SMOKE_FEATURES, f"{MIC_UPPER}.band_low_db"),
             "road_normal_offset_deg": SMOKE_FEATURES,
-            "ignition_noise_db_at_1m": (f"{EMF}.hf_noise_db",),
+            "ignition_noise_db_at_1m": (f"{EMF}.hf_noise_db", f"{LIGHTNING}.disturber_count"),
         }
     )
 
@@ -210,6 +211,7 @@ class TrafficExhaustScenario(CatalogueScenario[TrafficExhaustParams]):
         # A petrol vehicle is within a few road widths of the closest point for ≈ PASSING_S of each interval.
         passing = rng.random(times_s.shape[0]) < np.minimum(light / steps * PASSING_S, 1.0)
         add_rf_noise(field, np.where(passing, p.ignition_noise_db_at_1m, -60.0), p.road_distance_m)
+        add_rf_impulses(field, 60.0 * light / steps, p.ignition_noise_db_at_1m, p.road_distance_m)
         field.extras["vehicles"] = vehicles
         return field, self.normal_labels(len(times_s), p.road_distance_m)
 

@@ -36,12 +36,13 @@ from envirosense.simulation.physics.emf import (
 )
 from envirosense.simulation.physics.emissions import PVC_DEGRADATION, EmissionProfile, add_gas, add_source_emissions
 from envirosense.simulation.physics.thermal import load_temperature_rise, neta_class, wind_cooling_factor
-from envirosense.simulation.physics.timeseries import GrowthShape, first_order_lag, poisson_bursts
+from envirosense.simulation.physics.timeseries import GrowthShape, first_order_lag, interval_lengths, poisson_bursts
 from envirosense.simulation.registry import register_scenario
 from envirosense.simulation.scenarios.common import (
     EMF,
     HOTSPOT_FEATURES,
     IMPULSE_FEATURES,
+    LIGHTNING,
     MIC_UPPER,
     SMOKE_FEATURES,
     ULTRASOUND_FEATURES,
@@ -51,6 +52,7 @@ from envirosense.simulation.scenarios.common import (
     HazardParams,
     HazardScenario,
     HazardTiming,
+    add_rf_impulses,
     add_rf_noise,
     add_sound,
     drivers,
@@ -190,7 +192,7 @@ class ArcingEventScenario(HazardScenario[ArcingEventParams]):
             "fault_current_a": (f"{EMF}.harmonic_3_pct", f"{EMF}.harmonic_5_pct"),
             "burst_duration_s": IMPULSE_FEATURES,
             "burst_level_db_at_1m": (f"{MIC_UPPER}.spl_db", f"{MIC_UPPER}.band_mid_db", f"{MIC_UPPER}.crest_factor_db"),
-            "rf_burst_db_at_1m": (f"{EMF}.hf_noise_db",),
+            "rf_burst_db_at_1m": (f"{EMF}.hf_noise_db", f"{LIGHTNING}.disturber_count"),
             "contact_rise_c": HOTSPOT_FEATURES,
             "arc_power_w": HOTSPOT_FEATURES,
             "source.distance_m": (*IMPULSE_FEATURES, *HOTSPOT_FEATURES),
@@ -207,6 +209,7 @@ class ArcingEventScenario(HazardScenario[ArcingEventParams]):
         spectrum = {"low": burst - 6.0, "mid": burst, "high": burst, "ultrasonic": burst - 8.0}
         add_sound(field, spectrum, distance, impulsiveness=np.where(count > 0, 0.9, 0.0))
         add_rf_noise(field, p.rf_burst_db_at_1m + _db(duty), distance)
+        add_rf_impulses(field, 60.0 * count / interval_lengths(times_s), p.rf_burst_db_at_1m, distance)
         load = field.extras["load_fraction"]
         burning = rng.random(times_s.shape[0]) < duty
         add_arc_harmonics(field, p, burning, RATED_LINE_CURRENT_A * load)
