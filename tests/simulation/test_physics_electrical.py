@@ -69,7 +69,7 @@ def test_radio_floor_rises_with_load_wet_conductors_rain_and_dust() -> None:
     dry = floor()
     assert 3.0 < dry < 7.0
     assert floor(load=1.2) > dry + 2.0
-    assert floor(wet=1.0) > dry + 6.0
+    assert floor(wet=1.0) > dry + 3.0
     assert floor(rain=20.0) > dry + 3.0
     assert floor(dust=2000.0) > dry + 6.0
 

@@ -111,6 +111,11 @@ def ground_arc_harmonic_pct(
     return result
 
 
+LINE_CORONA_FAIR_DB = -12.0
+"""Fair-weather radio noise of a medium-voltage line's own corona and hardware, dB over the sensor floor
+[engineering level, unverified]; wet conductors raise it by up to 18 dB."""
+
+
 def radio_noise_floor_db(
     load_fraction: FloatArray,
     wetness: FloatArray,
@@ -119,14 +124,15 @@ def radio_noise_floor_db(
 ) -> FloatArray:
     """Broadband radio-noise floor at the device, dB above the sensor's floor.
 
-    Power sum of: feeder electronics ``2 + 6·load`` dB; line and hardware corona ``−6 + 18·wetness`` dB
-    (wetness 0 dry … 1 soaked conductors); precipitation static and dust static
-    (``precipitation_static_db``, ``dust_static_db``). A dry, lightly loaded site sits near 3 dB, a
-    loaded feeder in heavy rain near 15 dB.
+    Power sum of: feeder electronics ``2 + 6·load`` dB; the line's own corona and hardware discharges,
+    ``LINE_CORONA_FAIR_DB`` in fair weather raised by ``corona_weather_db`` when wet (a medium-voltage
+    line makes little corona: even soaked it stays near the electronics); precipitation static and dust
+    static (``precipitation_static_db``, ``dust_static_db``). A dry, lightly loaded site sits near 3 dB,
+    a loaded feeder in heavy rain near 12 dB, a dust storm up to ≈ 15 dB.
     """
     electronics = 2.0 + 6.0 * np.clip(load_fraction, 0.0, 1.5)
-    weather = corona_weather_db(wetness)
-    return power_sum_db(electronics, weather, precipitation_static_db(precipitation_mm_h), dust_static_db(dust_ug_m3))
+    line = LINE_CORONA_FAIR_DB + 6.0 + corona_weather_db(wetness)
+    return power_sum_db(electronics, line, precipitation_static_db(precipitation_mm_h), dust_static_db(dust_ug_m3))
 
 
 def corona_weather_db(wetness: FloatArray) -> FloatArray:
@@ -140,9 +146,9 @@ def corona_weather_db(wetness: FloatArray) -> FloatArray:
 
 
 def precipitation_static_db(precipitation_mm_h: FloatArray) -> FloatArray:
-    """Noise of charged raindrops hitting the box and line, ``4 + 10 log₁₀(rain / 5 mm/h)`` dB (−60 dry)."""
+    """Noise of charged raindrops hitting the box and line, ``10 log₁₀(rain / 5 mm/h)`` dB (−60 dry)."""
     rain = np.asarray(precipitation_mm_h, dtype=np.float64)
-    result: FloatArray = np.where(rain > 0.05, 4.0 + 10.0 * np.log10(np.maximum(rain, 0.05) / 5.0), -60.0)
+    result: FloatArray = np.where(rain > 0.05, 10.0 * np.log10(np.maximum(rain, 0.05) / 5.0), -60.0)
     return result
 
 
