@@ -84,6 +84,7 @@ def test_everyday_electronics_blind_the_lightning_detector_near_the_box_only(sou
             distance_m=distance,
             start_fraction=0.0,
             carrier_duty=1.0,
+            environment={"start_hour_local": 20.0},
         )
         return float(np.nanmean(readings["U25_AS3935"]["noise_level_high"]))
 
@@ -99,6 +100,15 @@ def test_rectifier_loads_raise_the_harmonics_where_an_arc_would_sit_but_a_carrie
     assert np.median(carrier.emf.harmonic_3_pct[20:]) == pytest.approx(
         np.median(carrier.emf.harmonic_3_pct[:10]), abs=1
     )
+
+
+def test_led_lighting_runs_only_while_the_sun_is_down() -> None:
+    for hour, lit in ((12.0, False), (22.0, True)):
+        field, _ = simulate(
+            "electronic_interference", source="led_lighting", start_fraction=0.0, environment={"start_hour_local": hour}
+        )
+        assert bool(field.extras["interference_on"].all()) is lit
+        assert bool(field.extras["interference_on"].any()) is lit
 
 
 def test_ignition_noise_comes_from_a_near_busy_road() -> None:

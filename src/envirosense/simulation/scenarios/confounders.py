@@ -19,7 +19,7 @@ from envirosense.schemas import ClassLabel, DifficultyLevel, ScenarioCategory
 from envirosense.simulation.field import TrueField
 from envirosense.simulation.labels import LabelTrack
 from envirosense.simulation.parameters import EnvironmentParams, ScenarioParams
-from envirosense.simulation.physics.ambient import quiet_field
+from envirosense.simulation.physics.ambient import local_hour, quiet_field, solar_elevation_sin
 from envirosense.simulation.physics.emf import dust_static_db, feeder_harmonics_pct
 from envirosense.simulation.physics.emissions import (
     AGED_SMOKE_MEDIAN_DIAMETER_UM,
@@ -415,7 +415,8 @@ class ElectronicInterferenceParams(ScenarioParams):
     """Everyday electronics near the device: switch-mode supplies, LED lighting or a power-line carrier."""
 
     source: Literal["switch_mode_supplies", "led_lighting", "power_line_carrier"] = Field(
-        "switch_mode_supplies", description="Kind of source (chargers and supplies, LED drivers, a carrier)."
+        "switch_mode_supplies",
+        description="Kind of source: chargers and supplies, LED lighting (on while the sun is down), a carrier.",
     )
     noise_db_at_1m: float = Field(
         40.0, ge=20, le=60, description="Broadband 10 kHz–1 MHz noise of the source at 1 m, dB over floor."
@@ -457,6 +458,9 @@ class ElectronicInterferenceScenario(CatalogueScenario[ElectronicInterferencePar
         p = self.params
         field = quiet_field(p.environment, p.device, times_s, rng)
         on = times_s >= p.start_fraction * p.duration_seconds
+        if p.source == "led_lighting":
+            # Street and yard lighting runs on a photocell: only while the sun is down.
+            on = on & (solar_elevation_sin(local_hour(p.environment, times_s)) < 0.05)
         if p.source == "power_line_carrier":
             on = on & (rng.random(times_s.shape[0]) < p.carrier_duty)
             level = np.full(times_s.shape, p.noise_db_at_1m)
