@@ -1,6 +1,6 @@
 """Physical sanity of the scenarios, on the true field at the device: stronger or nearer sources read
 higher, wind dilutes, ultrasound fades steeply with distance, ΔT follows load, and each confounder does
-what PHYSICS_AND_SENSORS §4 says it does."""
+what docs/physics.md §4 says it does."""
 
 from __future__ import annotations
 
