@@ -103,11 +103,12 @@ def series_arc_harmonic_pct(order: int, arc_voltage_v: float, phase_voltage_v: f
 
 
 def ground_arc_harmonic_pct(
-    fault_current_a: float, line_current_a: FloatArray, third_harmonic_of_fault: float = 0.15
+    fault_current_a: float, line_current_a: FloatArray, harmonic_share: float = 0.15
 ) -> FloatArray:
-    """3rd harmonic an arc to ground adds to the line current, % of the line's fundamental:
-    ``100 · h · I_fault / I_line`` with the fault current's own 3rd-harmonic share ``h``."""
-    result: FloatArray = 100.0 * third_harmonic_of_fault * fault_current_a / np.maximum(line_current_a, 1.0)
+    """A harmonic an arc to ground adds to the line current, % of the line's fundamental:
+    ``100 · h · I_fault / I_line`` with ``h`` that harmonic's share of the fault current (≈ 0.15 for the
+    3rd, ≈ 0.06 for the 5th)."""
+    result: FloatArray = 100.0 * harmonic_share * fault_current_a / np.maximum(line_current_a, 1.0)
     return result
 
 

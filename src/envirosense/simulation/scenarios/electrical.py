@@ -240,7 +240,7 @@ def add_arc_harmonics(
         fifth = np.full(line_current_a.shape, series_arc_harmonic_pct(5, params.arc_voltage_v, phase_v))
     else:
         third = ground_arc_harmonic_pct(params.fault_current_a, line_current_a)
-        fifth = ground_arc_harmonic_pct(params.fault_current_a, line_current_a, third_harmonic_of_fault=0.06)
+        fifth = ground_arc_harmonic_pct(params.fault_current_a, line_current_a, harmonic_share=0.06)
     emf = field.emf
     emf.harmonic_3_pct = np.where(burning, np.hypot(emf.harmonic_3_pct, third), emf.harmonic_3_pct)
     emf.harmonic_5_pct = np.where(burning, np.hypot(emf.harmonic_5_pct, fifth), emf.harmonic_5_pct)
