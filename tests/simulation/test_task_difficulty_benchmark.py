@@ -83,3 +83,20 @@ def test_overheat_breakdown_counts_each_load_and_wind_cell(bench: ModuleType) ->
     assert every.split()[:4] == ["≥", "0.6", "66.7%", "("]
     assert "called: fire_precursor 1, normal 1" in text
     assert "sun_heated_metal" in text and "100.0%" in text
+
+
+def test_giveaway_table_keeps_single_readings_inside_the_normal_range(bench: ModuleType) -> None:
+    giveaways = bench.single_reading_giveaways(20, 24, 2026)  # the full benchmark's table
+    emf = "sensor_readings_map.U29_TFEMF"
+    for harmonic in ("harmonic_3_pct", "harmonic_5_pct"):
+        assert giveaways.share["arcing"][f"{emf}.{harmonic}"] <= 0.1
+    for hazard in ("corona_discharge", "arcing", "insulation_breakdown"):
+        assert giveaways.share[hazard][f"{emf}.hf_noise_db"] <= 0.5
+    justified = bench.JUSTIFIED_GIVEAWAYS
+    for hazard in giveaways.share:
+        feature, share = giveaways.worst(hazard)
+        assert share <= 0.5 or (hazard, feature) in justified, f"{hazard}: {feature} {share:.2f}"
+    low, high = giveaways.normal_range[f"{emf}.harmonic_3_pct"]
+    assert low < 2.0 and high > 7.0
+    table = "\n".join(bench.giveaway_table(giveaways))
+    assert "arcing" in table and "outside the range" in table
