@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -10,6 +11,7 @@ import typer
 from envirosense import __version__
 from envirosense.cli.dataset import dataset_app
 from envirosense.cli.db import db_app
+from envirosense.cli.errors import ErrorReportingGroup
 from envirosense.cli.generate import generate_command
 from envirosense.cli.models import evaluate_command, models_app, train_command
 from envirosense.cli.run import report_command, run_command, runs_command, suggestions_app
@@ -22,6 +24,7 @@ app = typer.Typer(
     help="Simulation-driven active learning for environmental-sensor hazard detection.",
     no_args_is_help=True,
     add_completion=False,
+    cls=ErrorReportingGroup,
 )
 schemas_app = typer.Typer(help="Inspect and export the data contracts (Avro schemas).", no_args_is_help=True)
 app.add_typer(schemas_app, name="schemas")
@@ -43,13 +46,30 @@ app.command("simulate", help="Simulate scenarios and print a summary table of th
 )
 
 
+class LogLevel(StrEnum):
+    DEBUG = "DEBUG"
+    INFO = "INFO"
+    WARNING = "WARNING"
+    ERROR = "ERROR"
+
+
+class LogFormatChoice(StrEnum):
+    CONSOLE = "console"
+    JSON = "json"
+
+
 @app.callback()
 def _root(
-    log_level: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING or ERROR.")] = "WARNING",
-    log_format: Annotated[str, typer.Option(help="console or json.")] = "console",
+    ctx: typer.Context,
+    log_level: Annotated[
+        LogLevel, typer.Option(case_sensitive=False, help="Lowest level logged (also for MLflow, Alembic, Dask).")
+    ] = LogLevel.WARNING,
+    log_format: Annotated[LogFormatChoice, typer.Option(help="Log lines as text or JSON.")] = LogFormatChoice.CONSOLE,
+    debug: Annotated[bool, typer.Option("--debug", help="Show the traceback of every error.")] = False,
 ) -> None:
     """Simulation-driven active learning for environmental-sensor hazard detection."""
-    configure_logging(log_level, "json" if log_format == "json" else "console")
+    ctx.obj = {"debug": debug}
+    configure_logging(log_level.value, "json" if log_format is LogFormatChoice.JSON else "console")
 
 
 config_app = typer.Typer(help="Inspect the run configuration.", no_args_is_help=True)

@@ -14,7 +14,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from envirosense.cli.db import DatabaseUrlOption, SchemaOption, WorkspaceOption, fail
+from envirosense.cli.db import DatabaseUrlOption, SchemaOption, WorkspaceOption
+from envirosense.cli.errors import fail
 from envirosense.repository import SqlScenarioRepository, open_repository
 from envirosense.repository.catalogue import catalogue_definitions, seed_catalogue
 from envirosense.repository.database import DEFAULT_WORKSPACE

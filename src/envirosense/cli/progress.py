@@ -1,0 +1,150 @@
+"""Progress of ``envirosense run``: the step now running, the elapsed time, samples generated out of the
+total with an ETA. A live display on a terminal; plain lines, one per step and per quarter of a
+generation, when the output is a file or a pipe."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    Progress,
+    SpinnerColumn,
+    Task,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.text import Text
+
+from envirosense.learning.store import CycleStep
+
+_NEXT_STEP = {
+    CycleStep.STARTED: "evaluating the champion on a fresh probe set",
+    CycleStep.EVALUATED: "finding weak spots",
+    CycleStep.IDENTIFIED: "turning weak spots into suggestions",
+    CycleStep.SUGGESTED: "reviewing suggestions",
+    CycleStep.REVIEWED: "generating the cycle's samples",
+    CycleStep.GENERATED: "training the candidate model",
+    CycleStep.TRAINED: "scoring the candidate on the evaluation set",
+    CycleStep.CANDIDATE_EVALUATED: "comparing the candidate with the champion",
+}
+"""What a cycle does after it recorded a step (the loop reports steps when they finish)."""
+
+
+def running_step(cycle: int, finished: CycleStep) -> str:
+    """The description of the step that runs after ``finished`` in cycle ``cycle``."""
+    if finished is CycleStep.DONE:
+        return f"cycle {cycle + 1}: {_NEXT_STEP[CycleStep.STARTED]}"
+    if cycle == 0 and finished is CycleStep.GENERATED:
+        return "cycle 0: training the initial model"
+    return f"cycle {cycle}: {_NEXT_STEP[finished]}"
+
+
+class _EtaColumn(TimeRemainingColumn):
+    """``ETA 0:01:20`` for tasks with a total (sample generation); nothing for the open-ended step task."""
+
+    def render(self, task: Task) -> Text:
+        return Text.assemble("ETA ", super().render(task)) if task.total is not None else Text("")
+
+
+class RunProgress:
+    """Turns the loop's ``on_event(event, fields)`` callbacks into a progress display on ``console``.
+
+    Parameters
+    ----------
+    console:
+        Where to draw (stderr); a live display when it is a terminal, plain lines otherwise.
+    plain_every:
+        Without a terminal, a generation prints a line each time this share of its samples is done.
+    """
+
+    def __init__(self, console: Console, *, plain_every: float = 0.25) -> None:
+        self.console = console
+        self.live = console.is_terminal
+        self.plain_every = plain_every
+        self.step = "preparing the workspace and the shared datasets"
+        self._progress: Progress | None = None
+        self._step_task: TaskID | None = None
+        self._samples_task: TaskID | None = None
+        self._generation: tuple[str, float, int] | None = None  # (purpose, start, next plain line share)
+
+    def __enter__(self) -> RunProgress:
+        if self.live:
+            self._progress = Progress(
+                SpinnerColumn(),
+                TextColumn("[bold]{task.description}"),
+                BarColumn(bar_width=24),
+                TextColumn("{task.fields[counts]}"),
+                TimeElapsedColumn(),
+                _EtaColumn(),
+                console=self.console,
+            )
+            self._progress.__enter__()
+            self._step_task = self._progress.add_task(self.step, total=None, counts="")
+        else:
+            self.console.print(self.step, highlight=False)
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        if self._progress is not None:
+            self._progress.__exit__(kind, error, trace)
+
+    def note(self, text: str) -> None:
+        """A line above the live display (or a plain line)."""
+        self.console.print(text, highlight=False)
+
+    def on_event(self, event: str, fields: Mapping[str, Any]) -> None:
+        """The loop's event callback (``ActiveLearningManager(on_event=...)``)."""
+        if event == "cycle_step":
+            self._set_step(running_step(int(fields["cycle"]), CycleStep(fields["step"])))
+        elif event == "cycle_done":
+            self.note(f"cycle {fields['cycle']}: macro-F1 {fields['macro_f1']:.3f} on {fields['samples']} samples")
+        elif event == "generation_progress":
+            self._generated(fields)
+        elif event == "targeting_failed":
+            self.note(f"targeting fell back: {fields['action']}: {fields['error']}")
+        elif event == "run_complete":
+            self._set_step(f"run complete: {fields['reason']}")
+
+    def _set_step(self, step: str) -> None:
+        self.step = step
+        self._finish_generation()
+        if self._progress is not None and self._step_task is not None:
+            self._progress.update(self._step_task, description=step)
+        else:
+            self.console.print(step, highlight=False)
+
+    def _generated(self, fields: Mapping[str, Any]) -> None:
+        purpose = str(fields["purpose"])
+        done, total = int(fields["samples_done"]), max(int(fields["samples_planned"]), 1)
+        if self._generation is None or self._generation[0] != purpose:
+            self._finish_generation()
+            self._generation = (purpose, time.monotonic(), 1)
+            if self._progress is not None:
+                self._samples_task = self._progress.add_task(f"  generating {purpose} samples", total=total, counts="")
+        if self._progress is not None and self._samples_task is not None:
+            self._progress.update(self._samples_task, completed=done, total=total, counts=f"{done}/{total} samples")
+            return
+        name, started, line = self._generation
+        if done / total >= min(line * self.plain_every, 1.0):
+            elapsed = time.monotonic() - started
+            eta = elapsed / done * (total - done) if done else 0.0
+            self.console.print(
+                f"  generating {name} samples: {done}/{total}, {elapsed:.0f} s elapsed, ETA {eta:.0f} s",
+                highlight=False,
+            )
+            self._generation = (name, started, int(done / total / self.plain_every) + 1)
+
+    def _finish_generation(self) -> None:
+        if self._progress is not None and self._samples_task is not None:
+            self._progress.remove_task(self._samples_task)
+        self._samples_task = None
+        self._generation = None
