@@ -42,8 +42,11 @@ def print_error(message: str) -> None:
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
-    """`` (did you mean 'x'?)`` for the closest of ``choices``, or an empty string."""
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    """`` (did you mean 'x'?)`` for the choice ``word`` begins, else the closest of ``choices``, else ``""``."""
+    options = list(choices)
+    close = [choice for choice in options if choice.startswith(word)] or difflib.get_close_matches(
+        word, options, n=1, cutoff=0.6
+    )
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
