@@ -25,25 +25,22 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     cls=ErrorReportingGroup,
+    rich_markup_mode=None,
 )
 schemas_app = typer.Typer(help="Inspect and export the data contracts (Avro schemas).", no_args_is_help=True)
 app.add_typer(schemas_app, name="schemas")
 app.add_typer(scenarios_app, name="scenarios")
 app.add_typer(db_app, name="db")
 app.add_typer(dataset_app, name="dataset")
-app.command("generate", help="Generate an Avro dataset from scenarios (resumable, parallel, Dask-ready).")(
-    generate_command
-)
+app.command("generate", help="Simulate scenarios into an Avro dataset; rerun to resume.")(generate_command)
 app.add_typer(models_app, name="models")
-app.command("train", help="Train a model on Avro datasets and register it in the MLflow model registry.")(train_command)
-app.command("evaluate", help="Evaluate a model version: summary table plus the full feedback JSON.")(evaluate_command)
-app.command("run", help="Run the active-learning loop (the main job); --resume RUN_ID continues a run.")(run_command)
-app.command("report", help="Write the HTML report of a run, optionally against baseline runs.")(report_command)
+app.command("train", help="Train a model on Avro datasets and register it in MLflow.")(train_command)
+app.command("evaluate", help="Evaluate a model version: summary table and feedback JSON.")(evaluate_command)
+app.command("run", help="Run the active-learning loop, or --resume RUN_ID.")(run_command)
+app.command("report", help="Write the HTML report of a run (against baselines).")(report_command)
 app.command("runs", help="List the active-learning runs of the workspace.")(runs_command)
 app.add_typer(suggestions_app, name="suggestions")
-app.command("simulate", help="Simulate scenarios and print a summary table of their readings and labels.")(
-    simulate_command
-)
+app.command("simulate", help="Simulate scenarios; one summary row of readings per scenario.")(simulate_command)
 
 
 class LogLevel(StrEnum):

@@ -239,6 +239,6 @@ def generate_command(
         raise typer.Exit(1) from exc
     stdout().print(_report_table(report))
     for warning in missing_hazard_warnings(report, definition_list):
-        err.print(f"[yellow]warning:[/yellow] {escape(warning)}", highlight=False)
+        err.print(f"[yellow]warning:[/yellow] {escape(warning)}", highlight=False, soft_wrap=True)
     if report.unclaimed_files:
         err.print(f"[yellow]note:[/yellow] {len(report.unclaimed_files)} .avro files in {output} are not part of it")
