@@ -14,6 +14,7 @@ from envirosense.cli.db import db_app
 from envirosense.cli.errors import ErrorReportingGroup
 from envirosense.cli.generate import generate_command
 from envirosense.cli.models import evaluate_command, models_app, train_command
+from envirosense.cli.output import ReadableGroup
 from envirosense.cli.run import report_command, run_command, runs_command, suggestions_app
 from envirosense.cli.scenarios import scenarios_app
 from envirosense.cli.simulate import simulate_command
@@ -28,18 +29,18 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 schemas_app = typer.Typer(help="Inspect and export the data contracts (Avro schemas).", no_args_is_help=True)
-app.add_typer(schemas_app, name="schemas")
-app.add_typer(scenarios_app, name="scenarios")
-app.add_typer(db_app, name="db")
-app.add_typer(dataset_app, name="dataset")
+app.add_typer(schemas_app, name="schemas", cls=ReadableGroup)
+app.add_typer(scenarios_app, name="scenarios", cls=ReadableGroup)
+app.add_typer(db_app, name="db", cls=ReadableGroup)
+app.add_typer(dataset_app, name="dataset", cls=ReadableGroup)
 app.command("generate", help="Simulate scenarios into an Avro dataset; rerun to resume.")(generate_command)
-app.add_typer(models_app, name="models")
+app.add_typer(models_app, name="models", cls=ReadableGroup)
 app.command("train", help="Train a model on Avro datasets and register it in MLflow.")(train_command)
 app.command("evaluate", help="Evaluate a model version: summary table and feedback JSON.")(evaluate_command)
 app.command("run", help="Run the active-learning loop, or --resume RUN_ID.")(run_command)
 app.command("report", help="Write the HTML report of a run (against baselines).")(report_command)
 app.command("runs", help="List the active-learning runs of the workspace.")(runs_command)
-app.add_typer(suggestions_app, name="suggestions")
+app.add_typer(suggestions_app, name="suggestions", cls=ReadableGroup)
 app.command("simulate", help="Simulate scenarios; one summary row of readings per scenario.")(simulate_command)
 
 
@@ -70,7 +71,7 @@ def _root(
 
 
 config_app = typer.Typer(help="Inspect the run configuration.", no_args_is_help=True)
-app.add_typer(config_app, name="config")
+app.add_typer(config_app, name="config", cls=ReadableGroup)
 
 
 @config_app.command("reference")

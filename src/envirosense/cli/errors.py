@@ -16,7 +16,8 @@ from typing import Any, NoReturn
 import typer
 from rich.console import Console
 from rich.markup import escape
-from typer.core import TyperGroup
+
+from envirosense.cli.output import ReadableGroup
 
 USAGE_EXIT = 2
 """Exit status of a mistake in the command's input (options, config); other refusals exit with 1."""
@@ -93,7 +94,7 @@ def describe(exc: BaseException) -> tuple[str, int] | None:
     return None
 
 
-class ErrorReportingGroup(TyperGroup):
+class ErrorReportingGroup(ReadableGroup):
     """The root command: user mistakes become ``error:`` lines (see the module docstring)."""
 
     def invoke(self, ctx: Any) -> Any:  # typer.Context; its base class lives in typer's vendored click
