@@ -6,20 +6,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from datetime import timedelta
 from types import TracebackType
 from typing import Any
 
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    Progress,
-    SpinnerColumn,
-    Task,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
+from rich.progress import Progress, ProgressColumn, SpinnerColumn, Task, TaskID
 from rich.text import Text
 
 from envirosense.learning.store import CycleStep
@@ -46,11 +38,30 @@ def running_step(cycle: int, finished: CycleStep) -> str:
     return f"cycle {cycle}: {_NEXT_STEP[finished]}"
 
 
-class _EtaColumn(TimeRemainingColumn):
-    """``ETA 0:01:20`` for tasks with a total (sample generation); nothing for the open-ended step task."""
+def _clock(seconds: float | None) -> str:
+    return "-:--:--" if seconds is None else str(timedelta(seconds=int(seconds)))
+
+
+class _LineColumn(ProgressColumn):
+    """One line per task, so that narrow terminals crop its end instead of squeezing every column:
+    ``cycle 1: finding weak spots · 0:02:13`` for the step, and
+    ``  probe samples ━━━━━━━━━━━━━━━━ 60/120 · 0:00:05 · ETA 0:00:04`` for a generation."""
+
+    def __init__(self, bar_width: int = 16) -> None:
+        super().__init__()
+        self.bar_width = bar_width
 
     def render(self, task: Task) -> Text:
-        return Text.assemble("ETA ", super().render(task)) if task.total is not None else Text("")
+        elapsed = _clock(task.elapsed)
+        if task.total is None:
+            return Text.assemble((task.description, "bold"), f" · {elapsed}")
+        filled = int(self.bar_width * min(task.completed / task.total, 1.0)) if task.total else 0
+        return Text.assemble(
+            f"  {task.description} ",
+            ("━" * filled, "bar.complete"),
+            ("━" * (self.bar_width - filled), "bar.back"),
+            f" {int(task.completed)}/{int(task.total)} · {elapsed} · ETA {_clock(task.time_remaining)}",
+        )
 
 
 class RunProgress:
@@ -73,22 +84,16 @@ class RunProgress:
         self._step_task: TaskID | None = None
         self._samples_task: TaskID | None = None
         self._generation: tuple[str, float, int] | None = None  # (purpose, start, next plain line share)
+        self._started = time.monotonic()
 
     def __enter__(self) -> RunProgress:
         if self.live:
-            self._progress = Progress(
-                SpinnerColumn(),
-                TextColumn("[bold]{task.description}"),
-                BarColumn(bar_width=24),
-                TextColumn("{task.fields[counts]}"),
-                TimeElapsedColumn(),
-                _EtaColumn(),
-                console=self.console,
-            )
+            self._progress = Progress(SpinnerColumn(), _LineColumn(), console=self.console)
             self._progress.__enter__()
-            self._step_task = self._progress.add_task(self.step, total=None, counts="")
+            self._step_task = self._progress.add_task(self.step, total=None)
         else:
-            self.console.print(self.step, highlight=False)
+            self._started = time.monotonic()
+            self._plain(self.step)
         return self
 
     def __exit__(
@@ -99,7 +104,10 @@ class RunProgress:
 
     def note(self, text: str) -> None:
         """A line above the live display (or a plain line)."""
-        self.console.print(text, highlight=False)
+        if self._progress is not None:
+            self._progress.console.print(text, highlight=False, markup=False)
+        else:
+            self._plain(text)
 
     def on_event(self, event: str, fields: Mapping[str, Any]) -> None:
         """The loop's event callback (``ActiveLearningManager(on_event=...)``)."""
@@ -120,7 +128,12 @@ class RunProgress:
         if self._progress is not None and self._step_task is not None:
             self._progress.update(self._step_task, description=step)
         else:
-            self.console.print(step, highlight=False)
+            self._plain(step)
+
+    def _plain(self, line: str) -> None:
+        """``[0:01:05] line``: a plain line stamped with the time since the run started."""
+        elapsed = int(time.monotonic() - self._started)
+        self.console.print(f"[{timedelta(seconds=elapsed)}] {line}", highlight=False, markup=False)
 
     def _generated(self, fields: Mapping[str, Any]) -> None:
         purpose = str(fields["purpose"])
@@ -129,18 +142,17 @@ class RunProgress:
             self._finish_generation()
             self._generation = (purpose, time.monotonic(), 1)
             if self._progress is not None:
-                self._samples_task = self._progress.add_task(f"  generating {purpose} samples", total=total, counts="")
+                self._samples_task = self._progress.add_task(f"{purpose} samples", total=total)
         if self._progress is not None and self._samples_task is not None:
-            self._progress.update(self._samples_task, completed=done, total=total, counts=f"{done}/{total} samples")
+            self._progress.update(self._samples_task, completed=done, total=total)
+            if done >= total:
+                self._finish_generation()
             return
         name, started, line = self._generation
         if done / total >= min(line * self.plain_every, 1.0):
             elapsed = time.monotonic() - started
             eta = elapsed / done * (total - done) if done else 0.0
-            self.console.print(
-                f"  generating {name} samples: {done}/{total}, {elapsed:.0f} s elapsed, ETA {eta:.0f} s",
-                highlight=False,
-            )
+            self._plain(f"  generating {name} samples: {done}/{total}, {elapsed:.0f} s, ETA {eta:.0f} s")
             self._generation = (name, started, int(done / total / self.plain_every) + 1)
 
     def _finish_generation(self) -> None:
