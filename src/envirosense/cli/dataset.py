@@ -21,7 +21,7 @@ dataset_app = typer.Typer(help="Inspect and verify generated datasets.", no_args
 
 def _counter_table(title: str, counts: Counter[str], total: int) -> Table:
     table = Table(title=title)
-    table.add_column("value")
+    table.add_column("value", overflow="fold")
     table.add_column("samples", justify="right")
     table.add_column("share", justify="right")
     for value, count in counts.most_common():
@@ -31,6 +31,8 @@ def _counter_table(title: str, counts: Counter[str], total: int) -> Table:
 
 def _tables(stats: DatasetStats, sensor: str | None) -> list[Table]:
     summary = Table(title=f"Dataset {stats.path}", show_header=False)
+    summary.add_column("what")
+    summary.add_column("value", overflow="fold")
     summary.add_row("dataset id", stats.dataset_id or "(no manifest)")
     summary.add_row("files", str(stats.files))
     summary.add_row("samples", str(stats.samples))
@@ -43,7 +45,7 @@ def _tables(stats: DatasetStats, sensor: str | None) -> list[Table]:
     ]
     lineage = Table(title="Lineage")
     for column in ("kind", "value", "samples"):
-        lineage.add_column(column, justify="right" if column == "samples" else "left")
+        lineage.add_column(column, justify="right" if column == "samples" else "left", overflow="fold")
     for (definition_id, version), count in sorted(stats.definitions.items()):
         lineage.add_row("scenario definition", f"{definition_id} v{version}", str(count))
     for kind, counts in (

@@ -88,9 +88,9 @@ def _report_table(report: GenerationReport) -> Table:
     for entry in report.manifest.packages:
         rows[entry.scenario_definition_id].update(entry.class_counts)
         files[entry.scenario_definition_id] += 1
-    table = Table(title=f"Dataset {report.dataset_id[:16]}… in {report.output_dir}")
+    table = Table(title=f"Dataset {report.dataset_id} in {report.output_dir}")
     for column in ("scenario definition", "files", "samples", "class counts"):
-        table.add_column(column, justify="right" if column in ("files", "samples") else "left")
+        table.add_column(column, justify="right" if column in ("files", "samples") else "left", overflow="fold")
     for definition_id, counts in rows.items():
         table.add_row(
             definition_id,

@@ -151,7 +151,7 @@ def history(
         versions = repository.history(scenario_id)
     table = Table(title=f"history of {scenario_id}")
     for column in ("version", "created (UTC)", "author", "changed"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     previous: dict[str, Any] | None = None
     for definition in versions:
         current = definition.model_dump(mode="json", exclude={"version", "creation_timestamp_utc"})
@@ -231,8 +231,8 @@ def vary(
         scenario = repository.create_scenario_variation(base_id, suffix, modifications, context)
     typer.echo(f"stored {scenario.scenario_id} (parent {base_id})")
     table = Table()
-    table.add_column("parameter")
-    table.add_column("value")
+    table.add_column("parameter", overflow="fold")
+    table.add_column("value", overflow="fold")
     for path, value in modifications.items():
         table.add_row(path, json.dumps(value))
     stdout().print(table)
