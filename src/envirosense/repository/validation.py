@@ -10,6 +10,7 @@ model forbids unknown keys, so no free text gets into them), text must be storab
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -60,6 +61,18 @@ def check_lineage(lineage: Mapping[str, Any] | None) -> None:
         raise RepositoryValidationError("lineage", f"larger than {MAX_LINEAGE_BYTES} bytes")
 
 
+def check_finite(value: Any, field: str) -> None:
+    """Reject NaN and infinities anywhere inside ``value`` (JSON cannot carry them), naming where."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise RepositoryValidationError(field, f"must be a finite number, got {value}")
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            check_finite(item, f"{field}.{key}")
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            check_finite(item, f"{field}.{index}")
+
+
 def require_filter(value: object, field: str) -> None:
     """Refuse a missing filter value (``get_scenarios_by_category(None)`` would otherwise match everything)."""
     if value is None:
@@ -79,6 +92,7 @@ def as_definition(value: ScenarioDefinition | Mapping[str, Any], field: str = "s
         raise RepositoryValidationError(field, f"expected a ScenarioDefinition or a dict, got {type(value).__name__}")
     for key, item in data.items():
         check_json_text(item, str(key))
+        check_finite(item, str(key))
     try:
         document = json.dumps(to_jsonable_python(dict(data)), allow_nan=False)
     except (TypeError, ValueError, PydanticSerializationError) as exc:
