@@ -23,7 +23,7 @@ from envirosense.repository.catalogue import catalogue_definitions, seed_catalog
 from envirosense.repository.database import DATABASE_URL_ENV, DEFAULT_DATABASE_FILE, DEFAULT_WORKSPACE
 from envirosense.repository.errors import RepositoryError
 from envirosense.repository.migrate import DEFAULT_SCHEMA
-from envirosense.schemas import ScenarioDefinition
+from envirosense.schemas import ClassLabel, ScenarioCategory, ScenarioDefinition
 from envirosense.simulation.parameters import flatten_params
 
 scenarios_app = typer.Typer(help="Store, query, vary and seed scenario definitions.", no_args_is_help=True)
@@ -43,7 +43,7 @@ def repository_session(
             where = f"workspace {workspace} does not exist" if not workspace.is_dir() else f"no {sqlite_file}"
             fail(
                 f"{where}; give --workspace of an existing workspace or --database-url "
-                "(`envirosense scenarios seed --workspace PATH` creates one)",
+                "(`envirosense db upgrade --workspace PATH` creates one)",
                 USAGE_EXIT,
             )
     repository = None
@@ -94,8 +94,11 @@ def _definition_table(definition: ScenarioDefinition) -> Table:
 
 @scenarios_app.command("list")
 def list_scenarios(
-    category: Annotated[str | None, typer.Option(help="fire, electrical, normal or confounder.")] = None,
-    label: Annotated[str | None, typer.Option(help="Class label, e.g. arcing.")] = None,
+    category: Annotated[ScenarioCategory | None, typer.Option(help="Only this category.")] = None,
+    label: Annotated[
+        ClassLabel | None,
+        typer.Option(metavar="LABEL", help=f"Only this class label: {', '.join(label.value for label in ClassLabel)}."),
+    ] = None,
     tag: Annotated[list[str] | None, typer.Option(help="Tag the definitions must carry (repeatable).")] = None,
     sensor: Annotated[str | None, typer.Option(help="Sensor id or kind the scenarios must involve.")] = None,
     limit: Annotated[int, typer.Option(help="Rows to show.")] = 20,
@@ -107,7 +110,12 @@ def list_scenarios(
 ) -> None:
     """List stored definitions, oldest first."""
     with repository_session(database_url, workspace, schema, read_only=True) as repository:
-        filters: dict[str, Any] = {"category": category, "class_label": label, "tags": tag, "sensor_type": sensor}
+        filters: dict[str, Any] = {
+            "category": category.value if category else None,
+            "class_label": label.value if label else None,
+            "tags": tag,
+            "sensor_type": sensor,
+        }
         total = repository.count_definitions(**filters)
         found = repository.find_definitions(**filters, limit=limit, offset=offset)
     if as_json:
