@@ -103,7 +103,7 @@ def shared_dataset(
     Definitions of the evaluation set are *not* stored in the repository (pass ``repository=None``), so no
     strategy can ever select them; the initial set's are, for lineage. When another process (a run started
     at the same time in the same workspace) is generating the same dataset, this waits for it and then
-    only verifies its files.
+    only verifies its files. ``on_event`` receives the generation's ``generation_progress`` events.
     """
     definitions = distribution(
         np.random.default_rng(seed), runs_for(samples, samples_per_run), f"{purpose}-s{seed}", tags=(purpose,)
