@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import structlog
 import typer
 from pydantic import ValidationError
+from rich import box
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy.engine import make_url
@@ -82,8 +83,13 @@ def _known_run(store: RunStore, run_id: str, settings: RunSettings) -> dict[str,
 
 
 def _summary_table(history: RunHistory) -> Table:
-    table = Table(title=f"Run {history.run_id} ({history.strategy}, {history.status})")
-    for column in ("cycle", "samples", "macro-F1", "accuracy", "model", "promoted", "weak spots", "scenarios"):
+    table = Table(
+        title=f"Run {history.run_id} ({history.strategy}, {history.status})",
+        box=box.SIMPLE_HEAD,
+        padding=(0, 1),
+        collapse_padding=True,
+    )
+    for column in ("cycle", "samples", "macro F1", "accuracy", "model", "champion", "weak spots", "scenarios"):
         table.add_column(column, justify="right")
     for cycle in history.cycles:
         table.add_row(
