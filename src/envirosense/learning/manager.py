@@ -34,6 +34,7 @@ from envirosense.learning.budget import split_budget
 from envirosense.learning.config import ActiveLearningConfig
 from envirosense.learning.degradation import ServiceGuard, StepSkippedError
 from envirosense.learning.history import CraftedScenario, CycleSummary, RunHistory
+from envirosense.learning.progress import generation_progress
 from envirosense.learning.sources import random_definitions, runs_for, save_definitions
 from envirosense.learning.store import CycleStep, RunStatus, RunStore, SuggestionStatus
 from envirosense.learning.strategies import SensorFamilyRouter
@@ -889,6 +890,9 @@ class ActiveLearningManager:
                         spread_over_duration=True,
                         runs_per_scenario=count,
                         lineage=lineage,
+                        progress=generation_progress(
+                            self.on_event, purpose, self.config.budget.samples_per_scenario_run
+                        ),
                     )
 
             report = self.guard.call(f"generate-{purpose}", generate) if guarded else generate()

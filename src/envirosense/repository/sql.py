@@ -46,7 +46,14 @@ from envirosense.repository.sensors import (
     sensor_type_key,
 )
 from envirosense.repository.tables import RepositoryTables, repository_tables
-from envirosense.repository.validation import check_lineage, check_text, now_utc, utc, validate_definition
+from envirosense.repository.validation import (
+    check_lineage,
+    check_text,
+    now_utc,
+    require_filter,
+    utc,
+    validate_definition,
+)
 from envirosense.repository.variation import (
     SensorContext,
     as_sensor_context,
@@ -688,6 +695,7 @@ class SqlScenarioRepository(ScenarioRepositoryInterface):
     def get_scenarios_by_category(
         self, category: ScenarioCategory | str, sensor_type: str | None = None, num_to_get: int = 5
     ) -> list[BaseScenario[Any]]:
+        require_filter(category, "category")
         _check_limit(num_to_get, "num_to_get")
         found = self.find_definitions(category=category, sensor_type=sensor_type, limit=num_to_get)
         return self._runnable_list(found)
@@ -695,6 +703,7 @@ class SqlScenarioRepository(ScenarioRepositoryInterface):
     def get_scenarios_by_class_label(
         self, class_label: ClassLabel | str, sensor_type: str | None = None, num_to_get: int = 5
     ) -> list[BaseScenario[Any]]:
+        require_filter(class_label, "class_label")
         _check_limit(num_to_get, "num_to_get")
         found = self.find_definitions(class_label=class_label, sensor_type=sensor_type, limit=num_to_get)
         return self._runnable_list(found)
