@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from envirosense.cli.champion import print_champion
 from envirosense.learning.config import ActiveLearningConfig
 from envirosense.learning.history import RunHistory
 from envirosense.learning.settings import RunSettings
@@ -129,6 +130,7 @@ def run_command(
             manager = build_manager(settings, identifier, config=learning_config, on_event=on_event)
             history = manager.run()
     Console().print(_summary_table(history))
+    print_champion(history, settings)
     if history.status == "waiting_for_review":
         typer.echo(f"Waiting for review: envirosense suggestions list --run {identifier}")
     if report and history.cycles:

@@ -1,0 +1,60 @@
+"""What ``envirosense run`` prints at the end: the champion, its held-out metrics, and the commands that
+export it for a model server and open the run in the MLflow UI."""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+
+from rich.console import Console
+
+from envirosense.learning.history import CycleSummary, RunHistory
+from envirosense.learning.settings import RunSettings
+from envirosense.models.metrics import absent_classes_warning
+from envirosense.ops.tracking import default_tracking_uri, ui_command
+
+
+def champion_cycle(history: RunHistory) -> CycleSummary | None:
+    """The cycle whose model is the run's champion: the last promoted one (None before cycle 0 is done)."""
+    promoted = [cycle for cycle in history.cycles if cycle.promoted]
+    return promoted[-1] if promoted else None
+
+
+def absent_in(cycle: CycleSummary) -> tuple[list[str], int]:
+    """Classes of the cycle's model without a sample in the evaluation set, and how many classes had one,
+    from the cycle's confusion matrix (rows are true classes); ``([], 0)`` without a matrix."""
+    matrix = cycle.confusion_matrix
+    if matrix is None:
+        return [], 0
+    support = [sum(row) for row in matrix.counts]
+    return [label for label, n in zip(matrix.labels, support, strict=True) if n == 0], sum(1 for n in support if n)
+
+
+def champion_lines(history: RunHistory, settings: RunSettings) -> list[str]:
+    """The end-of-run summary as plain lines (empty when the run has no completed cycle)."""
+    cycle = champion_cycle(history)
+    if cycle is None:
+        return []
+    model = f"{settings.model.registered_model_name}-{history.run_id}"
+    workspace = shlex.quote(str(settings.workspace))
+    tracking = settings.mlflow_tracking_uri
+    where = f" --workspace {workspace}" + (f" --tracking-uri {shlex.quote(tracking)}" if tracking else "")
+    lines = [
+        f"Champion: {model}/{cycle.model_version} (cycle {cycle.cycle_index}, {cycle.samples_total} training "
+        f"samples): macro-F1 {cycle.macro_f1:.3f}, accuracy {cycle.accuracy:.3f} on the held-out evaluation set",
+    ]
+    missing, present = absent_in(cycle)
+    if missing:
+        lines.append(f"  note: {absent_classes_warning(missing, present)}")
+    lines += [
+        f"Export it:    envirosense models export-mlserver mlserver-repo --run {history.run_id}{where}",
+        f"Evaluate it:  envirosense evaluate --run {history.run_id} --data DATA{where}",
+        f"MLflow UI:    {ui_command(tracking or default_tracking_uri(Path(settings.workspace)))}",
+    ]
+    return lines
+
+
+def print_champion(history: RunHistory, settings: RunSettings, console: Console | None = None) -> None:
+    """Print ``champion_lines`` (to stdout by default)."""
+    for line in champion_lines(history, settings):
+        (console or Console()).print(line, highlight=False, soft_wrap=True)
