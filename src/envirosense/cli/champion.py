@@ -1,9 +1,11 @@
-"""What ``envirosense run`` prints at the end: the champion, its held-out metrics, and the commands that
-export it for a model server and open the run in the MLflow UI."""
+"""What ``envirosense run`` prints at the end (the champion, its held-out metrics, and the commands that
+export it for a model server and open the run in the MLflow UI), and the run's HTML report with those
+pointers and the parents of the scenarios it created."""
 
 from __future__ import annotations
 
 import shlex
+from collections.abc import Sequence
 from pathlib import Path
 
 from rich.console import Console
@@ -30,15 +32,24 @@ def absent_in(cycle: CycleSummary) -> tuple[list[str], int]:
     return [label for label, n in zip(matrix.labels, support, strict=True) if n == 0], sum(1 for n in support if n)
 
 
+def pointers(history: RunHistory, settings: RunSettings) -> dict[str, str]:
+    """What to do next with the run's champion: title → shell command."""
+    workspace = shlex.quote(str(settings.workspace))
+    tracking = settings.mlflow_tracking_uri
+    where = f" --workspace {workspace}" + (f" --tracking-uri {shlex.quote(tracking)}" if tracking else "")
+    return {
+        "Export it": f"envirosense models export-mlserver mlserver-repo --run {history.run_id}{where}",
+        "Evaluate it": f"envirosense evaluate --run {history.run_id} --data DATA{where}",
+        "MLflow UI": ui_command(tracking or default_tracking_uri(Path(settings.workspace))),
+    }
+
+
 def champion_lines(history: RunHistory, settings: RunSettings) -> list[str]:
     """The end-of-run summary as plain lines (empty when the run has no completed cycle)."""
     cycle = champion_cycle(history)
     if cycle is None:
         return []
     model = f"{settings.model.registered_model_name}-{history.run_id}"
-    workspace = shlex.quote(str(settings.workspace))
-    tracking = settings.mlflow_tracking_uri
-    where = f" --workspace {workspace}" + (f" --tracking-uri {shlex.quote(tracking)}" if tracking else "")
     lines = [
         f"Champion: {model}/{cycle.model_version} (cycle {cycle.cycle_index}, {cycle.samples_total} training "
         f"samples): macro-F1 {cycle.macro_f1:.3f}, accuracy {cycle.accuracy:.3f} on the held-out evaluation set",
@@ -46,11 +57,7 @@ def champion_lines(history: RunHistory, settings: RunSettings) -> list[str]:
     missing, present = absent_in(cycle)
     if missing:
         lines.append(f"  note: {absent_classes_warning(missing, present)}")
-    lines += [
-        f"Export it:    envirosense models export-mlserver mlserver-repo --run {history.run_id}{where}",
-        f"Evaluate it:  envirosense evaluate --run {history.run_id} --data DATA{where}",
-        f"MLflow UI:    {ui_command(tracking or default_tracking_uri(Path(settings.workspace)))}",
-    ]
+    lines += [f"{title + ':':13s} {command}" for title, command in pointers(history, settings).items()]
     return lines
 
 
@@ -58,3 +65,20 @@ def print_champion(history: RunHistory, settings: RunSettings, console: Console 
     """Print ``champion_lines`` (to stdout by default)."""
     for line in champion_lines(history, settings):
         (console or Console()).print(line, highlight=False, soft_wrap=True)
+
+
+def write_run_report(
+    settings: RunSettings, history: RunHistory, path: Path, compare: Sequence[RunHistory] = ()
+) -> Path:
+    """``learning.report.write_report`` with the parents of created scenarios (from the workspace's scenario
+    database) and the pointers to the MLflow UI and the export command."""
+    from envirosense.learning.report import write_report
+    from envirosense.learning.scenario_changes import parent_params
+    from envirosense.repository import open_repository
+
+    repository = open_repository(settings.database_url, workspace=settings.workspace)
+    try:
+        parents = parent_params(repository, history)
+    finally:
+        repository.close()
+    return write_report(history, path, compare, parents=parents, pointers=pointers(history, settings))

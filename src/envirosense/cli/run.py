@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from envirosense.cli.champion import print_champion
+from envirosense.cli.champion import print_champion, write_run_report
 from envirosense.learning.config import ActiveLearningConfig
 from envirosense.learning.history import RunHistory
 from envirosense.learning.settings import RunSettings
@@ -82,7 +82,6 @@ def run_command(
     killed at any point continues with --resume RUN_ID, losing and duplicating nothing.
     """
     from envirosense.learning.assembly import build_manager, new_run_id
-    from envirosense.learning.report import write_report
 
     if metrics_port is not None:
         from envirosense.ops.metrics import serve_metrics
@@ -134,7 +133,7 @@ def run_command(
     if history.status == "waiting_for_review":
         typer.echo(f"Waiting for review: envirosense suggestions list --run {identifier}")
     if report and history.cycles:
-        path = write_report(history, Path(settings.workspace) / "reports" / f"{identifier}.html")
+        path = write_run_report(settings, history, Path(settings.workspace) / "reports" / f"{identifier}.html")
         typer.echo(f"Report: {path}")
 
 
@@ -148,13 +147,14 @@ def report_command(
     """Write the HTML report of RUN_ID: learning curve (against --compare runs), per-class F1, confusion
     matrices first vs last, weak spots per sensor and type, the scenarios created and lineage counts."""
     from envirosense.learning.manager import load_history
-    from envirosense.learning.report import write_report
 
     settings = _settings(config, workspace)
     store = _store(settings)
     history = load_history(store, run_id)
     others = [load_history(store, other) for other in compare or []]
-    path = write_report(history, output or Path(settings.workspace) / "reports" / f"{run_id}.html", others)
+    path = write_run_report(
+        settings, history, output or Path(settings.workspace) / "reports" / f"{run_id}.html", others
+    )
     typer.echo(str(path))
 
 

@@ -40,6 +40,9 @@ class CycleSummary(BaseModel):
     degraded: list[str] = Field(
         default_factory=list, description="Steps the cycle did without a service that was down, and why."
     )
+    step_seconds: dict[str, float] = Field(
+        default_factory=dict, description="Wall time of each step of the cycle, in step order, s (empty: not recorded)."
+    )
 
 
 class RunHistory(BaseModel):
