@@ -108,7 +108,8 @@ def test_created_scenarios_show_only_what_changed_with_units(history: RunHistory
     assert "gap_mm" not in created and "duration_seconds" not in created  # unchanged: not shown
     assert "11.876543211" not in created  # no raw 15-digit values
     without = write_report(history, tmp_path / "w.html").read_text(encoding="utf-8")
-    assert "against the class defaults (parent arcing_event not found)" in without
+    assert "parent arcing_event not found<details><summary>4\nparameters</summary>" in without
+    assert "<code>source.distance_m = 9.88 m</code>" in without  # every value, folded, with units
 
 
 def test_pointers_to_the_mlflow_ui_and_export_are_shown(history: RunHistory, tmp_path: Path) -> None:

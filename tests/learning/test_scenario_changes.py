@@ -15,6 +15,8 @@ def test_units_come_from_the_parameter_descriptions() -> None:
     assert unit_of("Mean wind direction (from), degrees.") == "degrees"
     assert unit_of("Load current / rated current (ratio).") == ""
     assert unit_of(None) == ""
+    assert unit_of("Chance a reading drops out (per reading).") == ""  # prose, not a unit
+    assert unit_of("Surface emissivity, weathered outdoor metal: 0.6 … 0.95 oxidised.") == ""
     units = parameter_units("ArcingEventScenario")
     assert units["environment.mean_temperature_c"] == "°C" and units["duration_seconds"] == "s"
     assert parameter_units("NoSuchScenario") == {}
@@ -36,6 +38,10 @@ def test_only_changed_parameters_are_listed_with_readable_values() -> None:
         .endswith("20 → 20.0001 °C")
     )
     assert changes("ArcingEventScenario", defaults, defaults) == []
+    [longer] = changes("ArcingEventScenario", {"duration_seconds": 4771.3}, {"duration_seconds": 1800.0})
+    assert longer.text() == "duration_seconds: 1800 → 4771 s"  # plain notation, not 1.8e+03
+    [growth] = changes("ArcingEventScenario", {"timing": {"growth": "step"}}, {"timing": {"growth": "linear"}})
+    assert growth.text() == "timing.growth: linear → step"  # no unit on a choice
 
 
 def test_parents_come_from_the_repository_and_from_the_run(tmp_path: Path) -> None:

@@ -27,7 +27,7 @@ from envirosense.learning.report_plots import (
     time_profile_plot,
     weak_spot_plot,
 )
-from envirosense.learning.scenario_changes import ParameterChange, changes, class_defaults
+from envirosense.learning.scenario_changes import ParameterChange, changes
 
 _TEMPLATE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>EnviroSense run {{ run.run_id }}</title>
@@ -82,11 +82,13 @@ and compare: <code>envirosense report {{ run.run_id }} --compare RANDOM_RUN_ID</
 <h2>Scenarios created by the loop</h2>
 <table><tr><th>cycle</th><th>scenario</th><th>class</th><th>action</th><th>weak spot</th><th>samples</th>
 <th>what changed</th></tr>
-{% for cycle, s, against, changed in scenarios %}<tr><td>{{ cycle }}</td>
+{% for cycle, s, against, changed, fresh in scenarios %}<tr><td>{{ cycle }}</td>
 <td><code>{{ s.scenario_definition_id }}</code></td><td>{{ s.scenario_class_name }}</td><td>{{ s.action }}</td>
 <td><code>{{ s.weak_spot_id or "" }}</code></td>
-<td class="num">{{ s.samples }}</td><td>{{ against }}{% if changed %}<ul class="changes">
-{% for change in changed %}<li><code>{{ change.text() }}</code></li>{% endfor %}</ul>{% else %}: nothing{% endif %}
+<td class="num">{{ s.samples }}</td><td>{% if fresh %}{{ against }}<details><summary>{{ changed|length }}
+parameters</summary><ul class="changes">{% for change in changed %}<li><code>{{ change.value_text() }}</code></li>
+{% endfor %}</ul></details>{% else %}{{ against }}{% if changed %}<ul class="changes">{% for change in changed %}
+<li><code>{{ change.text() }}</code></li>{% endfor %}</ul>{% else %}: nothing{% endif %}{% endif %}
 </td></tr>{% endfor %}</table>
 {% if pointers %}<h2>Next steps</h2>
 {% for what, command in pointers.items() %}<p>{{ what }}:</p><pre>{{ command }}</pre>{% endfor %}{% endif %}
@@ -96,24 +98,20 @@ and compare: <code>envirosense report {{ run.run_id }} --compare RANDOM_RUN_ID</
 
 def _scenario_rows(
     run: RunHistory, parents: Mapping[str, Mapping[str, Any]]
-) -> list[tuple[int, CraftedScenario, str, list[ParameterChange]]]:
+) -> list[tuple[int, CraftedScenario, str, list[ParameterChange], bool]]:
+    """Per created scenario: what it is compared against, the changes, and whether it was drawn afresh (no
+    parent to compare with: its parameters are listed folded, against nothing)."""
     rows = []
     for cycle in run.cycles:
         for scenario in cycle.scenarios:
             parent = scenario.parent_scenario_id
             if parent is not None and parent in parents:
-                against, reference = f"against parent {parent}", parents[parent]
-            else:
-                against = "against the class defaults" + (f" (parent {parent} not found)" if parent else "")
-                reference = class_defaults(scenario.scenario_class_name)
-            rows.append(
-                (
-                    cycle.cycle_index,
-                    scenario,
-                    against,
-                    changes(scenario.scenario_class_name, scenario.params, reference),
-                )
-            )
+                changed = changes(scenario.scenario_class_name, scenario.params, parents[parent])
+                rows.append((cycle.cycle_index, scenario, f"against parent {parent}", changed, False))
+                continue
+            drawn = "drawn afresh" if parent is None else f"parent {parent} not found"
+            every = changes(scenario.scenario_class_name, scenario.params, {})
+            rows.append((cycle.cycle_index, scenario, drawn, every, True))
     return rows
 
 

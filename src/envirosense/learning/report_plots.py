@@ -69,7 +69,8 @@ def per_class_plot(run: RunHistory) -> Figure:
         values = [
             np.nan if label in absent_labels(cycle) else cycle.per_class_f1.get(label, np.nan) for cycle in run.cycles
         ]
-        axis.plot(cycles, values, marker=".", label=label)
+        if not np.isnan(values).all():  # a class never in the evaluation set has no line and no legend entry
+            axis.plot(cycles, values, marker=".", label=label)
     axis.set_xlabel("cycle")
     axis.xaxis.set_major_locator(MaxNLocator(integer=True))
     axis.set_ylabel("F1")

@@ -17,6 +17,8 @@ from envirosense.simulation.parameters import ParamModel, flatten_params
 
 _UNIT_AFTER_COMMA = re.compile(r",\s*([^,()]+?)\.?\s*$")
 _UNIT_IN_PARENS = re.compile(r"\(([^()]+)\)\.?\s*$")
+_UNIT = re.compile(r"^[^\s]{1,8}$")
+"""A unit is one short token (°C, µg/m³, %RH, m/s, days); anything longer is prose, not a unit."""
 _NO_UNIT = {"ratio", "fraction", "count", "from"}
 
 
@@ -31,8 +33,15 @@ class ParameterChange:
 
     def text(self) -> str:
         before, after = _pair(self.before, self.after)
-        unit = f" {self.unit}" if self.unit else ""
+        numeric = isinstance(self.after, int | float) and not isinstance(self.after, bool)
+        unit = f" {self.unit}" if self.unit and numeric else ""
         return f"{self.path}: {before} → {after}{unit}"
+
+    def value_text(self) -> str:
+        """The new value alone, with its unit: for a scenario drawn afresh, where nothing was changed."""
+        numeric = isinstance(self.after, int | float) and not isinstance(self.after, bool)
+        unit = f" {self.unit}" if self.unit and numeric else ""
+        return f"{self.path} = {_number(self.after, 3)}{unit}"
 
 
 def unit_of(description: str | None) -> str:
@@ -41,7 +50,7 @@ def unit_of(description: str | None) -> str:
         return ""
     match = _UNIT_AFTER_COMMA.search(description) or _UNIT_IN_PARENS.search(description)
     unit = match.group(1).strip() if match else ""
-    return "" if unit in _NO_UNIT else unit
+    return "" if unit in _NO_UNIT or not _UNIT.match(unit) else unit
 
 
 def _walk(model: type[ParamModel], prefix: str = "") -> dict[str, str]:
@@ -130,6 +139,11 @@ def _pair(before: Any, after: Any) -> tuple[str, str]:
 
 
 def _number(value: Any, digits: int) -> str:
-    if isinstance(value, float):
+    """``value`` with ``digits`` significant digits, in plain notation from 0.001 to a million."""
+    if not isinstance(value, float) or not math.isfinite(value):
+        return str(value)
+    if value == 0 or not 1e-3 <= abs(value) < 1e6:
         return f"{value:.{digits}g}"
-    return str(value)
+    decimals = max(digits - 1 - math.floor(math.log10(abs(value))), 0)
+    text = f"{value:.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
