@@ -249,8 +249,9 @@ def test_an_unknown_model_is_not_found_with_the_servers_text(server: FakeServer)
         with pytest.raises(ModelNotFoundError, match=r"model 'm' version '9' not found .*Model m with version 9"):
             client.infer_proba(ROWS[:4], version="9")
         server.ready = (404, b'{"error":"Model m not found"}')
-        with pytest.raises(ModelNotFoundError, match=r"model 'm' not found on .*HTTP 404: .*Model m not found"):
+        with pytest.raises(ModelNotFoundError, match=r"model 'm' not found on .*HTTP 404: .*Model m not found") as info:
             client.ready()
+        assert isinstance(info.value, ModelNotReadyError)  # a restarting server says 404: the loop waits on it
         server.ready = (400, b'{"error":"Model m is loading"}')
         with pytest.raises(ModelNotReadyError, match=r"not ready \(HTTP 400\): .*is loading"):
             client.ready()

@@ -80,16 +80,20 @@ class ModelServerRequestError(ModelServerError):
         self.status_code = status_code
 
 
-class ModelNotFoundError(ModelServerRequestError):
-    """The server does not know the model or version (HTTP 404); the message quotes the server's text."""
+class ModelNotReadyError(ModelServerError):
+    """The server says the model (version) is not ready."""
+
+
+class ModelNotFoundError(ModelServerRequestError, ModelNotReadyError):
+    """The server does not know the model or version (HTTP 404); the message quotes the server's text.
+
+    It is also a ``ModelNotReadyError``: a server that restarts answers 404 until it has loaded its models
+    again, so the loop's service guard waits on it as on any model that is not ready.
+    """
 
 
 class InvalidModelResponseError(ModelServerError):
     """The server answered, but not with a well-formed V2 response holding valid probabilities."""
-
-
-class ModelNotReadyError(ModelServerError):
-    """The server says the model (version) is not ready."""
 
 
 class _TransientError(Exception):
