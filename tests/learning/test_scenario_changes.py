@@ -3,11 +3,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from envirosense.learning.history import CraftedScenario, CycleSummary, RunHistory
-from envirosense.learning.scenario_changes import changes, class_defaults, parameter_units, parent_params, unit_of
+from envirosense.learning.scenario_changes import changes, parameter_units, parent_params, unit_of
 from envirosense.repository import make_engine, open_repository
 from envirosense.repository.catalogue import seed_catalogue
 from envirosense.repository.migrate import upgrade_database
+from envirosense.simulation.parameters import flatten_params
 from envirosense.simulation.scenarios.electrical import ArcingEventScenario
+
+
+def class_defaults() -> dict[str, object]:
+    return flatten_params(ArcingEventScenario.params_model().model_dump(mode="json"))
 
 
 def test_units_come_from_the_parameter_descriptions() -> None:
@@ -23,7 +28,7 @@ def test_units_come_from_the_parameter_descriptions() -> None:
 
 
 def test_only_changed_parameters_are_listed_with_readable_values() -> None:
-    defaults = class_defaults("ArcingEventScenario")
+    defaults = class_defaults()
     varied = dict(defaults)
     varied["environment.mean_temperature_c"] = defaults["environment.mean_temperature_c"] + 3.14159265358979
     [change] = changes("ArcingEventScenario", varied, defaults)
@@ -89,5 +94,5 @@ def test_parents_come_from_the_repository_and_from_the_run(tmp_path: Path) -> No
         repository.close()
     assert set(parents) == {catalogue_id, "child-1"}  # the deleted parent is left out
     assert parents["child-1"] == {}
-    varied = changes("ArcingEventScenario", parents[catalogue_id], class_defaults("ArcingEventScenario"))
+    varied = changes("ArcingEventScenario", parents[catalogue_id], class_defaults())
     assert len(varied) > 3  # the catalogue variation's own parameters, read back from the database

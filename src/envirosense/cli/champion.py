@@ -22,16 +22,6 @@ def champion_cycle(history: RunHistory) -> CycleSummary | None:
     return promoted[-1] if promoted else None
 
 
-def absent_in(cycle: CycleSummary) -> tuple[list[str], int]:
-    """Classes of the cycle's model without a sample in the evaluation set, and how many classes had one,
-    from the cycle's confusion matrix (rows are true classes); ``([], 0)`` without a matrix."""
-    matrix = cycle.confusion_matrix
-    if matrix is None:
-        return [], 0
-    support = [sum(row) for row in matrix.counts]
-    return [label for label, n in zip(matrix.labels, support, strict=True) if n == 0], sum(1 for n in support if n)
-
-
 def pointers(history: RunHistory, settings: RunSettings) -> dict[str, str]:
     """What to do next with the run's champion: title → shell command."""
     workspace = shlex.quote(str(settings.workspace))
@@ -54,8 +44,9 @@ def champion_lines(history: RunHistory, settings: RunSettings) -> list[str]:
         f"Champion: {model}/{cycle.model_version} (cycle {cycle.cycle_index}, {cycle.samples_total} training "
         f"samples): macro-F1 {cycle.macro_f1:.3f}, accuracy {cycle.accuracy:.3f} on the held-out evaluation set",
     ]
-    missing, present = absent_in(cycle)
-    if missing:
+    missing = cycle.absent_classes()
+    if missing and cycle.confusion_matrix is not None:
+        present = len(cycle.confusion_matrix.labels) - len(missing)
         lines.append(f"  note: {absent_classes_warning(missing, present)}")
     lines += [f"{title + ':':13s} {command}" for title, command in pointers(history, settings).items()]
     return lines

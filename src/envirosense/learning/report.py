@@ -19,7 +19,6 @@ from jinja2 import Environment, select_autoescape
 from envirosense.learning.comparison import Comparison, compare_runs
 from envirosense.learning.history import CraftedScenario, RunHistory
 from envirosense.learning.report_plots import (
-    absent_labels,
     confusion_plot,
     learning_curve_plot,
     per_class_plot,
@@ -166,7 +165,7 @@ def write_report(
         .render(
             run=run,
             comparison=comparison,
-            missing=sorted(absent_labels(run.cycles[-1])),
+            missing=run.cycles[-1].absent_classes(),
             plots=[(title, png(figure)) for title, figure in figures],
             final_f1=run.learning_curve()[1][-1],
             final_samples=run.cycles[-1].samples_total,

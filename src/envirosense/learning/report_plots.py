@@ -15,7 +15,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from envirosense.learning.history import CycleSummary, RunHistory
+from envirosense.learning.history import RunHistory
 from envirosense.schemas import ConfusionMatrix
 
 
@@ -28,14 +28,6 @@ def png(figure: Figure) -> str:
 
 def _legend_outside(axis: Axes, fontsize: int = 8) -> None:
     axis.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, fontsize=fontsize, frameon=False)
-
-
-def absent_labels(cycle: CycleSummary) -> set[str]:
-    """Classes without an evaluation sample in the cycle (rows of its confusion matrix that sum to 0)."""
-    matrix = cycle.confusion_matrix
-    if matrix is None:
-        return set()
-    return {label for label, row in zip(matrix.labels, matrix.counts, strict=True) if sum(row) == 0}
 
 
 def learning_curve_plot(
@@ -67,7 +59,7 @@ def per_class_plot(run: RunHistory) -> Figure:
     cycles = [cycle.cycle_index for cycle in run.cycles]
     for label in labels:
         values = [
-            np.nan if label in absent_labels(cycle) else cycle.per_class_f1.get(label, np.nan) for cycle in run.cycles
+            np.nan if label in cycle.absent_classes() else cycle.per_class_f1.get(label, np.nan) for cycle in run.cycles
         ]
         if not np.isnan(values).all():  # a class never in the evaluation set has no line and no legend entry
             axis.plot(cycles, values, marker=".", label=label)

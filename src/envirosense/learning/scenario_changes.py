@@ -1,5 +1,5 @@
-"""What a created scenario changed: its parameters that differ from its parent's (or, without a parent, from
-its class's defaults), each with its unit, rounded for reading."""
+"""What a created scenario changed: its parameters that differ from its parent's, each with its unit, rounded
+for reading (a scenario drawn afresh lists its values the same way)."""
 
 from __future__ import annotations
 
@@ -71,17 +71,6 @@ def parameter_units(scenario_class_name: str) -> dict[str, str]:
 
     try:
         return _walk(scenario_class(scenario_class_name).params_model)
-    except UnknownScenarioClassError:
-        return {}
-
-
-@cache
-def class_defaults(scenario_class_name: str) -> dict[str, Any]:
-    """The flattened default parameters of a scenario class (empty for an unknown class)."""
-    from envirosense.simulation.registry import UnknownScenarioClassError, scenario_class
-
-    try:
-        return flatten_params(scenario_class(scenario_class_name).params_model().model_dump(mode="json"))
     except UnknownScenarioClassError:
         return {}
 
