@@ -170,21 +170,24 @@ def list_command(
     if as_json:
         typer.echo(json.dumps([info.model_dump(mode="json") for info in versions], indent=2))
         return
-    if not versions and run is None:
-        _hint_runs(registry)
+    if not versions:
+        if run is None:
+            _hint_runs(registry)
+        typer.echo(f"{registry.model_name} has no versions in {registry.tracking_uri}")
+        return
     table = Table(title=f"Registered versions of {registry.model_name}")
-    for column in ("version", "aliases", "created (UTC)", "model type", "val. accuracy", "val. macro F1", "datasets"):
-        table.add_column(column)
+    for column in ("version (aliases)", "created (UTC)", "model type", "val. acc.", "val. F1", "data"):
+        table.add_column(column, no_wrap=column != "version (aliases)")
     for info in versions:
         table.add_row(
-            str(info.version),
-            ", ".join(info.aliases),
-            info.created_utc.strftime("%Y-%m-%d %H:%M:%S"),
+            f"{info.version} ({', '.join(info.aliases)})" if info.aliases else str(info.version),
+            info.created_utc.strftime("%Y-%m-%d %H:%M"),
             info.model_type,
             _metric(info.metrics, "validation_accuracy"),
             _metric(info.metrics, "validation_macro_f1_score"),
-            ", ".join(info.training_dataset_ids),
+            str(len(info.training_dataset_ids)),
         )
+    table.caption = "val.: on held-out scenario runs; data: datasets trained on (their ids: --json)"
     Console().print(table)
 
 
@@ -194,7 +197,7 @@ def _hint_runs(registry: ModelRegistry) -> None:
     runs = [name.removeprefix(prefix) for name in registry.model_names() if name.startswith(prefix)]
     if runs:
         Console(stderr=True).print(
-            f"{registry.model_name} has no versions; the active-learning runs registered models of their own: "
+            "the active-learning runs of this workspace registered models of their own: "
             f"{', '.join(runs)} (e.g. envirosense models list --run {runs[-1]})",
             highlight=False,
             soft_wrap=True,
