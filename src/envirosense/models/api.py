@@ -223,16 +223,18 @@ class OpenInferenceClient:
         if it knows it but says it is not ready (any other 4xx, or ``"ready": false``)."""
         path = self.model_path(version)
         response = self._request("GET", f"{path}/ready", None, accept={200} | set(range(400, 500)))
-        where = f"{self.settings.base_url}{path}"
         if response.status_code == 404:
-            raise ModelNotFoundError(self._not_found(where, version, response), 404)
+            raise self._not_found(path, response)
         if response.status_code != 200 or _says_not_ready(response):
             detail = f": {self._excerpt(response.text)}" if response.text.strip() else ""
-            raise ModelNotReadyError(f"{where} is not ready (HTTP {response.status_code}){detail}")
+            status = f"HTTP {response.status_code}"
+            raise ModelNotReadyError(f"{self.settings.base_url}{path} is not ready ({status}){detail}")
 
-    def _not_found(self, where: str, version: str | None, response: httpx.Response) -> str:
-        what = f"model {self.settings.model_name!r}" + (f" version {version!r}" if version is not None else "")
-        return f"{what} not found on {self.settings.base_url} ({where}: HTTP 404: {self._excerpt(response.text)})"
+    def _not_found(self, path: str, response: httpx.Response) -> ModelNotFoundError:
+        version = re.search(r"/versions/([^/]+)", path)
+        what = f"model {self.settings.model_name!r}" + (f" version {version.group(1)!r}" if version else "")
+        where = f"{self.settings.base_url}{path}: HTTP 404: {self._excerpt(response.text)}"
+        return ModelNotFoundError(f"{what} not found on {self.settings.base_url} ({where})", 404)
 
     def _excerpt(self, text: str) -> str:
         return excerpt(text, self._secrets)
@@ -306,8 +308,7 @@ class OpenInferenceClient:
         if accept is not None and response.status_code in accept:
             return response
         if response.status_code == 404:
-            version = path.split("/versions/")[1].split("/")[0] if "/versions/" in path else None
-            raise ModelNotFoundError(self._not_found(f"{self.settings.base_url}{path}", version, response), 404)
+            raise self._not_found(path, response)
         if 400 <= response.status_code < 500:
             raise ModelServerRequestError(
                 f"{method} {self.settings.base_url}{path}: HTTP {response.status_code}: {self._excerpt(response.text)}",
@@ -419,18 +420,21 @@ def check_probabilities(proba: FloatArray, where: str) -> None:
 
 
 REDACTED = "[redacted]"
-_CREDENTIAL_PATTERNS = (
+_CREDENTIALS: tuple[tuple[re.Pattern[str], str], ...] = (
     # an Authorization header echoed back, quoted or not: its whole value (scheme and credentials)
-    re.compile(r"""(?i)((?:proxy-)?authorization["']?\s*[:=]\s*["']?)[^"'\r\n,;}]+"""),
+    (re.compile(r"""(?i)((?:proxy-)?authorization["']?\s*[:=]\s*["']?)[^"'\r\n,;}]+"""), rf"\1{REDACTED}"),
     # a credential after its scheme anywhere else
-    re.compile(r"(?i)\b(bearer|basic|digest)(\s+)[A-Za-z0-9\-._~+/]+=*"),
+    (re.compile(r"(?i)\b(bearer|basic|digest)(\s+)[A-Za-z0-9\-._~+/]+=*"), rf"\1\2{REDACTED}"),
     # key = value / "key": "value" for keys that name a secret
-    re.compile(
-        r"""(?i)([\w.-]*(?:token|api[_-]?key|secret|password|passwd|credential|cookie)s?["']?\s*[:=]\s*["']?)"""
-        r"""[^"'\s,;&}]+"""
+    (
+        re.compile(
+            r"""(?i)([\w.-]*(?:token|api[_-]?key|secret|password|passwd|credential|cookie)s?["']?\s*[:=]\s*["']?)"""
+            r"""[^"'\s,;&}]+"""
+        ),
+        rf"\1{REDACTED}",
     ),
     # user:password@ in a URL
-    re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://)[^/\s:@]+:[^/\s@]+@"),
+    (re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://)[^/\s:@]+:[^/\s@]+@"), rf"\1{REDACTED}@"),
 )
 
 
@@ -441,18 +445,9 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
     for secret in secrets:
         if secret:
             text = text.replace(secret, REDACTED)
-    for pattern in _CREDENTIAL_PATTERNS:
-        text = pattern.sub(lambda match: _keep_prefix(match), text)
+    for pattern, replacement in _CREDENTIALS:
+        text = pattern.sub(replacement, text)
     return text
-
-
-def _keep_prefix(match: re.Match[str]) -> str:
-    groups = [group for group in match.groups() if group is not None]
-    if match.re is _CREDENTIAL_PATTERNS[1]:
-        return f"{groups[0]}{groups[1]}{REDACTED}"
-    if match.re is _CREDENTIAL_PATTERNS[3]:
-        return f"{groups[0]}{REDACTED}@"
-    return f"{groups[0]}{REDACTED}"
 
 
 def excerpt(text: str, secrets: Iterable[str] = (), limit: int = 200) -> str:
