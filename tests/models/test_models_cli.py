@@ -85,6 +85,10 @@ def test_cli_errors_are_clean(workspace: Path, avro_eval_dataset: Path, tmp_path
         app, ["evaluate", "--model", "staging", "--data", str(avro_eval_dataset), "--workspace", str(workspace)]
     )
     assert unknown.exit_code == 1 and "no version or alias 'staging'" in unknown.output
+    bracketed = runner.invoke(
+        app, ["evaluate", "--model", "[redacted]", "--data", str(avro_eval_dataset), "--workspace", str(workspace)]
+    )
+    assert "no version or alias '[redacted]'" in bracketed.output  # printed as is, not read as console markup
     measure = runner.invoke(
         app, ["evaluate", "--measure", "vibes", "--data", str(avro_eval_dataset), "--workspace", str(workspace)]
     )

@@ -13,7 +13,7 @@ from rich.console import Console
 from envirosense.learning.history import CycleSummary, RunHistory
 from envirosense.learning.settings import RunSettings
 from envirosense.models.metrics import absent_classes_warning
-from envirosense.ops.tracking import default_tracking_uri, ui_command
+from envirosense.ops.tracking import default_tracking_uri, shown_uri, ui_command
 
 
 def champion_cycle(history: RunHistory) -> CycleSummary | None:
@@ -26,7 +26,7 @@ def pointers(history: RunHistory, settings: RunSettings) -> dict[str, str]:
     """What to do next with the run's champion: title → shell command."""
     workspace = shlex.quote(str(settings.workspace))
     tracking = settings.mlflow_tracking_uri
-    where = f" --workspace {workspace}" + (f" --tracking-uri {shlex.quote(tracking)}" if tracking else "")
+    where = f" --workspace {workspace}" + (f" --tracking-uri {shlex.quote(shown_uri(tracking))}" if tracking else "")
     return {
         "Export it": f"envirosense models export-mlserver mlserver-repo --run {history.run_id}{where}",
         "Evaluate it": f"envirosense evaluate --run {history.run_id} --data DATA{where}",
@@ -55,7 +55,7 @@ def champion_lines(history: RunHistory, settings: RunSettings) -> list[str]:
 def print_champion(history: RunHistory, settings: RunSettings, console: Console | None = None) -> None:
     """Print ``champion_lines`` (to stdout by default)."""
     for line in champion_lines(history, settings):
-        (console or Console()).print(line, highlight=False, soft_wrap=True)
+        (console or Console()).print(line, markup=False, highlight=False, soft_wrap=True)
 
 
 def write_run_report(

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -53,7 +54,7 @@ DEFAULT_WORKSPACE = Path("envirosense-workspace")
 
 
 def _fail(message: str) -> NoReturn:
-    Console(stderr=True).print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    Console(stderr=True).print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(1)
 
 
@@ -199,6 +200,7 @@ def _hint_runs(registry: ModelRegistry) -> None:
         Console(stderr=True).print(
             "the active-learning runs of this workspace registered models of their own: "
             f"{', '.join(runs)} (e.g. envirosense models list --run {runs[-1]})",
+            markup=False,
             highlight=False,
             soft_wrap=True,
         )

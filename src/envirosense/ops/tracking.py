@@ -35,11 +35,16 @@ def default_tracking_uri(workspace: Path) -> str:
     return f"sqlite:///{(workspace / 'mlflow.db').resolve()}"
 
 
+def shown_uri(uri: str) -> str:
+    """``uri`` fit to print: a password in it becomes ``PASSWORD``."""
+    return re.sub(r"(://[^/:@\s]+):[^/@\s]+@", r"\1:PASSWORD@", uri)
+
+
 def ui_command(tracking_uri: str) -> str:
     """How to look at the runs of ``tracking_uri``: ``mlflow ui --backend-store-uri …`` for a store MLflow
-        can open directly (SQLite, a database, a folder), the address itself for a tracking server. A password in
+    can open directly (SQLite, a database, a folder), the address itself for a tracking server. A password in
     the URI is shown as ``PASSWORD``, never printed."""
-    shown = re.sub(r"(://[^/:@\s]+):[^/@\s]+@", r"\1:PASSWORD@", tracking_uri)
+    shown = shown_uri(tracking_uri)
     if shown.startswith(("http://", "https://")):
         return f"open {shown} in a browser"
     return f"mlflow ui --backend-store-uri {shlex.quote(shown)}"
