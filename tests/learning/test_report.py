@@ -188,3 +188,20 @@ def test_the_report_renders_in_a_browser_with_every_image_and_no_console_error(
     garbage = base64.b64encode(b"this is not a PNG").decode()
     broken.write_text(page.replace(first, garbage, 1), encoding="utf-8")
     assert check_page(broken, tmp_path / "profile-2").broken == ["Learning curve"]
+
+
+def test_the_browser_check_sees_console_errors_and_missing_files(tmp_path: Path) -> None:
+    """The check above can fail: a console error, a script exception and a missing image are all reported."""
+    if CHROMIUM is None and not os.environ.get("ENVIROSENSE_REQUIRE_CHROMIUM"):
+        pytest.skip("needs Debian's chromium (.ci/run installs it and sets ENVIROSENSE_REQUIRE_CHROMIUM)")
+    page = tmp_path / "bad.html"
+    page.write_text(
+        '<!doctype html><html><head><link rel="icon" href="data:,"></head><body><img alt="gone" src="gone.png">'
+        '<script>console.error("boom"); undefined_function();</script></body></html>',
+        encoding="utf-8",
+    )
+    check = check_page(page, tmp_path / "profile")
+    assert check.broken == ["gone"]
+    assert "boom" in check.errors
+    assert any("undefined_function" in error or "Uncaught" in error for error in check.errors), check.errors
+    assert any("ERR_FILE_NOT_FOUND" in error for error in check.errors), check.errors
