@@ -63,7 +63,16 @@ def test_runs_are_grouped_by_strategy_and_scored_on_the_common_range() -> None:
     )
     assert baseline.aubc_difference is not None and baseline.aubc_difference.mean == pytest.approx(expected)
     assert mine.samples_to_target == [pytest.approx(250), pytest.approx(300)] and baseline.samples_to_target == [400]
-    assert default_target([alm, alm2, rnd]) == pytest.approx(0.79)
+    assert default_target([alm, alm2, rnd]) == pytest.approx(0.79)  # median final 0.8 − 0.01
+
+
+def test_the_default_target_is_never_below_where_the_runs_start() -> None:
+    improving = _run("a", "alm", [(100, 0.35), (200, 0.48)])
+    flat = [_run(f"r{i}", "random", [(100, 0.35 + i / 200), (200, 0.35 + i / 200)]) for i in range(2)]
+    target = default_target([improving, *flat])
+    assert target == pytest.approx((0.355 + 0.48) / 2, abs=1e-3)  # not 0.345, which every run starts above
+    assert samples_to_reach(*improving.learning_curve(), target) > 100
+    assert math.isinf(samples_to_reach(*flat[1].learning_curve(), target))
 
 
 def test_a_run_without_cycles_cannot_be_compared() -> None:

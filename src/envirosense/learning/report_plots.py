@@ -57,12 +57,12 @@ def per_class_plot(run: RunHistory) -> Figure:
     axis = figure.subplots()
     labels = sorted({label for cycle in run.cycles for label in cycle.per_class_f1})
     cycles = [cycle.cycle_index for cycle in run.cycles]
-    for label in labels:
+    for index, label in enumerate(labels):
         values = [
             np.nan if label in cycle.absent_classes() else cycle.per_class_f1.get(label, np.nan) for cycle in run.cycles
         ]
         if not np.isnan(values).all():  # a class never in the evaluation set has no line and no legend entry
-            axis.plot(cycles, values, marker=".", label=label)
+            axis.plot(cycles, values, marker=".", label=label, color=f"C{index % 10}")
     axis.set_xlabel("cycle")
     axis.xaxis.set_major_locator(MaxNLocator(integer=True))
     axis.set_ylabel("F1")
