@@ -129,7 +129,7 @@ def write_report(
     ``compare``: baseline runs (any number per strategy; several seeds give intervals). ``parents``:
     parameters of the parent scenarios (``scenario_changes.parent_params``), else created scenarios are
     shown against their class defaults. ``pointers``: what to do next, title → shell command.
-    ``target``: the macro-F1 of "samples to target" (default: just under the median final macro-F1).
+    ``target``: the macro-F1 of "samples to target" (default: ``comparison.default_target``).
     ``rng``: the bootstrap's generator (default seeded 0, so a report is reproducible).
     """
     if not run.cycles:
