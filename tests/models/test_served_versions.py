@@ -79,3 +79,13 @@ def test_cli_evaluates_the_champion_through_the_server(
     epistemic = runner.invoke(app, ["evaluate", *common, "--measure", "epistemic"])
     assert epistemic.exit_code == 1 and "needs ensemble members" in epistemic.output
     assert "Traceback" not in unknown.output + epistemic.output
+
+
+def test_a_broken_serving_spec_is_a_short_error(tmp_path: Path, avro_eval_dataset: Path) -> None:
+    spec_path = tmp_path / "envirosense-serving.json"
+    for content, problem in (("{not json", "Invalid JSON"), ('{"model_name": "m"}', "class_labels: Field required")):
+        spec_path.write_text(content)
+        args = ["evaluate", "--data", str(avro_eval_dataset), "--server-url", "http://127.0.0.1:1"]
+        result = runner.invoke(app, [*args, "--serving-spec", str(spec_path), "--workspace", str(tmp_path)])
+        assert result.exit_code == 1 and "not a valid envirosense-serving.json" in result.output, result.output
+        assert problem in result.output and "Traceback" not in result.output

@@ -10,7 +10,7 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from pydantic import ValidationError
@@ -325,16 +325,16 @@ def _server_interface(
     advance: Callable[[int], None],
 ) -> tuple[ApiBasedModelInterface, str | None]:
     """The interface to a served model, resolving versions through the registry that holds it (if any)."""
-    from envirosense.models.api import ApiBasedModelInterface
+    from envirosense.models.api import ApiBasedModelInterface, ServingSpec
     from envirosense.models.registry import ModelRegistry
 
     if serving_spec is None:
         _fail("--server-url needs --serving-spec (the envirosense-serving.json of the served model)")
     try:
-        spec: dict[str, Any] = json.loads(serving_spec.read_text())
+        spec = ServingSpec.read(serving_spec)
     except (OSError, ValueError) as exc:
-        _fail(f"--serving-spec {serving_spec}: not a readable envirosense-serving.json ({exc})")
-    registered = str(spec.get("registry_model", "")).rpartition("/")[0]
+        _fail(f"--serving-spec: {exc}")
+    registered = spec.registered_name
     registry: ModelRegistry | None = None
     if run is not None:
         registry = _registry(workspace, tracking_uri, run)
@@ -345,7 +345,7 @@ def _server_interface(
     if registry is not None and not registry.list_versions():
         registry = None
     if registry is None and model is None:
-        model = spec.get("model_version")
+        model = spec.model_version
     interface = ApiBasedModelInterface.from_serving_spec(
         serving_spec, server_url, config, registry=registry, on_batch=advance
     )

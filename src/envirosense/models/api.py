@@ -21,11 +21,10 @@ Version tags resolve through the model registry when one is given (``registry=``
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,7 +33,7 @@ import httpx
 import numpy as np
 import orjson
 import pybreaker
-from pydantic import BaseModel, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from envirosense.models.datasets import EvaluationDataset
@@ -114,6 +113,35 @@ class ApiSettings(ServerSettings):
     )
     input_name: str = Field(default="input-0", description="Name of the input tensor.")
     output_name: str = Field(default="predict_proba", description="Name of the probability output.")
+
+
+class ServingSpec(BaseModel):
+    """``envirosense-serving.json``: what a client needs to know about one exported model version."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    model_name: str = Field(min_length=1, description="Model name on the server.")
+    model_version: str | None = Field(default=None, description="Server version of this folder's model.")
+    registry_model: str | None = Field(default=None, description="``<registered model>/<version>`` it came from.")
+    class_labels: list[str] = Field(min_length=2, description="Class of each predict_proba column, in order.")
+    feature_extractor: dict[str, Any] = Field(description="FeatureExtractor.params() of the model.")
+
+    @classmethod
+    def read(cls, path: Path) -> ServingSpec:
+        """The spec at ``path``; ``ValueError`` naming the file and the first problem otherwise."""
+        try:
+            return cls.model_validate_json(Path(path).read_bytes())
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(part) for part in first["loc"]) or "the file"
+            raise ValueError(f"{path} is not a valid envirosense-serving.json: {where}: {first['msg']}") from None
+
+    @property
+    def registered_name(self) -> str | None:
+        """The registered model's name, from ``registry_model``."""
+        if not self.registry_model:
+            return None
+        return self.registry_model.rpartition("/")[0] or None
 
 
 class _Tensor(BaseModel):
@@ -546,12 +574,12 @@ class ApiBasedModelInterface(ModelInterface):
         **settings: Any,
     ) -> ApiBasedModelInterface:
         """Settings from the ``envirosense-serving.json`` that ``export_for_mlserver`` wrote."""
-        spec: Mapping[str, Any] = json.loads(Path(spec_path).read_text())
+        spec = ServingSpec.read(spec_path)
         merged = {
             "base_url": base_url,
-            "model_name": spec["model_name"],
-            "class_labels": spec["class_labels"],
-            "feature_extractor": spec["feature_extractor"],
+            "model_name": spec.model_name,
+            "class_labels": spec.class_labels,
+            "feature_extractor": spec.feature_extractor,
             **settings,
         }
         return cls(
