@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.engine import make_url
 
+from envirosense.cli.champion import print_champion, write_run_report
 from envirosense.cli.errors import USAGE_EXIT, did_you_mean, fail
 from envirosense.cli.output import print_json, stdout
 from envirosense.cli.progress import RunProgress
@@ -125,7 +126,6 @@ def run_command(
     killed at any point continues with --resume RUN_ID, losing and duplicating nothing.
     """
     from envirosense.learning.assembly import build_manager, new_run_id
-    from envirosense.learning.report import write_report
 
     if metrics_port is not None:
         from envirosense.ops.metrics import serve_metrics
@@ -153,10 +153,11 @@ def run_command(
         manager = build_manager(settings, identifier, config=learning_config, on_event=progress.on_event)
         history = manager.run()
     stdout().print(_summary_table(history))
+    print_champion(history, settings)
     if history.status == "waiting_for_review":
         typer.echo(f"Waiting for review: envirosense suggestions list --run {identifier}")
     if report and history.cycles:
-        path = write_report(history, Path(settings.workspace) / "reports" / f"{identifier}.html")
+        path = write_run_report(settings, history, Path(settings.workspace) / "reports" / f"{identifier}.html")
         typer.echo(f"Report: {path}")
 
 
@@ -170,7 +171,6 @@ def report_command(
     """Write the HTML report of RUN_ID: learning curve (against --compare runs), per-class F1, confusion
     matrices first vs last, weak spots per sensor and type, the scenarios created and lineage counts."""
     from envirosense.learning.manager import load_history
-    from envirosense.learning.report import write_report
 
     settings = _settings(config, workspace)
     store = _store(settings)
@@ -178,7 +178,9 @@ def report_command(
         _known_run(store, known, settings)
     history = load_history(store, run_id)
     others = [load_history(store, other) for other in compare or []]
-    path = write_report(history, output or Path(settings.workspace) / "reports" / f"{run_id}.html", others)
+    path = write_run_report(
+        settings, history, output or Path(settings.workspace) / "reports" / f"{run_id}.html", others
+    )
     typer.echo(str(path))
 
 
