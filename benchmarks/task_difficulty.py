@@ -11,7 +11,10 @@ rates by physically meaningful parameter bins, and samples per second of simulat
     python benchmarks/task_difficulty.py --quick    # CI: 600 / 1,200 samples
 
 Targets (issue 2): macro-F1 0.55–0.85; some classes F1 ≥ 0.9 and some ≤ 0.6; errors concentrated at
-low intensity, strong wind, far distance, sensor drift and confounders.
+low intensity, strong wind, far distance, sensor drift and confounders. Issue 15: the equipment-overheat
+recall by load band × wind band for connections in NETA's major band (excess rise ≥ 15 °C). Issue 18: the
+single-reading giveaway table: per hazard class, the share of its active samples whose reading lies
+outside the range all normal and confounder scenarios produce (20 runs per class in both modes).
 """
 
 from __future__ import annotations
@@ -125,6 +128,7 @@ def simulate_samples(
                     "wind_m_s": float(truth.ambient.wind_speed_m_s[i]),
                     "days_since_calibration": params.device.days_since_calibration,
                     "grid_load": float(truth.extras["load_fraction"][i]),
+                    "excess_rise_c": float(truth.extras.get("connection_rise_c", np.zeros(len(result)))[i]),
                     "hazard_started": bool(labels.is_anomaly[i]),
                 }
             )
@@ -253,8 +257,64 @@ def report(train: SampleSet, test: SampleSet, classifier_name: str, seed: int) -
     for name in sorted(set(scenarios.tolist()), key=lambda s: -wrong[scenarios == s].mean()):
         mask = scenarios == name
         lines.append(f"  {name:<28s} n={mask.sum():5d}  error {wrong[mask].mean():6.1%}")
+    lines += ["", *overheat_breakdown(context, truth, predicted)]
     lines += ["", *_region_table(context, wrong, hazard, normal)]
     lines += ["", *_confounder_effect(model, train, test, classifier_name, seed)]
+    return lines
+
+
+LOAD_BANDS: tuple[tuple[str, float, float], ...] = (("< 0.3", 0.0, 0.3), ("0.3–0.6", 0.3, 0.6), ("≥ 0.6", 0.6, 9.0))
+WIND_BANDS: tuple[tuple[str, float, float], ...] = (("≤ 3 m/s", 0.0, 3.0), ("3–7 m/s", 3.0, 7.0), ("> 7 m/s", 7.0, 1e9))
+MAJOR_RISE_C = 15.0
+"""NETA's "major deficiency" band starts at 15 °C over a similar part at similar load (docs/physics.md §2.5)."""
+
+
+def overheat_breakdown(
+    context: Sequence[dict[str, Any]], truth: NDArray[np.str_], predicted: NDArray[np.str_]
+) -> list[str]:
+    """Recall of ``equipment_overheat`` by load band × wind band, for connections whose excess rise at the
+    sample is ≥ 15 °C (named as an overheat, and flagged as any hazard) and for all active overheat
+    samples; what the missed ones were called; and which normal scenarios the classifier calls an
+    overheat (sun-heated metal, healthy equipment at high load)."""
+    overheat = ClassLabel.EQUIPMENT_OVERHEAT.value
+    load = np.array([c["grid_load"] for c in context])
+    wind = np.array([c["wind_m_s"] for c in context])
+    rise = np.array([c["excess_rise_c"] for c in context])
+    active = truth == overheat
+    hit = predicted == overheat
+    alarm = predicted != ClassLabel.NORMAL.value
+    header = f"  {'load':<9s}" + "".join(f"{name:>22s}" for name, _, _ in WIND_BANDS)
+    lines = ["equipment overheat recall by load band × wind band (at the sample):"]
+    major = active & (rise >= MAJOR_RISE_C)
+    for title, subset, called in (
+        (f"excess rise ≥ {MAJOR_RISE_C:g} °C, called equipment_overheat", major, hit),
+        (f"excess rise ≥ {MAJOR_RISE_C:g} °C, called any hazard", major, alarm),
+        ("every active overheat sample, called equipment_overheat", active, hit),
+    ):
+        lines += [f" {title}: recall (n)", header]
+        for load_name, load_low, load_high in LOAD_BANDS:
+            cells = []
+            for _, wind_low, wind_high in WIND_BANDS:
+                cell = subset & (load >= load_low) & (load < load_high) & (wind >= wind_low) & (wind < wind_high)
+                cells.append(f"{called[cell].mean():6.1%} ({cell.sum():4d})" if cell.any() else f"{'—':>13s}")
+            lines.append(f"  {load_name:<9s}" + "".join(f"{cell:>22s}" for cell in cells))
+    normal = truth == ClassLabel.NORMAL.value
+    scenarios = np.array([c["scenario"] for c in context])
+    missed = major & ~hit
+    if missed.any():
+        calls = Counter(predicted[missed].tolist())
+        lines.append(
+            " rise ≥ 15 °C but not called equipment_overheat, called: "
+            + ", ".join(f"{label} {count}" for label, count in calls.most_common())
+        )
+    lines.append(" normal samples called equipment_overheat, per scenario (false alarms):")
+    for name in sorted(set(scenarios[normal].tolist())):
+        mask = normal & (scenarios == name)
+        if hit[mask].any():
+            lines.append(f"  {name:<28s} n={mask.sum():5d}  {hit[mask].mean():6.1%}")
+    high_load = normal & (load >= 0.8)
+    if high_load.any():
+        lines.append(f"  {'any normal sample, load ≥ 0.8':<28s} n={high_load.sum():5d}  {hit[high_load].mean():6.1%}")
     return lines
 
 
@@ -320,6 +380,88 @@ def _region_table(
     return lines
 
 
+_CAMERA = "sensor_readings_map.U26_Lepton35"
+_MICROPHONES = ("sensor_readings_map.U27_SPU0410HR5H", "sensor_readings_map.U28_SPU0410HR5H")
+JUSTIFIED_GIVEAWAYS: frozenset[tuple[str, str]] = frozenset(
+    [
+        (hazard, f"{_CAMERA}.{reading}")
+        for hazard in ("fire_precursor", "early_combustion")
+        for reading in ("max_temperature_c", "hotspot_delta_c", "std_temperature_c")
+    ]
+    + [("arcing", f"{microphone}.band_ultrasonic_db") for microphone in _MICROPHONES]
+)
+"""(hazard class, reading) pairs whose share may exceed the bound for a physical reason (docs/simulation.md,
+*Single-reading giveaways*): a 180–1000 °C smouldering spot or flame in the camera's view reads far
+above anything harmless; an arc's crackle is louder at 40 kHz than any harmless sound at the pole."""
+GIVEAWAY_BOUND = 0.5
+
+
+@dataclass
+class Giveaways:
+    """Per hazard class and reading: the share of the class's active samples whose value lies outside the
+    range ``[low, high]`` that every normal and confounder scenario together produce."""
+
+    share: dict[str, dict[str, float]]
+    normal_range: dict[str, tuple[float, float]]
+    runs_per_class: int
+
+    def worst(self, hazard_class: str) -> tuple[str, float]:
+        feature = max(self.share[hazard_class], key=lambda name: self.share[hazard_class][name])
+        return feature, self.share[hazard_class][feature]
+
+
+def single_reading_giveaways(runs_per_class: int, steps_per_run: int, seed: int) -> Giveaways:
+    """Simulate ``runs_per_class`` runs of every scenario class (parameters drawn uniformly in their
+    ranges) and measure, for each hazard class and each numeric reading, the share of its active samples
+    (after onset) outside the whole range of that reading over all normal-labelled scenario classes."""
+    hazard_rows: dict[str, list[NDArray[np.float64]]] = {}
+    normal_rows: list[NDArray[np.float64]] = []
+    names: list[str] = []
+    for index, cls in enumerate(scenario_classes()):
+        for run in range(runs_per_class):
+            rng = np.random.default_rng([seed, 20_000 + index, run])
+            scenario = cls(sample_params(cls.params_model, rng))
+            times = scenario.sample_times(scenario.params.duration_seconds / steps_per_run, steps_per_run)
+            result = scenario.simulate(times, rng)
+            names = names or feature_names(result)
+            rows = flatten(result, np.arange(len(result)))
+            if cls.class_label is ClassLabel.NORMAL:
+                normal_rows.append(rows)
+            else:
+                active = np.asarray(result.labels.is_anomaly, dtype=bool)
+                hazard_rows.setdefault(cls.class_label.value, []).append(rows[active])
+    normal = np.vstack(normal_rows)
+    low, high = np.nanmin(normal, axis=0), np.nanmax(normal, axis=0)
+    share: dict[str, dict[str, float]] = {}
+    for label, blocks in hazard_rows.items():
+        values = np.vstack(blocks)
+        present = ~np.isnan(values)
+        outside = present & ((values < low) | (values > high))
+        counts = np.maximum(present.sum(axis=0), 1)
+        share[label] = {name: float(v) for name, v in zip(names, outside.sum(axis=0) / counts, strict=True)}
+    normal_range = {name: (float(a), float(b)) for name, a, b in zip(names, low, high, strict=True)}
+    return Giveaways(share, normal_range, runs_per_class)
+
+
+def giveaway_table(giveaways: Giveaways, top: int = 3) -> list[str]:
+    """The giveaway table: per hazard class, its readings with the largest out-of-normal-range share."""
+    lines = [
+        f"single-reading giveaways ({giveaways.runs_per_class} runs per class, every timestep): share of a "
+        "hazard's active samples",
+        f"whose reading lies outside the range all normal and confounder scenarios produce (bound {GIVEAWAY_BOUND}):",
+    ]
+    for label, shares in giveaways.share.items():
+        ranked = sorted(shares.items(), key=lambda item: -item[1])[:top]
+        cells = "   ".join(
+            f"{name.removeprefix('sensor_readings_map.')} {value:.2f}"
+            + ("*" if value > GIVEAWAY_BOUND and (label, name) in JUSTIFIED_GIVEAWAYS else "")
+            for name, value in ranked
+        )
+        lines.append(f"  {label:<22s} {cells}")
+    lines.append("  (* above the bound for a physical reason given in docs/simulation.md, Single-reading giveaways)")
+    return lines
+
+
 def throughput(n_runs: int, steps_per_run: int, seed: int) -> list[str]:
     """Samples per second on one core: ``simulate`` alone, and ``simulate`` + ``MLDataSample`` dicts."""
     classes = scenario_classes()
@@ -381,6 +523,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     test = simulate_samples(n_test, args.seed + 1, args.steps_per_run, args.samples_per_run, progress("test", n_test))
     print()
     for line in report(train, test, args.classifier, args.seed):
+        print(line)
+    print()
+    giveaways = single_reading_giveaways(20, args.steps_per_run, args.seed)
+    for line in giveaway_table(giveaways):
         print(line)
     print()
     for line in throughput(32 if args.quick else 160, args.steps_per_run, args.seed):

@@ -53,13 +53,11 @@ def test_example_run_config_loads_and_env_overrides_it(monkeypatch: pytest.Monke
 
 
 def test_bad_run_config_names_the_key(tmp_path: Path) -> None:
-    from pydantic import ValidationError
-
-    from envirosense.learning.settings import RunSettings
+    from envirosense.learning.settings import ConfigError, RunSettings
 
     bad = tmp_path / "bad.toml"
     bad.write_text("[active_learning.budget]\nexploration_share = 2.0\n[model]\nn_trees = 3\n")
-    with pytest.raises(ValidationError) as caught:
+    with pytest.raises(ConfigError) as caught:
         RunSettings.from_file(bad)
     text = str(caught.value)
     assert "exploration_share" in text and "n_trees" in text

@@ -132,3 +132,23 @@ def test_documented_commands_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
             continue
         result = runner.invoke(app, command)
         assert result.exit_code == 0, f"{shlex.join(command)}\n{result.output}"
+
+
+def test_samples_per_run_alone_spreads_over_the_run_and_sees_the_hazard(tmp_path: Path) -> None:
+    arguments = ["-s", "arcing_event", "--samples-per-run", "10", "--runs-per-scenario", "2"]
+    spread = runner.invoke(app, ["generate", str(tmp_path / "spread"), *arguments])
+    assert spread.exit_code == 0, spread.output
+    assert "warning:" not in spread.output
+    assert load_manifest(tmp_path / "spread").class_counts.get("arcing", 0) > 0  # type: ignore[union-attr]
+
+    early = runner.invoke(app, ["generate", str(tmp_path / "early"), *arguments, "--interval", "10"])
+    assert early.exit_code == 0, early.output
+    assert load_manifest(tmp_path / "early").class_counts == {"normal": 20}  # type: ignore[union-attr]
+    assert "warning: arcing_event-" in early.output and "no arcing sample, all 20 are normal" in early.output
+
+
+def test_no_warning_for_normal_scenarios_or_mixed_labels(tmp_path: Path) -> None:
+    result = runner.invoke(
+        app, ["generate", str(tmp_path / "d"), "-s", "baseline_operation", "--samples-per-run", "5", "--interval", "10"]
+    )
+    assert result.exit_code == 0 and "warning:" not in result.output

@@ -19,10 +19,14 @@ from envirosense.models.api import (
     ApiSettings,
     CircuitOpenError,
     InvalidModelResponseError,
+    ModelNotFoundError,
+    ModelNotReadyError,
     ModelServerError,
     ModelServerRequestError,
     ModelServerUnavailableError,
     OpenInferenceClient,
+    excerpt,
+    redact,
 )
 from envirosense.models.evaluation import EvaluationConfig
 from envirosense.models.serving import free_port
@@ -34,7 +38,9 @@ CLASSES = ["normal", "arcing", "fire_precursor"]
 class FakeServer:
     """A V2 endpoint whose next answers follow ``script`` (then ``default``); it records every request.
 
-    Behaviours: ok, 500, 503, slow, malformed, wrong_shape, bad_sum, out_of_range, missing_output, 404.
+    Behaviours: ok, 500, 503, slow, malformed, wrong_shape, bad_sum, out_of_range, missing_output, 404,
+    other_model, echo_auth (a 401 whose body echoes the request's Authorization header, as some gateways do).
+    ``ready`` is the ``(status, body)`` of every GET.
     """
 
     def __init__(self) -> None:
@@ -44,6 +50,7 @@ class FakeServer:
         self.in_flight = 0
         self.max_in_flight = 0
         self.slow_seconds = 1.0
+        self.ready: tuple[int, bytes] = (200, b"{}")
         self.lock = threading.Lock()
         server = self
 
@@ -53,7 +60,7 @@ class FakeServer:
 
             def do_GET(self) -> None:
                 server.requests.append({"path": self.path, "headers": dict(self.headers)})
-                self._send(200, b"{}")
+                self._send(*server.ready)
 
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
@@ -71,8 +78,15 @@ class FakeServer:
             def _answer(self, behaviour: str, body: dict[str, Any]) -> None:
                 rows = body["inputs"][0]["shape"][0]
                 proba = np.tile([0.5, 0.3, 0.2], (rows, 1))
-                if behaviour in ("500", "503", "404"):
+                if behaviour in ("500", "503"):
                     self._send(int(behaviour), b'{"error": "boom"}')
+                    return
+                if behaviour == "404":
+                    self._send(404, b'{"error": "Model m with version 9 not found"}')
+                    return
+                if behaviour == "echo_auth":
+                    echoed = {"error": "unauthorized", "headers": {"Authorization": self.headers["Authorization"]}}
+                    self._send(401, ("x" * 120 + json.dumps(echoed)).encode())  # token across the cut
                     return
                 if behaviour == "slow":
                     time.sleep(server.slow_seconds)
@@ -88,7 +102,7 @@ class FakeServer:
                     proba = np.tile([1.5, -0.3, -0.2], (rows, 1))
                 name = "predict" if behaviour == "missing_output" else "predict_proba"
                 answer = {
-                    "model_name": "m",
+                    "model_name": "other" if behaviour == "other_model" else "m",
                     "model_version": "7",
                     "outputs": [{"name": name, "shape": shape, "datatype": "FP64", "data": proba.ravel().tolist()}],
                 }
@@ -223,9 +237,97 @@ def test_malformed_answers_are_clear_errors_and_not_retried(server: FakeServer, 
 def test_4xx_is_not_retried(server: FakeServer) -> None:
     server.default = "404"
     with OpenInferenceClient(settings(server.url)) as client, pytest.raises(ModelServerRequestError) as info:
-        client.infer_proba(ROWS[:4])
+        client.infer_proba(ROWS[:4], version="9")
     assert info.value.status_code == 404
     assert len(server.posts) == 1
+
+
+def test_an_unknown_model_is_not_found_with_the_servers_text(server: FakeServer) -> None:
+    """Not "not ready": the server said it does not know the model, and said so in its own words."""
+    server.default = "404"
+    with OpenInferenceClient(settings(server.url)) as client:
+        with pytest.raises(ModelNotFoundError, match=r"model 'm' version '9' not found .*Model m with version 9"):
+            client.infer_proba(ROWS[:4], version="9")
+        server.ready = (404, b'{"error":"Model m not found"}')
+        with pytest.raises(ModelNotFoundError, match=r"model 'm' not found on .*HTTP 404: .*Model m not found") as info:
+            client.ready()
+        assert isinstance(info.value, ModelNotReadyError)  # a restarting server says 404: the loop waits on it
+        server.ready = (400, b'{"error":"Model m is loading"}')
+        with pytest.raises(ModelNotReadyError, match=r"not ready \(HTTP 400\): .*is loading"):
+            client.ready()
+        server.ready = (200, b'{"name": "m", "ready": false}')
+        with pytest.raises(ModelNotReadyError, match=r"not ready \(HTTP 200\)"):
+            client.ready()
+
+
+def test_a_response_for_another_model_or_version_is_refused(server: FakeServer) -> None:
+    server.default = "other_model"
+    with OpenInferenceClient(settings(server.url)) as client:
+        with pytest.raises(InvalidModelResponseError, match="for model 'other', not 'm'"):
+            client.infer_proba(ROWS[:4])
+        server.default = "ok"  # answers as version 7
+        with pytest.raises(InvalidModelResponseError, match="from version '7', not the requested '3'"):
+            client.infer_proba(ROWS[:4], version="3")
+        proba, version = client.infer_proba(ROWS[:4], version="7")
+    assert proba.shape == (4, 3) and version == "7"
+
+
+def test_a_token_echoed_by_the_server_is_redacted_from_errors(
+    server: FakeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MY_MODEL_TOKEN", "tok-0123456789abcdef")
+    server.default = "echo_auth"
+    config = settings(server.url, token_env_var="MY_MODEL_TOKEN")
+    with OpenInferenceClient(config) as client, pytest.raises(ModelServerRequestError) as info:
+        client.infer_proba(ROWS[:4])
+    message = str(info.value)
+    assert info.value.status_code == 401 and "[redacted]" in message
+    assert "0123456789" not in message and "tok-" not in message
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"headers": {"Authorization": "Bearer s3cr3t-value"}}',
+        "authorization: Bearer s3cr3t-value\r\nhost: x",
+        "Proxy-Authorization=Basic czNjcjN0LXZhbHVl",
+        "upstream said: bearer s3cr3t-value is expired",
+        '{"api_key": "s3cr3t-value", "ok": false}',
+        "GET /v2?access_token=s3cr3t-value&x=1",
+        "password=s3cr3t-value",
+        "connect to https://admin:s3cr3t-value@models.example.com failed",
+    ],
+)
+def test_credentials_are_redacted_in_any_common_shape(text: str) -> None:
+    cleaned = redact(text)
+    assert "s3cr3t" not in cleaned and "czNjcjN0" not in cleaned
+    assert "[redacted]" in cleaned
+
+
+def test_a_known_secret_is_redacted_even_cut_at_the_excerpt_limit() -> None:
+    text = "x" * 195 + "plain-secret-token and more"
+    assert excerpt(text).endswith("plain…")  # cutting before redacting would leak part of a secret
+    shown = excerpt(text, secrets=["plain-secret-token"])
+    assert "plain" not in shown and shown.endswith("[reda…")
+    assert redact("nothing to hide here") == "nothing to hide here"
+
+
+def test_epistemic_ranking_through_a_server_is_refused() -> None:
+    """A server returns only mean probabilities: epistemic and disagreement scores would all be 0."""
+    for measure in ("epistemic", "disagreement"):
+        with pytest.raises(ValueError, match=f"{measure}' needs ensemble members.*use entropy"):
+            ApiBasedModelInterface(settings("http://127.0.0.1:1"), EvaluationConfig(uncertainty_measure=measure))
+    with ApiBasedModelInterface(settings("http://127.0.0.1:1"), EvaluationConfig(uncertainty_measure="margin")):
+        pass
+
+
+def test_version_tags_without_a_registry() -> None:
+    with ApiBasedModelInterface(settings("http://127.0.0.1:1", version_map={"staging": "4"})) as api:
+        assert api.server_version(None) is None
+        assert api.server_version("3") == "3" and api.server_version("v3") == "3"
+        assert api.server_version("staging") == "4"
+        with pytest.raises(ValueError, match="'champion' is an alias, which only the model registry can resolve"):
+            api.server_version("champion")
 
 
 def test_rows_are_batched_and_sent_concurrently_in_order(server: FakeServer) -> None:

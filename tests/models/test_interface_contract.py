@@ -12,7 +12,7 @@ import pytest
 from sklearn.metrics import accuracy_score, f1_score, log_loss, precision_recall_fscore_support
 
 from envirosense.generation.reader import iter_samples
-from envirosense.models.api import ApiBasedModelInterface, ModelNotReadyError
+from envirosense.models.api import ApiBasedModelInterface, ModelNotFoundError
 from envirosense.models.datasets import InvalidSampleError
 from envirosense.models.evaluation import EvaluationConfig
 from envirosense.models.features import FeatureExtractor
@@ -36,7 +36,7 @@ def interfaces(registry: ModelRegistry, mlserver: tuple[MLServerProcess, Path]) 
         CONFIG,
         batch_size=128,
         max_concurrency=3,
-        version_resolver=lambda tag: str(registry.resolve(tag).version),
+        registry=registry,
     )
     yield {"local": LocalModelInterface(registry, CONFIG), "api": api}
     api.close()
@@ -227,10 +227,19 @@ def test_a_version_the_server_does_not_have_is_a_typed_error(
     mlserver: tuple[MLServerProcess, Path], eval_samples: list[dict[str, Any]]
 ) -> None:
     server, folder = mlserver
-    with ApiBasedModelInterface.from_serving_spec(folder / SERVING_SPEC_FILE, server.base_url) as api:
-        assert api.server_version("champion") == "champion"
-        with pytest.raises(ModelNotReadyError, match=r"/versions/9 is not ready \(HTTP 40[04]\)"):
-            api.get_model_performance_feedback(eval_samples[:5], "9")
+    spec = folder / SERVING_SPEC_FILE
+    version_nine = r"version '9' not found on .*HTTP 404: .*with version 9 not found"
+    with (
+        ApiBasedModelInterface.from_serving_spec(spec, server.base_url) as api,
+        pytest.raises(ModelNotFoundError, match=version_nine),
+    ):
+        api.get_model_performance_feedback(eval_samples[:5], "9")
+    unknown = r"model 'no-such-model' not found on .*Model no-such-model not found"
+    with (
+        ApiBasedModelInterface.from_serving_spec(spec, server.base_url, model_name="no-such-model") as api,
+        pytest.raises(ModelNotFoundError, match=unknown),
+    ):
+        api.get_model_performance_feedback(eval_samples[:5], None)
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -35,7 +35,7 @@ def test_seed_list_show_history_search_vary(backend: Backend, tmp_path: Path) ->
     assert "baseline_operation" in output
     assert "arcing_event" not in output
 
-    code, output = _run(backend, "scenarios", "show", "baseline_operation")
+    code, output = _run(backend, "scenarios", "show", "baseline_operation", "--json")
     assert code == 0, output
     shown = json.loads(output)
     assert shown["scenario_class_name"] == "BaselineOperationScenario"
@@ -58,7 +58,7 @@ def test_seed_list_show_history_search_vary(backend: Backend, tmp_path: Path) ->
     )
     assert code == 0, output
     assert "baseline_operation-gusty" in output
-    code, output = _run(backend, "scenarios", "show", "baseline_operation-gusty", "--lineage")
+    code, output = _run(backend, "scenarios", "show", "baseline_operation-gusty", "--lineage", "--json")
     shown = json.loads(output)
     assert json.loads(shown["definition"]["specific_params_json"])["environment"]["wind_speed_m_s"] == 11.5
     assert shown["definition"]["parent_scenario_id"] == "baseline_operation"

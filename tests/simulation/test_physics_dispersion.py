@@ -1,5 +1,5 @@
 """Transport of gases and particles: Pasquill stability, Briggs σ, the Gaussian plume, plume rise, the
-line source and the well-mixed box, checked against the worked numbers of PHYSICS_AND_SENSORS §3."""
+line source and the well-mixed box, checked against the worked numbers of docs/physics.md §3."""
 
 from __future__ import annotations
 
@@ -73,7 +73,7 @@ def test_half_classes_are_geometric_means() -> None:
 
 
 def _example(receptor_m: float, stability: float, wind: float) -> float:
-    """PHYSICS §3.1 worked example: Q = 10 mg/s, ground source, 50 m downwind on the axis, µg/m³."""
+    """docs/physics.md §3.1 worked example: Q = 10 mg/s, ground source, 50 m downwind on the axis, µg/m³."""
     sigma_y, sigma_z = briggs_sigmas(one(50.0), one(stability))
     dilution = gaussian_plume(one(0.0), receptor_m, one(0.0), one(wind), sigma_y, sigma_z)
     return float(dilution[0]) * 10.0 * 1000.0

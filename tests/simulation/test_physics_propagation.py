@@ -1,5 +1,5 @@
 """Propagation of sound, heat radiation and power-frequency fields to the device, against the numbers in
-PHYSICS_AND_SENSORS §3.3–3.5 and the standards they come from."""
+docs/physics.md §3.3–3.5 and the standards they come from."""
 
 from __future__ import annotations
 

@@ -131,7 +131,7 @@ def test_quiet_field_carries_every_species_and_bin_and_its_diagnostics() -> None
     field = quiet_field(EnvironmentParams(), DeviceParams(), TIMES, np.random.default_rng(4))
     assert set(field.gases_ppb) == set(GAS_SPECIES)
     assert set(field.particles_ug_m3) == set(PARTICLE_BINS)
-    assert set(field.extras) == {"load_fraction", "pasquill_class"}
+    assert set(field.extras) == {"load_fraction", "pasquill_class", "nonlinear_load_share"}
     assert np.all(field.thermal.hotspot_area_px == 0.0)
     assert np.all(field.lightning.strike_rate_per_min == 0.0)
     assert np.all(field.thermal.warm_region_c > field.ambient.air_temperature_c)

@@ -58,3 +58,45 @@ def test_report_covers_targets_regions_and_confounders(bench: ModuleType) -> Non
         assert region in text
     assert "false alarms if trained without confounders" in text
     assert "samples/s" in "\n".join(bench.throughput(2, 6, 0))
+
+
+def test_overheat_breakdown_counts_each_load_and_wind_cell(bench: ModuleType) -> None:
+    def sample(load: float, wind: float, rise: float, scenario: str = "equipment_overheat") -> dict[str, object]:
+        return {"grid_load": load, "wind_m_s": wind, "excess_rise_c": rise, "scenario": scenario}
+
+    context = [
+        sample(0.8, 1.0, 30.0),  # major, low wind, high load: hit
+        sample(0.7, 2.0, 20.0),  # major, low wind, high load: called fire_precursor
+        sample(0.8, 2.0, 5.0),  # minor rise: only in the "every active" table
+        sample(0.2, 9.0, 16.0),  # major, weak load, strong wind: missed as normal
+        sample(0.9, 1.0, 0.0, "sun_heated_metal"),  # false alarm
+    ]
+    truth = np.array(["equipment_overheat"] * 4 + ["normal"])
+    predicted = np.array(["equipment_overheat", "fire_precursor", "equipment_overheat", "normal", "equipment_overheat"])
+    lines = bench.overheat_breakdown(context, truth, predicted)
+    text = "\n".join(lines)
+    called_overheat, called_hazard, every = (
+        lines[i + 4] for i, line in enumerate(lines) if line.startswith(" excess rise") or line.startswith(" every")
+    )
+    assert called_overheat.split()[:4] == ["≥", "0.6", "50.0%", "("]
+    assert called_hazard.split()[:4] == ["≥", "0.6", "100.0%", "("]
+    assert every.split()[:4] == ["≥", "0.6", "66.7%", "("]
+    assert "called: fire_precursor 1, normal 1" in text
+    assert "sun_heated_metal" in text and "100.0%" in text
+
+
+def test_giveaway_table_keeps_single_readings_inside_the_normal_range(bench: ModuleType) -> None:
+    giveaways = bench.single_reading_giveaways(20, 24, 2026)  # the full benchmark's table
+    emf = "sensor_readings_map.U29_TFEMF"
+    for harmonic in ("harmonic_3_pct", "harmonic_5_pct"):
+        assert giveaways.share["arcing"][f"{emf}.{harmonic}"] <= 0.1
+    for hazard in ("corona_discharge", "arcing", "insulation_breakdown"):
+        assert giveaways.share[hazard][f"{emf}.hf_noise_db"] <= 0.5
+    justified = bench.JUSTIFIED_GIVEAWAYS
+    for hazard in giveaways.share:
+        feature, share = giveaways.worst(hazard)
+        assert share <= 0.5 or (hazard, feature) in justified, f"{hazard}: {feature} {share:.2f}"
+    low, high = giveaways.normal_range[f"{emf}.harmonic_3_pct"]
+    assert low < 2.0 and high > 7.0
+    table = "\n".join(bench.giveaway_table(giveaways))
+    assert "arcing" in table and "outside the range" in table

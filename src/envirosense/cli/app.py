@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -10,8 +11,10 @@ import typer
 from envirosense import __version__
 from envirosense.cli.dataset import dataset_app
 from envirosense.cli.db import db_app
+from envirosense.cli.errors import ErrorReportingGroup
 from envirosense.cli.generate import generate_command
 from envirosense.cli.models import evaluate_command, models_app, train_command
+from envirosense.cli.output import ReadableGroup
 from envirosense.cli.run import report_command, run_command, runs_command, suggestions_app
 from envirosense.cli.scenarios import scenarios_app
 from envirosense.cli.simulate import simulate_command
@@ -22,38 +25,53 @@ app = typer.Typer(
     help="Simulation-driven active learning for environmental-sensor hazard detection.",
     no_args_is_help=True,
     add_completion=False,
+    cls=ErrorReportingGroup,
+    rich_markup_mode=None,
 )
 schemas_app = typer.Typer(help="Inspect and export the data contracts (Avro schemas).", no_args_is_help=True)
-app.add_typer(schemas_app, name="schemas")
-app.add_typer(scenarios_app, name="scenarios")
-app.add_typer(db_app, name="db")
-app.add_typer(dataset_app, name="dataset")
-app.command("generate", help="Generate an Avro dataset from scenarios (resumable, parallel, Dask-ready).")(
-    generate_command
-)
-app.add_typer(models_app, name="models")
-app.command("train", help="Train a model on Avro datasets and register it in the MLflow model registry.")(train_command)
-app.command("evaluate", help="Evaluate a model version: summary table plus the full feedback JSON.")(evaluate_command)
-app.command("run", help="Run the active-learning loop (the main job); --resume RUN_ID continues a run.")(run_command)
-app.command("report", help="Write the HTML report of a run, optionally against baseline runs.")(report_command)
+app.add_typer(schemas_app, name="schemas", cls=ReadableGroup)
+app.add_typer(scenarios_app, name="scenarios", cls=ReadableGroup)
+app.add_typer(db_app, name="db", cls=ReadableGroup)
+app.add_typer(dataset_app, name="dataset", cls=ReadableGroup)
+app.command("generate", help="Simulate scenarios into an Avro dataset; rerun to resume.")(generate_command)
+app.add_typer(models_app, name="models", cls=ReadableGroup)
+app.command("train", help="Train a model on Avro datasets and register it in MLflow.")(train_command)
+app.command("evaluate", help="Evaluate a model version: summary table and feedback JSON.")(evaluate_command)
+app.command("run", help="Run the active-learning loop, or --resume RUN_ID.")(run_command)
+app.command("report", help="Write the HTML report of a run (against baselines).")(report_command)
 app.command("runs", help="List the active-learning runs of the workspace.")(runs_command)
-app.add_typer(suggestions_app, name="suggestions")
-app.command("simulate", help="Simulate scenarios and print a summary table of their readings and labels.")(
-    simulate_command
-)
+app.add_typer(suggestions_app, name="suggestions", cls=ReadableGroup)
+app.command("simulate", help="Simulate scenarios; one summary row of readings per scenario.")(simulate_command)
+
+
+class LogLevel(StrEnum):
+    DEBUG = "DEBUG"
+    INFO = "INFO"
+    WARNING = "WARNING"
+    ERROR = "ERROR"
+
+
+class LogFormatChoice(StrEnum):
+    CONSOLE = "console"
+    JSON = "json"
 
 
 @app.callback()
 def _root(
-    log_level: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING or ERROR.")] = "WARNING",
-    log_format: Annotated[str, typer.Option(help="console or json.")] = "console",
+    ctx: typer.Context,
+    log_level: Annotated[
+        LogLevel, typer.Option(case_sensitive=False, help="Lowest level logged (also for MLflow, Alembic, Dask).")
+    ] = LogLevel.WARNING,
+    log_format: Annotated[LogFormatChoice, typer.Option(help="Log lines as text or JSON.")] = LogFormatChoice.CONSOLE,
+    debug: Annotated[bool, typer.Option("--debug", help="Show the traceback of every error.")] = False,
 ) -> None:
     """Simulation-driven active learning for environmental-sensor hazard detection."""
-    configure_logging(log_level, "json" if log_format == "json" else "console")
+    ctx.obj = {"debug": debug}
+    configure_logging(log_level.value, "json" if log_format is LogFormatChoice.JSON else "console")
 
 
 config_app = typer.Typer(help="Inspect the run configuration.", no_args_is_help=True)
-app.add_typer(config_app, name="config")
+app.add_typer(config_app, name="config", cls=ReadableGroup)
 
 
 @config_app.command("reference")

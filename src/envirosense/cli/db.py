@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 from pydantic import SecretStr
-from rich.console import Console
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from envirosense.cli.errors import fail
 from envirosense.repository.database import (
     DATABASE_URL_ENV,
     DEFAULT_WORKSPACE,
@@ -53,12 +53,6 @@ PasswordFileOption = Annotated[
         show_default=False,
     ),
 ]
-
-
-def fail(message: str) -> NoReturn:
-    """Print ``message`` as an error on stderr and exit with status 1."""
-    Console(stderr=True).print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    raise typer.Exit(1)
 
 
 @contextmanager

@@ -9,9 +9,12 @@ from typing import Annotated
 import typer
 from pydantic import TypeAdapter, ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from envirosense.cli.output import stdout
+from envirosense.cli.simulate import unknown_scenario_message
 from envirosense.generation import (
     DatasetConflictError,
     GenerationError,
@@ -26,6 +29,9 @@ from envirosense.generation.generator import GenerationReport, UnitEvent
 from envirosense.schemas import ClassLabel, ScenarioDefinition
 from envirosense.simulation import scenario_class
 from envirosense.simulation.registry import UnknownScenarioClassError
+
+DEFAULT_INTERVAL_S = 10.0
+"""Seconds between samples when neither --interval nor --samples-per-run is given."""
 
 _DEFINITIONS = TypeAdapter(list[ScenarioDefinition] | ScenarioDefinition)
 
@@ -70,7 +76,7 @@ def _definitions(scenarios: list[str], definitions_file: Path | None) -> list[Sc
         try:
             definitions.append(scenario_class(name)().to_definition())
         except UnknownScenarioClassError as exc:
-            raise InvalidRequestError(str(exc)) from exc
+            raise InvalidRequestError(unknown_scenario_message(name)) from exc
     if not definitions:
         raise InvalidRequestError("give at least one --scenario or a --definitions file")
     return definitions
@@ -82,9 +88,9 @@ def _report_table(report: GenerationReport) -> Table:
     for entry in report.manifest.packages:
         rows[entry.scenario_definition_id].update(entry.class_counts)
         files[entry.scenario_definition_id] += 1
-    table = Table(title=f"Dataset {report.dataset_id[:16]}… in {report.output_dir}")
+    table = Table(title=f"Dataset {report.dataset_id} in {report.output_dir}")
     for column in ("scenario definition", "files", "samples", "class counts"):
-        table.add_column(column, justify="right" if column in ("files", "samples") else "left")
+        table.add_column(column, justify="right" if column in ("files", "samples") else "left", overflow="fold")
     for definition_id, counts in rows.items():
         table.add_row(
             definition_id,
@@ -107,6 +113,26 @@ def _report_table(report: GenerationReport) -> Table:
     return table
 
 
+def missing_hazard_warnings(report: GenerationReport, definitions: list[ScenarioDefinition]) -> list[str]:
+    """One line per hazard scenario (class label other than normal) of which no sample is labelled as a
+    hazard: its samples all fall before or after the hazard, e.g. 20 samples 10 s apart in an 1800 s run."""
+    labels: dict[str, Counter[str]] = defaultdict(Counter)
+    for entry in report.manifest.packages:
+        labels[entry.scenario_definition_id].update(entry.class_counts)
+    warnings = []
+    for definition in definitions:
+        label = scenario_class(definition.scenario_class_name).class_label
+        counts = labels.get(definition.scenario_definition_id, Counter())
+        if label is ClassLabel.NORMAL or not counts or set(counts) != {ClassLabel.NORMAL.value}:
+            continue
+        warnings.append(
+            f"{definition.scenario_definition_id}: no {label.value} sample, all {counts.total()} are normal; "
+            "the samples miss the hazard's part of each run: spread them over the run (--samples-per-run "
+            "without --interval, or --spread-over-duration) or simulate longer (--duration)"
+        )
+    return warnings
+
+
 def generate_command(
     output: Annotated[Path, typer.Argument(help="Dataset folder to write (created if missing; rerun to resume).")],
     scenario: Annotated[
@@ -118,9 +144,14 @@ def generate_command(
     ] = None,
     mode: Annotated[GenerationMode, typer.Option(help="How samples are chosen.")] = GenerationMode.TRAINING,
     seed: Annotated[int, typer.Option(help="Run seed; every unit's seed derives from it.")] = 0,
-    samples_per_run: Annotated[int | None, typer.Option(help="Timesteps per run.")] = None,
+    samples_per_run: Annotated[
+        int | None,
+        typer.Option(help="Samples per run, spread evenly over the run's duration unless --interval is given."),
+    ] = None,
     duration: Annotated[float | None, typer.Option(help="Simulated seconds per run (default: the scenario's).")] = None,
-    interval: Annotated[float, typer.Option(help="Seconds between samples.")] = 10.0,
+    interval: Annotated[
+        float | None, typer.Option(help="Seconds between samples (default: 10, or spread; see --samples-per-run).")
+    ] = None,
     spread_over_duration: Annotated[
         bool, typer.Option(help="Spread --samples-per-run evenly over each run's duration (ignores --interval).")
     ] = False,
@@ -172,6 +203,7 @@ def generate_command(
             TextColumn("runs · {task.fields[samples]} samples"),
             TimeElapsedColumn(),
             console=err,
+            disable=not err.is_terminal,
         ) as progress:
             task = progress.add_task("generate", total=None, samples=0)
             samples = 0
@@ -188,8 +220,8 @@ def generate_command(
                 mode=mode,
                 samples_per_run=samples_per_run,
                 duration_seconds=duration,
-                interval_seconds=interval,
-                spread_over_duration=spread_over_duration,
+                interval_seconds=interval or DEFAULT_INTERVAL_S,
+                spread_over_duration=spread_over_duration or (samples_per_run is not None and interval is None),
                 runs_per_scenario=runs_per_scenario,
                 class_quotas=quotas,
                 edge_parameters=edge_parameters,
@@ -205,6 +237,8 @@ def generate_command(
     except GenerationError as exc:
         err.print(f"[red]error:[/red] {exc}", highlight=False)
         raise typer.Exit(1) from exc
-    Console().print(_report_table(report))
+    stdout().print(_report_table(report))
+    for warning in missing_hazard_warnings(report, definition_list):
+        err.print(f"[yellow]warning:[/yellow] {escape(warning)}", highlight=False, soft_wrap=True)
     if report.unclaimed_files:
         err.print(f"[yellow]note:[/yellow] {len(report.unclaimed_files)} .avro files in {output} are not part of it")

@@ -1,7 +1,12 @@
-"""``envirosense train``, ``envirosense models …`` and ``envirosense evaluate``: the model side on the command line."""
+"""``envirosense train``, ``envirosense models …`` and ``envirosense evaluate``: the model side on the command line.
+
+``--run RUN_ID`` selects the models an active-learning run registered (``<prefix>-<run id>``) instead of the
+workspace's own ``envirosense-hazard-classifier``.
+"""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,12 +15,15 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from envirosense.schemas import ModelPerformanceData
 
 if TYPE_CHECKING:
+    from envirosense.models.api import ApiBasedModelInterface
+    from envirosense.models.evaluation import EvaluationConfig
     from envirosense.models.registry import ModelRegistry
 
 models_app = typer.Typer(help="List, promote and export registered model versions.", no_args_is_help=True)
@@ -33,11 +41,20 @@ TrackingUriOption = Annotated[
         show_default=False,
     ),
 ]
+RunOption = Annotated[
+    str | None,
+    typer.Option(
+        "--run",
+        help="Use the models the active-learning run RUN_ID registered (`envirosense runs` lists the runs).",
+        show_default=False,
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON only (no table), for scripts.")]
 DEFAULT_WORKSPACE = Path("envirosense-workspace")
 
 
 def _fail(message: str) -> NoReturn:
-    Console(stderr=True).print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    Console(stderr=True).print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(1)
 
 
@@ -74,10 +91,24 @@ def _sample_total(paths: list[Path]) -> int | None:
     return total
 
 
-def _registry(workspace: Path, tracking_uri: str | None) -> ModelRegistry:
-    from envirosense.models.registry import ModelRegistry
+def _registry(workspace: Path, tracking_uri: str | None, run: str | None = None, *, read: bool = True) -> ModelRegistry:
+    """The registry of the workspace (or ``--tracking-uri``), on the run's model with ``run``.
 
-    return ModelRegistry(tracking_uri, workspace=workspace)
+    A command that only reads refuses a workspace without a model store instead of creating one.
+    """
+    from envirosense.models.registry import ModelRegistry, ModelVersionNotFoundError
+
+    if read and tracking_uri is None and not (workspace / "mlflow.db").is_file():
+        _fail(
+            f"no model store in workspace {workspace} ({workspace / 'mlflow.db'} does not exist); pass the "
+            "--workspace where `envirosense train` or `envirosense run` ran, or --tracking-uri"
+        )
+    if run is None:
+        return ModelRegistry(tracking_uri, workspace=workspace)
+    try:
+        return ModelRegistry.for_run(run, tracking_uri, workspace=workspace)
+    except ModelVersionNotFoundError as exc:
+        _fail(str(exc))
 
 
 def train_command(
@@ -116,7 +147,7 @@ def train_command(
             model = ModelTrainer(config).fit(list(data), on_batch=advance)
     except (ValueError, OSError) as exc:
         _fail(str(exc))
-    info = _registry(workspace, tracking_uri).register(model, aliases=tuple(alias or ()))
+    info = _registry(workspace, tracking_uri, read=False).register(model, aliases=tuple(alias or ()))
     table = Table(title=f"Registered {info.tag}" + (f" ({', '.join(info.aliases)})" if info.aliases else ""))
     table.add_column("metric")
     table.add_column("value", justify="right")
@@ -128,29 +159,58 @@ def train_command(
 
 
 @models_app.command("list")
-def list_command(workspace: WorkspaceOption = DEFAULT_WORKSPACE, tracking_uri: TrackingUriOption = None) -> None:
-    """List every registered version, newest first."""
-    versions = _registry(workspace, tracking_uri).list_versions()
-    table = Table(title="Registered model versions")
-    for column in ("version", "aliases", "created (UTC)", "model type", "val. accuracy", "val. macro F1", "datasets"):
-        table.add_column(column)
+def list_command(
+    run: RunOption = None,
+    as_json: JsonOption = False,
+    workspace: WorkspaceOption = DEFAULT_WORKSPACE,
+    tracking_uri: TrackingUriOption = None,
+) -> None:
+    """List every registered version, newest first (of run RUN_ID's model with --run)."""
+    registry = _registry(workspace, tracking_uri, run)
+    versions = registry.list_versions()
+    if as_json:
+        typer.echo(json.dumps([info.model_dump(mode="json") for info in versions], indent=2))
+        return
+    if not versions:
+        if run is None:
+            _hint_runs(registry)
+        typer.echo(f"{registry.model_name} has no versions in {registry.tracking_uri}")
+        return
+    table = Table(title=f"Registered versions of {registry.model_name}")
+    for column in ("version (aliases)", "created (UTC)", "model type", "val. acc.", "val. F1", "data"):
+        table.add_column(column, no_wrap=column != "version (aliases)")
     for info in versions:
         table.add_row(
-            str(info.version),
-            ", ".join(info.aliases),
-            info.created_utc.strftime("%Y-%m-%d %H:%M:%S"),
+            f"{info.version} ({', '.join(info.aliases)})" if info.aliases else str(info.version),
+            info.created_utc.strftime("%Y-%m-%d %H:%M"),
             info.model_type,
             _metric(info.metrics, "validation_accuracy"),
             _metric(info.metrics, "validation_macro_f1_score"),
-            ", ".join(info.training_dataset_ids),
+            str(len(info.training_dataset_ids)),
         )
+    table.caption = "val.: on held-out scenario runs; data: datasets trained on (their ids: --json)"
     Console().print(table)
+
+
+def _hint_runs(registry: ModelRegistry) -> None:
+    """Say where the models are when the workspace's own model has none but runs registered some."""
+    prefix = f"{registry.model_name}-"
+    runs = [name.removeprefix(prefix) for name in registry.model_names() if name.startswith(prefix)]
+    if runs:
+        Console(stderr=True).print(
+            "the active-learning runs of this workspace registered models of their own: "
+            f"{', '.join(runs)} (e.g. envirosense models list --run {runs[-1]})",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 @models_app.command("promote")
 def promote_command(
     version: Annotated[int, typer.Argument(help="Version number to make the champion.")],
     alias: Annotated[str, typer.Option(help="Alias to set.")] = "champion",
+    run: RunOption = None,
     workspace: WorkspaceOption = DEFAULT_WORKSPACE,
     tracking_uri: TrackingUriOption = None,
 ) -> None:
@@ -158,7 +218,7 @@ def promote_command(
     from envirosense.models.registry import ModelRegistryError
 
     try:
-        _registry(workspace, tracking_uri).set_alias(alias, version)
+        _registry(workspace, tracking_uri, run).set_alias(alias, version)
     except (ModelRegistryError, ValueError) as exc:
         _fail(str(exc))
     typer.echo(f"{alias} -> {version}")
@@ -168,6 +228,7 @@ def promote_command(
 def export_command(
     repository: Annotated[Path, typer.Argument(help="MLServer model repository folder.")],
     model: Annotated[str | None, typer.Option("--model", help="Version or alias (default: champion).")] = None,
+    run: RunOption = None,
     workspace: WorkspaceOption = DEFAULT_WORKSPACE,
     tracking_uri: TrackingUriOption = None,
 ) -> None:
@@ -176,7 +237,7 @@ def export_command(
     from envirosense.models.serving import export_for_mlserver
 
     try:
-        folder = export_for_mlserver(_registry(workspace, tracking_uri), model, repository)
+        folder = export_for_mlserver(_registry(workspace, tracking_uri, run), model, repository)
     except ModelRegistryError as exc:
         _fail(str(exc))
     typer.echo(str(folder))
@@ -199,14 +260,21 @@ def evaluate_command(
     serving_spec: Annotated[
         Path | None, typer.Option(help="envirosense-serving.json of the served model (with --server-url).")
     ] = None,
+    run: RunOption = None,
+    as_json: JsonOption = False,
     workspace: WorkspaceOption = DEFAULT_WORKSPACE,
     tracking_uri: TrackingUriOption = None,
 ) -> None:
-    """Evaluate a model version on DATA: a summary table, then the full ModelPerformanceData as JSON."""
-    from envirosense.models.api import ApiBasedModelInterface, ModelServerError
+    """Evaluate a model version on DATA: a summary table, then the full ModelPerformanceData as JSON.
+
+    With --server-url, --model resolves through the registry (champion, aliases, version numbers) when it
+    holds the served model; without one, the default is the version the serving spec describes.
+    """
+    from envirosense.models.api import ModelServerError
     from envirosense.models.evaluation import EvaluationConfig
     from envirosense.models.interface import ModelInterface
     from envirosense.models.local import LocalModelInterface
+    from envirosense.models.metrics import absent_classes, absent_classes_warning
     from envirosense.models.registry import ModelRegistryError
 
     if not data.exists():
@@ -223,15 +291,20 @@ def evaluate_command(
         interface: ModelInterface
         try:
             if server_url is not None:
-                if serving_spec is None:
-                    _fail("--server-url needs --serving-spec (the envirosense-serving.json of the served model)")
-                interface = ApiBasedModelInterface.from_serving_spec(serving_spec, server_url, config, on_batch=advance)
+                interface, model = _server_interface(
+                    server_url, serving_spec, config, model, run, workspace, tracking_uri, advance
+                )
             else:
-                interface = LocalModelInterface(_registry(workspace, tracking_uri), config, on_batch=advance)
+                interface = LocalModelInterface(_registry(workspace, tracking_uri, run), config, on_batch=advance)
             performance = interface.get_model_performance_feedback(data, model)
         except (ModelRegistryError, ModelServerError, ValueError, OSError) as exc:
             _fail(str(exc))
-    Console().print(summary_table(performance))
+    missing = absent_classes(performance)
+    if missing:
+        present = len(performance.per_class_metrics) - len(missing)
+        Console(stderr=True).print(f"[yellow]warning:[/] {absent_classes_warning(missing, present)}", highlight=False)
+    if not as_json:
+        Console().print(summary_table(performance))
     text = performance.model_dump_json(indent=2)
     if output is None:
         typer.echo(text)
@@ -239,6 +312,44 @@ def evaluate_command(
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(text + "\n")
         Console(stderr=True).print(f"feedback written to {output}")
+
+
+def _server_interface(
+    server_url: str,
+    serving_spec: Path | None,
+    config: EvaluationConfig,
+    model: str | None,
+    run: str | None,
+    workspace: Path,
+    tracking_uri: str | None,
+    advance: Callable[[int], None],
+) -> tuple[ApiBasedModelInterface, str | None]:
+    """The interface to a served model, resolving versions through the registry that holds it (if any)."""
+    from envirosense.models.api import ApiBasedModelInterface, ServingSpec
+    from envirosense.models.registry import ModelRegistry
+
+    if serving_spec is None:
+        _fail("--server-url needs --serving-spec (the envirosense-serving.json of the served model)")
+    try:
+        spec = ServingSpec.read(serving_spec)
+    except (OSError, ValueError) as exc:
+        _fail(f"--serving-spec: {exc}")
+    registered = spec.registered_name
+    registry: ModelRegistry | None = None
+    if run is not None:
+        registry = _registry(workspace, tracking_uri, run)
+        if registered and registered != registry.model_name:
+            _fail(f"--serving-spec is of {registered}, but --run {run} selects {registry.model_name}")
+    elif registered and (tracking_uri is not None or (workspace / "mlflow.db").is_file()):
+        registry = ModelRegistry(tracking_uri, workspace=workspace, model_name=registered)
+    if registry is not None and not registry.list_versions():
+        registry = None
+    if registry is None and model is None:
+        model = spec.model_version
+    interface = ApiBasedModelInterface.from_serving_spec(
+        serving_spec, server_url, config, registry=registry, on_batch=advance
+    )
+    return interface, model
 
 
 def summary_table(performance: ModelPerformanceData) -> Table:

@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import structlog
 import typer
+from pydantic import ValidationError
+from rich import box
 from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from sqlalchemy.engine import make_url
 
+from envirosense.cli.champion import print_champion, write_run_report
+from envirosense.cli.errors import USAGE_EXIT, did_you_mean, fail
+from envirosense.cli.output import print_json, stdout
+from envirosense.cli.progress import RunProgress
 from envirosense.learning.config import ActiveLearningConfig
 from envirosense.learning.history import RunHistory
-from envirosense.learning.settings import RunSettings
-from envirosense.learning.store import CycleStep, RunStore, SuggestionStatus
+from envirosense.learning.settings import ConfigError, RunSettings
+from envirosense.learning.state import RunRecord
+from envirosense.learning.store import CycleStep, RunStore, SuggestionStatus, UnknownRunError
 
 suggestions_app = typer.Typer(help="Review the loop's suggestions (with review = manual).", no_args_is_help=True)
 
@@ -23,8 +30,13 @@ ConfigOption = Annotated[
     Path | None, typer.Option("--config", "-c", exists=True, dir_okay=False, help="Run configuration (.toml/.yaml).")
 ]
 WorkspaceOption = Annotated[Path | None, typer.Option(help="Workspace folder (overrides the config).")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
-_STEPS = len(CycleStep) - 1
+
+class Strategy(StrEnum):
+    ALM = "alm"
+    RANDOM = "random"
+    POOL_MARGIN = "pool-margin"
 
 
 def _settings(config: Path | None, workspace: Path | None, **overrides: Any) -> RunSettings:
@@ -34,18 +46,52 @@ def _settings(config: Path | None, workspace: Path | None, **overrides: Any) -> 
     return RunSettings.from_file(config, **values)
 
 
-def _store(settings: RunSettings) -> RunStore:
+def _database(settings: RunSettings) -> str:
+    from envirosense.repository.database import redact, resolve_database_url
+
+    return str(redact(make_url(resolve_database_url(settings.database_url, settings.workspace.resolve()))))
+
+
+def _store(settings: RunSettings, *, existing: bool = True) -> RunStore:
+    """The run store of the workspace; with ``existing`` (commands that read runs) a workspace that does not
+    exist is refused instead of created."""
     from envirosense.learning.assembly import Workspace, prepare_database
     from envirosense.repository import make_engine
 
+    if existing and settings.database_url is None and not settings.workspace.is_dir():
+        fail(
+            f"workspace {settings.workspace} does not exist; give the --workspace (or --config) of an existing "
+            "workspace (`envirosense run` creates one)",
+            USAGE_EXIT,
+        )
     workspace = Workspace.from_settings(settings)
     prepare_database(workspace).close()
     return RunStore(make_engine(workspace.database_url))
 
 
+def _known_run(store: RunStore, run_id: str, settings: RunSettings) -> RunRecord:
+    """The stored run ``run_id``; an unknown id ends the command naming the runs of the database searched."""
+    try:
+        return store.run(run_id)
+    except UnknownRunError:
+        known = [run.run_id for run in store.runs()]
+        listed = ", ".join(known[-10:]) if known else "none yet"
+        more = f" (the newest 10 of {len(known)})" if len(known) > 10 else ""
+        fail(
+            f"no run {run_id!r} in {_database(settings)}{did_you_mean(run_id, known)}\n"
+            f"  known runs{more}: {listed}\n  `envirosense runs` lists them; --workspace or --config selects "
+            "another workspace"
+        )
+
+
 def _summary_table(history: RunHistory) -> Table:
-    table = Table(title=f"Run {history.run_id} ({history.strategy}, {history.status})")
-    for column in ("cycle", "samples", "macro-F1", "accuracy", "model", "promoted", "weak spots", "scenarios"):
+    table = Table(
+        title=f"Run {history.run_id} ({history.strategy}, {history.status})",
+        box=box.SIMPLE_HEAD,
+        padding=(0, 1),
+        collapse_padding=True,
+    )
+    for column in ("cycle", "samples", "macro F1", "accuracy", "model", "champion", "weak spots", "scenarios"):
         table.add_column(column, justify="right")
     for cycle in history.cycles:
         table.add_row(
@@ -64,7 +110,7 @@ def _summary_table(history: RunHistory) -> Table:
 def run_command(
     config: ConfigOption = None,
     workspace: WorkspaceOption = None,
-    strategy: Annotated[str | None, typer.Option(help="alm, random or pool-margin (overrides the config).")] = None,
+    strategy: Annotated[Strategy | None, typer.Option(help="Strategy (overrides the config).")] = None,
     cycles: Annotated[int | None, typer.Option(min=1, help="Maximum cycles after the initial model.")] = None,
     seed: Annotated[int | None, typer.Option(min=0, help="Seed of the run (overrides the config).")] = None,
     run_id: Annotated[str | None, typer.Option(help="Id for a new run (default: strategy + UTC time).")] = None,
@@ -81,7 +127,6 @@ def run_command(
     killed at any point continues with --resume RUN_ID, losing and duplicating nothing.
     """
     from envirosense.learning.assembly import build_manager, new_run_id
-    from envirosense.learning.report import write_report
 
     if metrics_port is not None:
         from envirosense.ops.metrics import serve_metrics
@@ -90,49 +135,30 @@ def run_command(
     settings = _settings(config, workspace)
     learning = settings.active_learning.model_dump()
     if strategy is not None:
-        learning["strategy"] = strategy
+        learning["strategy"] = strategy.value
     if seed is not None:
         learning["seed"] = seed
     if cycles is not None:
         learning["stopping"]["max_cycles"] = cycles
     stored: ActiveLearningConfig | None = None
     if resume is not None:
-        stored = ActiveLearningConfig.model_validate(_store(settings).run(resume).config)
+        stored = ActiveLearningConfig.model_validate(_known_run(_store(settings), resume, settings).config)
         if cycles is not None:
             stored = stored.model_copy(update={"stopping": stored.stopping.model_copy(update={"max_cycles": cycles})})
-    learning_config = stored or ActiveLearningConfig.model_validate(learning)
+    try:
+        learning_config = stored or ActiveLearningConfig.model_validate(learning)
+    except ValidationError as exc:
+        raise ConfigError.from_validation(str(config or "the options"), exc, ("active_learning",)) from exc
     identifier = resume or run_id or new_run_id(learning_config.strategy)
-    console = Console(stderr=True)
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total} steps"),
-        TimeElapsedColumn(),
-        console=console,
-    ) as progress:
-        task = progress.add_task("preparing workspace and shared datasets", total=_STEPS)
-
-        def on_event(event: str, fields: Mapping[str, Any]) -> None:
-            if event == "cycle_step":
-                step = CycleStep(fields["step"])
-                progress.update(task, description=f"cycle {fields['cycle']}: {step.value}", completed=step.order)
-            elif event == "cycle_done":
-                progress.console.print(
-                    f"cycle {fields['cycle']}: macro-F1 {fields['macro_f1']:.3f} on {fields['samples']} samples"
-                )
-                progress.update(task, completed=0)
-            elif event == "targeting_failed":
-                progress.console.print(f"[yellow]targeting fell back: {fields['action']}: {fields['error']}")
-
-        with structlog.contextvars.bound_contextvars(run_id=identifier):
-            manager = build_manager(settings, identifier, config=learning_config, on_event=on_event)
-            history = manager.run()
-    Console().print(_summary_table(history))
+    with RunProgress(Console(stderr=True)) as progress, structlog.contextvars.bound_contextvars(run_id=identifier):
+        manager = build_manager(settings, identifier, config=learning_config, on_event=progress.on_event)
+        history = manager.run()
+    stdout().print(_summary_table(history))
+    print_champion(history, settings)
     if history.status == "waiting_for_review":
         typer.echo(f"Waiting for review: envirosense suggestions list --run {identifier}")
     if report and history.cycles:
-        path = write_report(history, Path(settings.workspace) / "reports" / f"{identifier}.html")
+        path = write_run_report(settings, history, Path(settings.workspace) / "reports" / f"{identifier}.html")
         typer.echo(f"Report: {path}")
 
 
@@ -146,33 +172,49 @@ def report_command(
     """Write the HTML report of RUN_ID: learning curve (against --compare runs), per-class F1, confusion
     matrices first vs last, weak spots per sensor and type, the scenarios created and lineage counts."""
     from envirosense.learning.manager import load_history
-    from envirosense.learning.report import write_report
 
     settings = _settings(config, workspace)
     store = _store(settings)
+    for known in (run_id, *(compare or [])):
+        _known_run(store, known, settings)
     history = load_history(store, run_id)
     others = [load_history(store, other) for other in compare or []]
-    path = write_report(history, output or Path(settings.workspace) / "reports" / f"{run_id}.html", others)
+    path = write_run_report(
+        settings, history, output or Path(settings.workspace) / "reports" / f"{run_id}.html", others
+    )
     typer.echo(str(path))
 
 
-def runs_command(config: ConfigOption = None, workspace: WorkspaceOption = None) -> None:
+def runs_command(config: ConfigOption = None, workspace: WorkspaceOption = None, as_json: JsonOption = False) -> None:
     """List the active-learning runs of the workspace."""
     store = _store(_settings(config, workspace))
+    rows: list[dict[str, Any]] = [
+        {
+            "run_id": run.run_id,
+            "strategy": run.strategy,
+            "status": run.status,
+            "champion_version": run.champion_version,
+            "cycles_done": max(sum(1 for _, step, _ in store.cycles(run.run_id) if step is CycleStep.DONE) - 1, 0),
+            "created_utc": run.created_utc.isoformat(),
+        }
+        for run in store.runs()
+    ]
+    if as_json:
+        print_json(rows)
+        return
     table = Table(title="Active-learning runs")
     for column in ("run", "strategy", "status", "champion", "cycles done", "created (UTC)"):
-        table.add_column(column)
-    for run in store.runs():
-        done = sum(1 for _, step, _ in store.cycles(run.run_id) if step is CycleStep.DONE)
+        table.add_column(column, overflow="fold")
+    for row in rows:
         table.add_row(
-            run.run_id,
-            run.strategy,
-            run.status,
-            run.champion_version or "–",
-            str(max(done - 1, 0)),
-            str(run.created_utc)[:19],
+            row["run_id"],
+            row["strategy"],
+            row["status"],
+            row["champion_version"] or "–",
+            str(row["cycles_done"]),
+            row["created_utc"][:19].replace("T", " "),
         )
-    Console().print(table)
+    stdout().print(table)
 
 
 @suggestions_app.command("list")
@@ -181,13 +223,22 @@ def suggestions_list(
     status: Annotated[SuggestionStatus | None, typer.Option(help="Only this status.")] = None,
     config: ConfigOption = None,
     workspace: WorkspaceOption = None,
+    as_json: JsonOption = False,
 ) -> None:
-    """List suggestions with their status."""
-    store = _store(_settings(config, workspace))
+    """List suggestions with their status (ids in full; a unique prefix is enough to approve or reject)."""
+    settings = _settings(config, workspace)
+    store = _store(settings)
+    if run is not None:
+        _known_run(store, run, settings)
+    rows = store.suggestions(run, status=status)
+    if as_json:
+        keys = ("suggestion_id", "run_id", "cycle_index", "action", "samples", "weak_spot_id", "status", "payload")
+        print_json([{key: row[key] for key in keys} for row in rows])
+        return
     table = Table(title="Suggestions")
     for column in ("id", "run", "cycle", "action", "samples", "weak spot", "status", "why"):
-        table.add_column(column)
-    for row in store.suggestions(run, status=status):
+        table.add_column(column, overflow="fold" if column in ("id", "run", "weak spot") else "ellipsis")
+    for row in rows:
         table.add_row(
             row["suggestion_id"],
             row["run_id"],
@@ -198,27 +249,41 @@ def suggestions_list(
             row["status"],
             row["payload"].get("rationale", ""),
         )
-    Console().print(table)
+    stdout().print(table)
+
+
+def _resolve_ids(store: RunStore, given: list[str]) -> list[str]:
+    """Full suggestion ids for ``given`` ids or unique prefixes; unknown or ambiguous ones end the command."""
+    known = [row["suggestion_id"] for row in store.suggestions()]
+    resolved = []
+    for item in given:
+        matches = [item] if item in known else [full for full in known if full.startswith(item)]
+        if not matches:
+            fail(f"no suggestion {item!r}; `envirosense suggestions list` shows the ids")
+        if len(matches) > 1:
+            fail(f"{item!r} is the start of {len(matches)} suggestion ids ({', '.join(matches[:5])}); give more of it")
+        resolved.append(matches[0])
+    return resolved
 
 
 def _review(ids: list[str], status: SuggestionStatus, note: str | None, settings: RunSettings) -> None:
     store = _store(settings)
+    full_ids = _resolve_ids(store, ids)
     failed = [
         suggestion_id
-        for suggestion_id in ids
+        for suggestion_id in full_ids
         if not store.set_suggestion_status(suggestion_id, status, expected=[SuggestionStatus.PENDING], note=note)
     ]
-    for suggestion_id in ids:
+    for suggestion_id in full_ids:
         if suggestion_id not in failed:
             typer.echo(f"{suggestion_id}: {status.value}")
     if failed:
-        typer.echo(f"not pending (or unknown): {', '.join(failed)}", err=True)
-        raise typer.Exit(1)
+        fail(f"not pending any more: {', '.join(failed)}")
 
 
 @suggestions_app.command("approve")
 def suggestions_approve(
-    ids: Annotated[list[str], typer.Argument(help="Suggestion ids.")],
+    ids: Annotated[list[str], typer.Argument(help="Suggestion ids (or unique prefixes of them).")],
     note: Annotated[str | None, typer.Option(help="Review note.")] = None,
     config: ConfigOption = None,
     workspace: WorkspaceOption = None,
@@ -229,7 +294,7 @@ def suggestions_approve(
 
 @suggestions_app.command("reject")
 def suggestions_reject(
-    ids: Annotated[list[str], typer.Argument(help="Suggestion ids.")],
+    ids: Annotated[list[str], typer.Argument(help="Suggestion ids (or unique prefixes of them).")],
     note: Annotated[str | None, typer.Option(help="Review note.")] = None,
     config: ConfigOption = None,
     workspace: WorkspaceOption = None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,20 +15,37 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from envirosense.cli.db import DatabaseUrlOption, SchemaOption, WorkspaceOption, fail
+from envirosense.cli.db import DatabaseUrlOption, SchemaOption, WorkspaceOption
+from envirosense.cli.errors import USAGE_EXIT, fail
+from envirosense.cli.output import print_json, stdout
 from envirosense.repository import SqlScenarioRepository, open_repository
 from envirosense.repository.catalogue import catalogue_definitions, seed_catalogue
-from envirosense.repository.database import DEFAULT_WORKSPACE
+from envirosense.repository.database import DATABASE_URL_ENV, DEFAULT_DATABASE_FILE, DEFAULT_WORKSPACE
 from envirosense.repository.errors import RepositoryError
 from envirosense.repository.migrate import DEFAULT_SCHEMA
-from envirosense.schemas import ScenarioDefinition
+from envirosense.schemas import ClassLabel, ScenarioCategory, ScenarioDefinition
+from envirosense.simulation.parameters import flatten_params
 
 scenarios_app = typer.Typer(help="Store, query, vary and seed scenario definitions.", no_args_is_help=True)
 
 
 @contextmanager
-def repository_session(database_url: str | None, workspace: Path, schema: str) -> Iterator[SqlScenarioRepository]:
-    """The repository for the options given; repository errors end the command with a clean message."""
+def repository_session(
+    database_url: str | None, workspace: Path, schema: str, *, read_only: bool = False
+) -> Iterator[SqlScenarioRepository]:
+    """The repository for the options given; repository errors end the command with a clean message.
+
+    ``read_only`` commands refuse a workspace database that does not exist instead of creating it.
+    """
+    if read_only and database_url is None and os.environ.get(DATABASE_URL_ENV) is None:
+        sqlite_file = workspace / DEFAULT_DATABASE_FILE
+        if not sqlite_file.is_file():
+            where = f"workspace {workspace} does not exist" if not workspace.is_dir() else f"no {sqlite_file}"
+            fail(
+                f"{where}; give --workspace of an existing workspace or --database-url "
+                "(`envirosense db upgrade --workspace PATH` creates one)",
+                USAGE_EXIT,
+            )
     repository = None
     try:
         repository = open_repository(database_url, workspace=workspace, schema=schema)
@@ -41,7 +59,7 @@ def repository_session(database_url: str | None, workspace: Path, schema: str) -
 
 def _definitions_table(title: str, definitions: list[ScenarioDefinition]) -> Table:
     table = Table(title=title)
-    table.add_column("id", no_wrap=True)
+    table.add_column("id", overflow="fold")
     table.add_column("class")
     table.add_column("category")
     table.add_column("v", justify="right")
@@ -59,10 +77,28 @@ def _definitions_table(title: str, definitions: list[ScenarioDefinition]) -> Tab
     return table
 
 
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+def _definition_table(definition: ScenarioDefinition) -> Table:
+    table = Table(title=f"{definition.scenario_definition_id} v{definition.version}", show_header=False)
+    table.add_column("field", style="bold")
+    table.add_column("value", overflow="fold")
+    document = definition.model_dump(mode="json", exclude={"specific_params_json"})
+    for key, value in document.items():
+        table.add_row(key, ", ".join(map(str, value)) if isinstance(value, list) else str(value))
+    for key, value in flatten_params(definition.specific_params()).items():
+        table.add_row(f"parameter {key}", json.dumps(value))
+    return table
+
+
 @scenarios_app.command("list")
 def list_scenarios(
-    category: Annotated[str | None, typer.Option(help="fire, electrical, normal or confounder.")] = None,
-    label: Annotated[str | None, typer.Option(help="Class label, e.g. arcing.")] = None,
+    category: Annotated[ScenarioCategory | None, typer.Option(help="Only this category.")] = None,
+    label: Annotated[
+        ClassLabel | None,
+        typer.Option(metavar="LABEL", help=f"Only this class label: {', '.join(label.value for label in ClassLabel)}."),
+    ] = None,
     tag: Annotated[list[str] | None, typer.Option(help="Tag the definitions must carry (repeatable).")] = None,
     sensor: Annotated[str | None, typer.Option(help="Sensor id or kind the scenarios must involve.")] = None,
     limit: Annotated[int, typer.Option(help="Rows to show.")] = 20,
@@ -70,13 +106,22 @@ def list_scenarios(
     database_url: DatabaseUrlOption = None,
     workspace: WorkspaceOption = DEFAULT_WORKSPACE,
     schema: SchemaOption = DEFAULT_SCHEMA,
+    as_json: JsonOption = False,
 ) -> None:
     """List stored definitions, oldest first."""
-    with repository_session(database_url, workspace, schema) as repository:
-        filters: dict[str, Any] = {"category": category, "class_label": label, "tags": tag, "sensor_type": sensor}
+    with repository_session(database_url, workspace, schema, read_only=True) as repository:
+        filters: dict[str, Any] = {
+            "category": category.value if category else None,
+            "class_label": label.value if label else None,
+            "tags": tag,
+            "sensor_type": sensor,
+        }
         total = repository.count_definitions(**filters)
         found = repository.find_definitions(**filters, limit=limit, offset=offset)
-    Console().print(_definitions_table(f"{len(found)} of {total} scenario definitions", found))
+    if as_json:
+        print_json({"total": total, "definitions": [definition.model_dump(mode="json") for definition in found]})
+        return
+    stdout().print(_definitions_table(f"{len(found)} of {total} scenario definitions", found))
 
 
 @scenarios_app.command("show")
@@ -87,14 +132,19 @@ def show(
     database_url: DatabaseUrlOption = None,
     workspace: WorkspaceOption = DEFAULT_WORKSPACE,
     schema: SchemaOption = DEFAULT_SCHEMA,
+    as_json: JsonOption = False,
 ) -> None:
-    """Print one definition as JSON."""
-    with repository_session(database_url, workspace, schema) as repository:
+    """Print one definition: a table of its fields and parameters, or (--json) the definition as JSON."""
+    with repository_session(database_url, workspace, schema, read_only=True) as repository:
         definition = repository.get_definition(scenario_id, version)
         document: dict[str, Any] = definition.model_dump(mode="json")
-        if lineage:
-            document = {"definition": document, "lineage": repository.get_lineage(scenario_id)}
-    typer.echo(json.dumps(document, indent=2, ensure_ascii=False))
+        lineage_document = repository.get_lineage(scenario_id) if lineage else None
+    if as_json:
+        print_json({"definition": document, "lineage": lineage_document} if lineage else document)
+        return
+    stdout().print(_definition_table(definition))
+    if lineage:
+        typer.echo(json.dumps(lineage_document, indent=2, ensure_ascii=False))
 
 
 @scenarios_app.command("history")
@@ -105,11 +155,11 @@ def history(
     schema: SchemaOption = DEFAULT_SCHEMA,
 ) -> None:
     """Every version of a definition, with the fields each one changed."""
-    with repository_session(database_url, workspace, schema) as repository:
+    with repository_session(database_url, workspace, schema, read_only=True) as repository:
         versions = repository.history(scenario_id)
     table = Table(title=f"history of {scenario_id}")
     for column in ("version", "created (UTC)", "author", "changed"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     previous: dict[str, Any] | None = None
     for definition in versions:
         current = definition.model_dump(mode="json", exclude={"version", "creation_timestamp_utc"})
@@ -121,7 +171,7 @@ def history(
             changed or "-",
         )
         previous = current
-    Console().print(table)
+    stdout().print(table)
 
 
 @scenarios_app.command("search")
@@ -133,9 +183,9 @@ def search(
     schema: SchemaOption = DEFAULT_SCHEMA,
 ) -> None:
     """Full-text search on name and description, best match first."""
-    with repository_session(database_url, workspace, schema) as repository:
+    with repository_session(database_url, workspace, schema, read_only=True) as repository:
         found = repository.search_text(text, limit=limit)
-    Console().print(_definitions_table(f"{len(found)} matches for {text!r}", found))
+    stdout().print(_definitions_table(f"{len(found)} matches for {text!r}", found))
 
 
 @scenarios_app.command("add")
@@ -189,11 +239,11 @@ def vary(
         scenario = repository.create_scenario_variation(base_id, suffix, modifications, context)
     typer.echo(f"stored {scenario.scenario_id} (parent {base_id})")
     table = Table()
-    table.add_column("parameter")
-    table.add_column("value")
+    table.add_column("parameter", overflow="fold")
+    table.add_column("value", overflow="fold")
     for path, value in modifications.items():
         table.add_row(path, json.dumps(value))
-    Console().print(table)
+    stdout().print(table)
 
 
 @scenarios_app.command("seed")
@@ -208,7 +258,8 @@ def seed(
     total = sum(1 for _ in catalogue_definitions(variations, seed_value))
     with repository_session(database_url, workspace, schema) as repository:
         columns = (TextColumn("Seeding"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-        with Progress(*columns, console=Console(stderr=True)) as progress:
+        console = Console(stderr=True)
+        with Progress(*columns, console=console, disable=not console.is_terminal) as progress:
             task = progress.add_task("seed", total=total)
             report = seed_catalogue(repository, variations, seed_value, progress=lambda n: progress.advance(task, n))
     typer.echo(f"catalogue seeded: {report.created} created, {report.skipped} already present")

@@ -10,7 +10,6 @@ generator retries it and counts it in its circuit breaker, unlike a unit that ra
 from __future__ import annotations
 
 import asyncio
-import logging
 import multiprocessing
 import sys
 import time
@@ -19,10 +18,8 @@ from concurrent.futures import BrokenExecutor, CancelledError, Executor, Future,
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-import structlog
-
 from envirosense.generation.errors import GenerationError, InvalidRequestError, SchedulerUnavailableError
-from envirosense.ops.logging import LogFormat, configure_logging, get_logger
+from envirosense.ops.logging import get_logger, inherit_logging, logging_settings
 
 T = TypeVar("T")
 
@@ -92,19 +89,13 @@ class ExecutorHandle:
         self.executor = self._factory()
 
 
-def _current_logging() -> tuple[str, LogFormat]:
-    level = logging.getLevelName(logging.getLogger().getEffectiveLevel())
-    renderer = structlog.get_config()["processors"][-1]
-    return level, "json" if isinstance(renderer, structlog.processors.JSONRenderer) else "console"
-
-
 def _process_pool(workers: int) -> ProcessPoolExecutor:
     # forkserver: workers start from a clean, single-threaded server process, so a pool is safe to
     # create from a program that already runs threads (a Dask client, a database pool).
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["envirosense.generation.units", "envirosense.simulation.scenarios"])
     return ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, initializer=configure_logging, initargs=_current_logging()
+        max_workers=workers, mp_context=context, initializer=inherit_logging, initargs=(logging_settings(),)
     )
 
 

@@ -14,6 +14,7 @@ from envirosense.generation import DatasetConflictError, MLDataGenerator
 from envirosense.learning.config import ActiveLearningConfig
 from envirosense.learning.context import EventCallback
 from envirosense.learning.manager import ActiveLearningManager
+from envirosense.learning.progress import generation_progress
 from envirosense.learning.settings import RepositoryRetrySettings, RunSettings
 from envirosense.learning.sources import DefinitionDraw, random_definitions, runs_for, save_definitions
 from envirosense.learning.store import RunStore
@@ -94,6 +95,7 @@ def shared_dataset(
     samples_per_run: int,
     *,
     distribution: DefinitionDraw = random_definitions,
+    on_event: EventCallback | None = None,
 ) -> Path:
     """A dataset of random scenarios (``<workspace>/datasets/<purpose>-s<seed>-n<samples>-r<per run>``),
     drawn from ``distribution`` (``learning.sources.DISTRIBUTIONS``; name ``purpose`` after it), generated
@@ -102,7 +104,7 @@ def shared_dataset(
     Definitions of the evaluation set are *not* stored in the repository (pass ``repository=None``), so no
     strategy can ever select them; the initial set's are, for lineage. When another process (a run started
     at the same time in the same workspace) is generating the same dataset, this waits for it and then
-    only verifies its files.
+    only verifies its files. ``on_event`` receives the generation's ``generation_progress`` events.
     """
     definitions = distribution(
         np.random.default_rng(seed), runs_for(samples, samples_per_run), f"{purpose}-s{seed}", tags=(purpose,)
@@ -118,7 +120,13 @@ def shared_dataset(
         reraise=True,
     )
     waiting(
-        generator.generate, definitions, folder, seed=seed, samples_per_run=samples_per_run, spread_over_duration=True
+        generator.generate,
+        definitions,
+        folder,
+        seed=seed,
+        samples_per_run=samples_per_run,
+        spread_over_duration=True,
+        progress=generation_progress(on_event, purpose, samples_per_run),
     )
     return folder
 
@@ -148,10 +156,17 @@ def build_manager(
     per_run = config.budget.samples_per_scenario_run
     data = settings.datasets
     initial = shared_dataset(
-        generator, repository, workspace, "initial", data.initial_samples, data.initial_seed, per_run
+        generator, repository, workspace, "initial", data.initial_samples, data.initial_seed, per_run, on_event=on_event
     )
     evaluation = shared_dataset(
-        generator, None, workspace, "evaluation", data.evaluation_samples, data.evaluation_seed, per_run
+        generator,
+        None,
+        workspace,
+        "evaluation",
+        data.evaluation_samples,
+        data.evaluation_seed,
+        per_run,
+        on_event=on_event,
     )
     with file_lock(workspace.root / ".mlflow-init.lock"):  # MLflow creates its tables and experiment racily
         registry = ModelRegistry(

@@ -40,6 +40,17 @@ class CycleSummary(BaseModel):
     degraded: list[str] = Field(
         default_factory=list, description="Steps the cycle did without a service that was down, and why."
     )
+    step_seconds: dict[str, float] = Field(
+        default_factory=dict, description="Wall time of each step of the cycle, in step order, s (empty: not recorded)."
+    )
+
+    def absent_classes(self) -> list[str]:
+        """Classes without an evaluation sample (confusion-matrix rows summing to 0), in matrix order: they
+        are left out of ``macro_f1``. Empty without a confusion matrix."""
+        matrix = self.confusion_matrix
+        if matrix is None:
+            return []
+        return [label for label, row in zip(matrix.labels, matrix.counts, strict=True) if sum(row) == 0]
 
 
 class RunHistory(BaseModel):

@@ -3,16 +3,17 @@ dataset folder, and keep the samples the champion separates least."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, Protocol
 
-from envirosense.generation import GenerationReport, Lineage
+from envirosense.generation import GenerationReport, Lineage, UnitEvent
 from envirosense.generation.reader import iter_samples
 from envirosense.learning.context import CycleContext, derived_seed
 from envirosense.learning.degradation import ServiceGuard, StepSkippedError
 from envirosense.learning.history import CraftedScenario
+from envirosense.learning.progress import generation_progress
 from envirosense.learning.selection import Ranked, keep_first, least_separated
 from envirosense.learning.sources import random_definitions, runs_for, save_definitions
 from envirosense.learning.state import DatasetSlice
@@ -40,6 +41,7 @@ class SampleGenerator(Protocol):
         spread_over_duration: bool = False,
         runs_per_scenario: int = 1,
         lineage: Lineage | None = None,
+        progress: Callable[[UnitEvent], None] | None = None,
     ) -> GenerationReport: ...
 
 
@@ -127,6 +129,7 @@ class SampleMaker:
                         spread_over_duration=True,
                         runs_per_scenario=count,
                         lineage=lineage,
+                        progress=generation_progress(context.emit, purpose, self.samples_per_run),
                     )
 
             report = self.guard.call(f"generate-{purpose}", generate) if guarded else generate()

@@ -9,13 +9,15 @@ every key.
 
 from __future__ import annotations
 
+import difflib
 import json
+import os
 import tomllib
 from pathlib import Path
 from typing import Any, Literal, get_args
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import PydanticUndefined
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -139,21 +141,146 @@ class RunSettings(BaseSettings):
     @classmethod
     def from_file(cls, path: Path | None, **overrides: Any) -> RunSettings:
         """Settings from a ``.toml``, ``.yaml`` or ``.yml`` file (or defaults when ``path`` is None), then the
-        environment, then ``overrides`` (e.g. from CLI flags)."""
-        values: dict[str, Any] = {}
-        if path is not None:
-            text = path.read_text(encoding="utf-8")
-            if path.suffix == ".toml":
-                values = tomllib.loads(text)
-            elif path.suffix in (".yaml", ".yml"):
-                loaded = yaml.safe_load(text)
-                values = loaded if isinstance(loaded, dict) else {}
-            else:
-                raise ValueError(f"{path}: the config file must end in .toml, .yaml or .yml")
-        settings = cls(**values)
-        if overrides:
-            settings = cls.model_validate({**settings.model_dump(exclude_unset=False), **overrides})
+        environment, then ``overrides`` (e.g. from CLI flags).
+
+        Raises ``ConfigError`` naming every bad key (unknown, wrong type, out of range, not finite) and where
+        its value came from, or why the file cannot be read as a mapping of keys.
+        """
+        source = str(path) if path is not None else "the defaults and the environment"
+        values = read_config_file(path) if path is not None else {}
+        try:
+            settings = cls(**values)
+            if overrides:
+                settings = cls.model_validate({**settings.model_dump(exclude_unset=False), **overrides})
+        except ValidationError as exc:
+            raise ConfigError.from_validation(source, exc) from exc
         return settings
+
+
+class ConfigError(ValueError):
+    """A configuration that cannot be used; ``problems`` holds one line per bad key, e.g.
+    ``active_learning.budget.samples_per_cycle: must be ≥ 10, got 3``."""
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        self.source = source
+        self.problems = problems
+        lines = "\n".join(f"  {problem}" for problem in problems)
+        super().__init__(f"invalid configuration in {source}:\n{lines}")
+
+    @classmethod
+    def from_validation(cls, source: str, exc: ValidationError, prefix: tuple[str, ...] = ()) -> ConfigError:
+        """The errors of a validation of ``RunSettings`` (or of its section at the dotted path ``prefix``)."""
+        return cls(source, [_describe({**error, "loc": (*prefix, *error["loc"])}) for error in exc.errors()])
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """The mapping of keys in a ``.toml``, ``.yaml`` or ``.yml`` file; ``ConfigError`` when the file cannot be
+    read, does not parse, or holds something other than a mapping (an empty YAML file is an empty mapping)."""
+    if path.suffix not in (".toml", ".yaml", ".yml"):
+        raise ConfigError(str(path), ["the file name must end in .toml, .yaml or .yml"])
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(str(path), [f"cannot read the file: {getattr(exc, 'strerror', None) or exc}"]) from exc
+    if path.suffix == ".toml":
+        try:
+            return tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(str(path), [f"not valid TOML: {exc}"]) from exc
+    try:
+        loaded = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+        raise ConfigError(str(path), [f"not valid YAML{where}: {getattr(exc, 'problem', None) or exc}"]) from exc
+    if loaded is None:
+        return {}
+    if not isinstance(loaded, dict):
+        raise ConfigError(
+            str(path),
+            [f"the file holds a {_yaml_kind(loaded)}, not a mapping of keys (`workspace: …`, `active_learning: …`)"],
+        )
+    return loaded
+
+
+def _yaml_kind(value: Any) -> str:
+    return {list: "list", str: "string", int: "number", float: "number", bool: "boolean"}.get(
+        type(value), type(value).__name__
+    )
+
+
+_RANGE_WORDS = {
+    "greater_than": ">",
+    "greater_than_equal": "≥",
+    "less_than": "<",
+    "less_than_equal": "≤",
+}
+
+
+_TYPE_WORDS = {
+    "int_parsing": "a whole number",
+    "int_type": "a whole number",
+    "int_from_float": "a whole number",
+    "float_parsing": "a number",
+    "float_type": "a number",
+    "bool_parsing": "true or false",
+    "bool_type": "true or false",
+    "string_type": "text",
+    "dict_type": "a section of keys",
+    "model_type": "a section of keys",
+    "list_type": "a list",
+}
+
+
+def _describe(error: Any) -> str:
+    """One line for one Pydantic error: the dotted key, what is wrong, the value and where it came from."""
+    location = tuple(str(part) for part in error["loc"])
+    key = ".".join(location) or "(top level)"
+    kind = error["type"]
+    value = error.get("input")
+    context = error.get("ctx") or {}
+    if kind == "extra_forbidden":
+        allowed = _allowed_keys(location[:-1])
+        close = difflib.get_close_matches(location[-1], allowed, n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        return f"{key}: unknown key{hint} (allowed here: {', '.join(allowed)})"
+    if kind in _RANGE_WORDS:
+        bound = next(iter(context.values()), "?")
+        message = f"must be {_RANGE_WORDS[kind]} {bound}, got {value!r}"
+    elif kind == "finite_number":
+        message = f"must be a finite number, got {value!r}"
+    elif kind == "missing":
+        message = "required, but not given"
+    elif kind in _TYPE_WORDS:
+        message = f"expected {_TYPE_WORDS[kind]}, got {value!r}"
+    else:
+        text = str(error["msg"])
+        message = f"{text[0].lower()}{text[1:]}" + (f", got {value!r}" if not isinstance(value, dict) else "")
+    variable = ENV_PREFIX + "__".join(part.upper() for part in location)
+    if variable in os.environ:
+        message += f" (from the environment variable {variable})"
+    return f"{key}: {message}"
+
+
+def _allowed_keys(location: tuple[str, ...]) -> list[str]:
+    """The keys a section of ``RunSettings`` accepts (``location`` is the section's dotted path)."""
+    model: type[BaseModel] = RunSettings
+    for part in location:
+        field = model.model_fields.get(part)
+        if field is None:
+            return []
+        section = next(
+            (arg for arg in (field.annotation, *get_args(field.annotation)) if _is_model(arg)),
+            None,
+        )
+        if section is None:
+            return []
+        model = section
+    return list(model.model_fields)
+
+
+def _is_model(value: Any) -> bool:
+    return isinstance(value, type) and issubclass(value, BaseModel)
 
 
 def settings_reference() -> str:

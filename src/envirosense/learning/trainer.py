@@ -8,6 +8,8 @@ from envirosense.models.datasets import EvaluationDataset
 from envirosense.models.registry import CANDIDATE, ModelRegistry
 from envirosense.models.training import ModelTrainer, TrainingConfig
 
+TAG_TRAINING_KEY = "envirosense.training_key"
+
 
 class CandidateTrainer:
     """Fits and registers models; ``train`` is idempotent per ``key``.
@@ -35,13 +37,20 @@ class CandidateTrainer:
 
         ``key`` (e.g. ``run-x/cycle-3``) is stored as the version's description: calling again with the same
         key returns the version registered before instead of registering a duplicate (resume after a crash).
+        The MLflow training run is named after it and the model type (``run-x cycle-3 random_forest``).
         """
         existing = self._registered(key)
         if existing is not None:
             return existing
         trainer = ModelTrainer(self.config.model_copy(update={"random_state": seed}))
         model = trainer.fit(list(datasets))
-        return self.registry.register(model, aliases=(CANDIDATE,), description=key).version
+        return self.registry.register(
+            model,
+            aliases=(CANDIDATE,),
+            description=key,
+            run_name=f"{key.replace('/', ' ')} {self.config.model_type.value}",
+            tags={TAG_TRAINING_KEY: key},
+        ).version
 
     def promote(self, version: int) -> None:
         self.registry.promote(version)

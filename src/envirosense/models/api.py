@@ -6,29 +6,34 @@ returns ``predict_proba`` ``[n, n_classes]``. Requests are batched (``batch_size
 ``max_concurrency`` at a time. Connection errors, timeouts and 5xx answers are retried with exponential
 backoff (tenacity); every attempt goes through a circuit breaker (pybreaker) that opens after
 ``breaker_fail_max`` consecutive failures and then fails fast with ``CircuitOpenError`` until
-``breaker_reset_timeout_s`` has passed. 4xx answers are not retried. Every response is validated (names,
-shapes, probabilities in [0, 1] summing to 1) before any metric is computed: a malformed answer raises
-``InvalidModelResponseError``.
+``breaker_reset_timeout_s`` has passed. 4xx answers are not retried; 404 is ``ModelNotFoundError`` with the
+server's own text. Every response is validated (model name and version, tensor names, shapes, probabilities
+in [0, 1] summing to 1) before any metric is computed: a malformed answer, or one for another model, raises
+``InvalidModelResponseError``. Response text quoted in an error is redacted of credentials first.
 
-Uncertainty comes from the returned probabilities (the server has no members to split it); explanations
-are model-agnostic occlusion on the bounded set of reported samples, or absent (method ``none``).
+Uncertainty comes from the returned probabilities (the server has no members to split it), so ranking by
+``epistemic`` or ``disagreement`` (always 0 here) is refused; explanations are model-agnostic occlusion on
+the bounded set of reported samples, or absent (method ``none``).
+
+Version tags resolve through the model registry when one is given (``registry=``): ``None`` is the champion
+(else the newest version), aliases name versions, exactly as for ``LocalModelInterface``.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import os
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import numpy as np
 import orjson
 import pybreaker
-from pydantic import BaseModel, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from tenacity import RetryCallState
 
 from envirosense.models.datasets import EvaluationDataset
@@ -38,13 +43,22 @@ from envirosense.models.explain import Explainer
 from envirosense.models.features import FeatureExtractor
 from envirosense.models.interface import ModelInterface, Predictions
 from envirosense.models.server import ServerSettings
+from envirosense.models.uncertainty import UncertaintyMeasure
 from envirosense.ops.logging import get_logger
 from envirosense.ops.resilience import BreakerSettings, RetrySettings, call_through, circuit_breaker, retrying
 from envirosense.schemas import ModelPerformanceData
 
+if TYPE_CHECKING:
+    from envirosense.models.registry import ModelRegistry
+
 log = get_logger(__name__)
 
 PROBABILITY_TOLERANCE = 1e-6
+MEMBER_MEASURES = frozenset({UncertaintyMeasure.EPISTEMIC, UncertaintyMeasure.DISAGREEMENT})
+"""Measures that need ensemble members; a model server returns only the mean distribution."""
+
+VersionResolver = Callable[[str | None], str]
+"""Maps a ``model_version_tag`` (``None`` included) to the server's model version."""
 
 
 class ModelServerError(ModelError):
@@ -67,12 +81,20 @@ class ModelServerRequestError(ModelServerError):
         self.status_code = status_code
 
 
-class InvalidModelResponseError(ModelServerError, ModelUnavailableError):
-    """The server answered, but not with a well-formed V2 response holding valid probabilities."""
-
-
 class ModelNotReadyError(ModelServerError, ModelUnavailableError):
     """The server says the model (version) is not ready."""
+
+
+class ModelNotFoundError(ModelServerRequestError, ModelNotReadyError):
+    """The server does not know the model or version (HTTP 404); the message quotes the server's text.
+
+    It is also a ``ModelNotReadyError``: a server that restarts answers 404 until it has loaded its models
+    again, so the loop's service guard waits on it as on any model that is not ready.
+    """
+
+
+class InvalidModelResponseError(ModelServerError, ModelUnavailableError):
+    """The server answered, but not with a well-formed V2 response holding valid probabilities."""
 
 
 class _TransientError(Exception):
@@ -93,6 +115,35 @@ class ApiSettings(ServerSettings):
     )
     input_name: str = Field(default="input-0", description="Name of the input tensor.")
     output_name: str = Field(default="predict_proba", description="Name of the probability output.")
+
+
+class ServingSpec(BaseModel):
+    """``envirosense-serving.json``: what a client needs to know about one exported model version."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    model_name: str = Field(min_length=1, description="Model name on the server.")
+    model_version: str | None = Field(default=None, description="Server version of this folder's model.")
+    registry_model: str | None = Field(default=None, description="``<registered model>/<version>`` it came from.")
+    class_labels: list[str] = Field(min_length=2, description="Class of each predict_proba column, in order.")
+    feature_extractor: dict[str, Any] = Field(description="FeatureExtractor.params() of the model.")
+
+    @classmethod
+    def read(cls, path: Path) -> ServingSpec:
+        """The spec at ``path``; ``ValueError`` naming the file and the first problem otherwise."""
+        try:
+            return cls.model_validate_json(Path(path).read_bytes())
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(part) for part in first["loc"]) or "the file"
+            raise ValueError(f"{path} is not a valid envirosense-serving.json: {where}: {first['msg']}") from None
+
+    @property
+    def registered_name(self) -> str | None:
+        """The registered model's name, from ``registry_model``."""
+        if not self.registry_model:
+            return None
+        return self.registry_model.rpartition("/")[0] or None
 
 
 class _Tensor(BaseModel):
@@ -152,8 +203,10 @@ class OpenInferenceClient:
         self.settings = settings
         headers = {"Content-Type": "application/json"}
         token = read_token(settings)
+        self._secrets: tuple[str, ...] = ()
         if token is not None:
             headers["Authorization"] = f"Bearer {token.get_secret_value()}"
+            self._secrets = (token.get_secret_value(),)
         verify: bool | str = str(settings.ca_bundle) if settings.ca_bundle is not None else settings.verify_tls
         if not settings.verify_tls:
             log.warning("tls_verification_disabled", base_url=settings.base_url)
@@ -190,12 +243,25 @@ class OpenInferenceClient:
         return f"/v2/models/{name}" if version is None else f"/v2/models/{name}/versions/{version}"
 
     def ready(self, version: str | None = None) -> None:
-        """Raise ``ModelNotReadyError`` unless the model (version) reports ready."""
-        response = self._request("GET", f"{self.model_path(version)}/ready", None, accept={200, 400, 404})
-        if response.status_code != 200:
-            raise ModelNotReadyError(
-                f"{self.settings.base_url}{self.model_path(version)} is not ready (HTTP {response.status_code})"
-            )
+        """Raise ``ModelNotFoundError`` if the server does not know the model (version), ``ModelNotReadyError``
+        if it knows it but says it is not ready (any other 4xx, or ``"ready": false``)."""
+        path = self.model_path(version)
+        response = self._request("GET", f"{path}/ready", None, accept={200} | set(range(400, 500)))
+        if response.status_code == 404:
+            raise self._not_found(path, response)
+        if response.status_code != 200 or _says_not_ready(response):
+            detail = f": {self._excerpt(response.text)}" if response.text.strip() else ""
+            status = f"HTTP {response.status_code}"
+            raise ModelNotReadyError(f"{self.settings.base_url}{path} is not ready ({status}){detail}")
+
+    def _not_found(self, path: str, response: httpx.Response) -> ModelNotFoundError:
+        version = re.search(r"/versions/([^/]+)", path)
+        what = f"model {self.settings.model_name!r}" + (f" version {version.group(1)!r}" if version else "")
+        where = f"{self.settings.base_url}{path}: HTTP 404: {self._excerpt(response.text)}"
+        return ModelNotFoundError(f"{what} not found on {self.settings.base_url} ({where})", 404)
+
+    def _excerpt(self, text: str) -> str:
+        return excerpt(text, self._secrets)
 
     def load_model(self) -> None:
         """Ask the server to (re)load every version of the model from its model repository (the V2
@@ -235,7 +301,7 @@ class OpenInferenceClient:
             option=orjson.OPT_SERIALIZE_NUMPY,
         )
         response = self._request("POST", f"{self.model_path(version)}/infer", body)
-        return self._parse(response, chunk.shape[0])
+        return self._parse(response, chunk.shape[0], version)
 
     def _request(self, method: str, path: str, body: bytes | None, accept: set[int] | None = None) -> httpx.Response:
         policy = RetrySettings(
@@ -255,7 +321,8 @@ class OpenInferenceClient:
             )
         except _TransientError as last:
             raise ModelServerUnavailableError(
-                f"{method} {self.settings.base_url}{path} failed {self.settings.max_attempts} times; last: {last}"
+                f"{method} {self.settings.base_url}{path} failed {self.settings.max_attempts} times; "
+                f"last: {self._excerpt(str(last))}"
             ) from last
         return response
 
@@ -263,9 +330,11 @@ class OpenInferenceClient:
         response = self._through_breaker(method, path, body)
         if accept is not None and response.status_code in accept:
             return response
+        if response.status_code == 404:
+            raise self._not_found(path, response)
         if 400 <= response.status_code < 500:
             raise ModelServerRequestError(
-                f"{method} {self.settings.base_url}{path}: HTTP {response.status_code}: {_excerpt(response.text)}",
+                f"{method} {self.settings.base_url}{path}: HTTP {response.status_code}: {self._excerpt(response.text)}",
                 response.status_code,
             )
         return response
@@ -285,18 +354,18 @@ class OpenInferenceClient:
         try:
             response = self._http.request(method, path, content=body)
         except httpx.TransportError as exc:
-            raise _TransientError(f"{type(exc).__name__}: {exc or 'no detail'}") from exc
+            raise _TransientError(f"{type(exc).__name__}: {self._excerpt(str(exc)) or 'no detail'}") from exc
         if response.status_code >= 500:
-            raise _TransientError(f"HTTP {response.status_code}: {_excerpt(response.text)}")
+            raise _TransientError(f"HTTP {response.status_code}: {self._excerpt(response.text)}")
         return response
 
-    def _parse(self, response: httpx.Response, n_rows: int) -> tuple[FloatArray, str | None]:
+    def _parse(self, response: httpx.Response, n_rows: int, version: str | None) -> tuple[FloatArray, str | None]:
         where = f"{self.settings.base_url}{response.request.url.path}"
         try:
             payload = orjson.loads(response.content)
         except orjson.JSONDecodeError as exc:
             raise InvalidModelResponseError(
-                f"{where}: response is not JSON ({exc}): {_excerpt(response.text)}"
+                f"{where}: response is not JSON ({exc}): {self._excerpt(response.text)}"
             ) from None
         try:
             parsed = _InferResponse.model_validate(payload)
@@ -304,6 +373,14 @@ class OpenInferenceClient:
             first = exc.errors()[0]
             field = ".".join(str(part) for part in first["loc"])
             raise InvalidModelResponseError(f"{where}: malformed V2 response at {field}: {first['msg']}") from None
+        if parsed.model_name != self.settings.model_name:
+            raise InvalidModelResponseError(
+                f"{where}: the response is for model {parsed.model_name!r}, not {self.settings.model_name!r}"
+            )
+        if version is not None and parsed.model_version is not None and parsed.model_version != version:
+            raise InvalidModelResponseError(
+                f"{where}: the response is from version {parsed.model_version!r}, not the requested {version!r}"
+            )
         outputs = {tensor.name: tensor for tensor in parsed.outputs}
         tensor = outputs.get(self.settings.output_name)
         if tensor is None:
@@ -323,6 +400,15 @@ class OpenInferenceClient:
         return proba, parsed.model_version
 
 
+def _says_not_ready(response: httpx.Response) -> bool:
+    """A 200 whose JSON body says ``"ready": false`` (KServe and Triton answer so)."""
+    try:
+        body = orjson.loads(response.content) if response.content else None
+    except orjson.JSONDecodeError:
+        return False
+    return isinstance(body, dict) and body.get("ready") is False
+
+
 def check_probabilities(proba: FloatArray, where: str) -> None:
     """Raise ``InvalidModelResponseError`` unless every row is finite, in [0, 1] and sums to 1."""
     if not np.isfinite(proba).all():
@@ -336,8 +422,41 @@ def check_probabilities(proba: FloatArray, where: str) -> None:
         raise InvalidModelResponseError(f"{where}: probabilities of row {worst} sum to {sums[worst]:.9g}, not 1")
 
 
-def _excerpt(text: str, limit: int = 200) -> str:
-    text = " ".join(text.split())
+REDACTED = "[redacted]"
+_CREDENTIALS: tuple[tuple[re.Pattern[str], str], ...] = (
+    # an Authorization header echoed back, quoted or not: its whole value (scheme and credentials)
+    (re.compile(r"""(?i)((?:proxy-)?authorization["']?\s*[:=]\s*["']?)[^"'\r\n,;}]+"""), rf"\1{REDACTED}"),
+    # a credential after its scheme anywhere else
+    (re.compile(r"(?i)\b(bearer|basic|digest)(\s+)[A-Za-z0-9\-._~+/]+=*"), rf"\1\2{REDACTED}"),
+    # key = value / "key": "value" for keys that name a secret
+    (
+        re.compile(
+            r"""(?i)([\w.-]*(?:token|api[_-]?key|secret|password|passwd|credential|cookie)s?["']?\s*[:=]\s*["']?)"""
+            r"""[^"'\s,;&}]+"""
+        ),
+        rf"\1{REDACTED}",
+    ),
+    # user:password@ in a URL
+    (re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://)[^/\s:@]+:[^/\s@]+@"), rf"\1{REDACTED}@"),
+)
+
+
+def redact(text: str, secrets: Iterable[str] = ()) -> str:
+    """``text`` with every known secret and anything shaped like a credential replaced by ``[redacted]``:
+    Authorization headers, bearer/basic credentials, ``token=…``/``"api_key": "…"``-style values, and
+    passwords in URLs."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, REDACTED)
+    for pattern, replacement in _CREDENTIALS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def excerpt(text: str, secrets: Iterable[str] = (), limit: int = 200) -> str:
+    """At most ``limit`` characters of ``text`` on one line, redacted (before cutting, so that no credential
+    survives half-cut)."""
+    text = " ".join(redact(text, secrets).split())
     return text if len(text) <= limit else text[:limit] + "…"
 
 
@@ -371,10 +490,16 @@ class ApiBasedModelInterface(ModelInterface):
     settings:
         Server, model name, class order, batching, timeouts, retries, breaker, credentials.
     config:
-        What to report; ``explanations`` ``auto`` means occlusion here (``none`` to skip it).
+        What to report; ``explanations`` ``auto`` means occlusion here (``none`` to skip it). Ranking by
+        ``epistemic`` or ``disagreement`` needs ensemble members, which a server does not return: refused.
+    registry:
+        The model registry the served versions come from: tags resolve through it (``None`` → the champion,
+        else the newest version; aliases → their version), and a version whose classes differ from
+        ``settings.class_labels`` is refused before any request.
     version_resolver:
-        Maps a ``model_version_tag`` that is not in ``settings.version_map`` to the server's version, e.g.
-        ``lambda tag: str(registry.resolve(tag).version)`` to follow registry aliases; default: the tag itself.
+        Maps a ``model_version_tag`` (``None`` included) that is not in ``settings.version_map`` to the
+        server's version, when there is no ``registry``. Without either, ``None`` is the server's default
+        version, ``3``/``"v3"`` is version 3, and an alias is refused (only a registry knows it).
     transport:
         httpx transport override (tests of the client).
     on_batch:
@@ -388,7 +513,8 @@ class ApiBasedModelInterface(ModelInterface):
         settings: ApiSettings,
         config: EvaluationConfig | None = None,
         *,
-        version_resolver: Callable[[str], str] | None = None,
+        registry: ModelRegistry | None = None,
+        version_resolver: VersionResolver | None = None,
         transport: httpx.BaseTransport | None = None,
         on_batch: Callable[[int], None] | None = None,
         breaker: pybreaker.CircuitBreaker | None = None,
@@ -396,6 +522,15 @@ class ApiBasedModelInterface(ModelInterface):
         self.settings = settings
         self.on_batch = on_batch
         self.config = config or EvaluationConfig()
+        if self.config.uncertainty_measure in MEMBER_MEASURES:
+            raise ValueError(
+                f"uncertainty measure {self.config.uncertainty_measure.value!r} needs ensemble members, and a model "
+                "server returns only the mean distribution (it would rank every sample 0); use entropy, margin "
+                "or least_confidence"
+            )
+        if registry is not None and version_resolver is not None:
+            raise ValueError("give registry or version_resolver, not both")
+        self.registry = registry
         self.version_resolver = version_resolver
         self.client = OpenInferenceClient(settings, transport=transport, breaker=breaker)
         self.extractor = FeatureExtractor.from_params(settings.feature_extractor, batch_size=self.config.batch_size)
@@ -407,34 +542,55 @@ class ApiBasedModelInterface(ModelInterface):
         base_url: str,
         config: EvaluationConfig | None = None,
         *,
-        version_resolver: Callable[[str], str] | None = None,
+        registry: ModelRegistry | None = None,
+        version_resolver: VersionResolver | None = None,
         on_batch: Callable[[int], None] | None = None,
         breaker: pybreaker.CircuitBreaker | None = None,
         **settings: Any,
     ) -> ApiBasedModelInterface:
         """Settings from the ``envirosense-serving.json`` that ``export_for_mlserver`` wrote."""
-        spec: Mapping[str, Any] = json.loads(Path(spec_path).read_text())
+        spec = ServingSpec.read(spec_path)
         merged = {
             "base_url": base_url,
-            "model_name": spec["model_name"],
-            "class_labels": spec["class_labels"],
-            "feature_extractor": spec["feature_extractor"],
+            "model_name": spec.model_name,
+            "class_labels": spec.class_labels,
+            "feature_extractor": spec.feature_extractor,
             **settings,
         }
         return cls(
             ApiSettings.model_validate(merged),
             config,
+            registry=registry,
             version_resolver=version_resolver,
             on_batch=on_batch,
             breaker=breaker,
         )
 
     def server_version(self, model_version_tag: str | None) -> str | None:
-        if model_version_tag is None:
+        """The server's version for ``model_version_tag`` (see the class docstring); ``None`` is the server's
+        default version, only without a registry or resolver."""
+        tag = None if model_version_tag is None else str(model_version_tag).strip()
+        if tag is not None and tag in self.settings.version_map:
+            return self.settings.version_map[tag]
+        if self.registry is not None:
+            info = self.registry.resolve(tag)
+            if info.class_labels and info.class_labels != self.settings.class_labels:
+                raise ValueError(
+                    f"{info.tag} predicts {info.class_labels}, but the serving spec of {self.settings.model_name!r} "
+                    f"says {self.settings.class_labels}; use the envirosense-serving.json of version {info.version}"
+                )
+            return str(info.version)
+        if self.version_resolver is not None:
+            return self.version_resolver(tag)
+        if tag is None:
             return None
-        if model_version_tag in self.settings.version_map:
-            return self.settings.version_map[model_version_tag]
-        return self.version_resolver(model_version_tag) if self.version_resolver else model_version_tag
+        number = re.fullmatch(r"v?(\d+)", tag)
+        if number:
+            return number.group(1)
+        raise ValueError(
+            f"model version {tag!r} is an alias, which only the model registry can resolve: pass registry= "
+            "(or version_resolver / version_map), or give a version number"
+        )
 
     def close(self) -> None:
         self.client.close()

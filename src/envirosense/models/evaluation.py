@@ -267,6 +267,14 @@ class StreamingEvaluator:
                 labels=[self.labels[i] for i in shown], counts=overall.matrix[np.ix_(shown, shown)].tolist()
             ),
         )
+        missing = [label for label in overall.absent_labels() if label in self.predictor.class_labels]
+        if missing:  # info: a probe set lacks classes by design; the CLI, run summary and report warn readers
+            log.info(
+                "macro_f1_classes_missing",
+                model_version=self.predictor.model_version,
+                missing=missing,
+                present=int((overall.matrix.sum(axis=1) > 0).sum()),
+            )
         log.info(
             "model_evaluated",
             model_version=self.predictor.model_version,

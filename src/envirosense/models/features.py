@@ -5,7 +5,7 @@ explanations point at real fields. Three kinds of column exist:
 
 - **reading** columns: every numeric (float, int, bool) field of every sensor's reading record;
 - **validity** columns, one per sensor: ``sensor_readings_map.<id>.status_valid`` is 1.0 when the sensor's
-  ``status`` is ``OK`` or ``SATURATED`` and 0.0 otherwise (dropout, warm-up, fault);
+  ``status`` is ``OK``, ``SATURATED`` or ``REDUCED_ACCURACY`` and 0.0 otherwise (dropout, warm-up, fault);
 - a few **derived** columns, named ``derived.<sensor ids>.<what>``, each computed from named reading fields.
 
 Missing values are explicit. ``FeatureBatch.values`` holds NaN wherever a value was not measured (the sensor
@@ -34,7 +34,9 @@ from envirosense.schemas.bounds import field_bounds
 READINGS_PREFIX = "sensor_readings_map"
 DERIVED_PREFIX = "derived"
 VALIDITY_SUFFIX = "status_valid"
-VALID_STATUSES: frozenset[str] = frozenset({SensorStatus.OK.value, SensorStatus.SATURATED.value})
+VALID_STATUSES: frozenset[str] = frozenset(
+    {SensorStatus.OK.value, SensorStatus.SATURATED.value, SensorStatus.REDUCED_ACCURACY.value}
+)
 
 ColumnKind = Literal["reading", "validity", "derived"]
 

@@ -1,7 +1,11 @@
 """Classification metrics accumulated batch by batch (constant memory in the number of samples).
 
 Everything is derived from a confusion matrix plus a running sum of log losses, so a dataset of any size
-is scored in one pass. Definitions match scikit-learn's with ``zero_division=0``.
+is scored in one pass. Definitions match scikit-learn's with ``zero_division=0``. Macro-F1 averages over the
+classes *present in the evaluation set* (support > 0), i.e. scikit-learn's ``f1_score(..., labels=present,
+average="macro")``: a class without evaluation samples has no defined recall, and counting it as F1 0 would
+understate every model by ``1 / n_classes`` per missing class. ``absent_labels`` names the classes left out,
+so callers can warn.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import NDArray
 
-from envirosense.schemas import ClassMetrics, OverallMetrics
+from envirosense.schemas import ClassMetrics, ModelPerformanceData, OverallMetrics
 
 LOG_LOSS_EPS = float(np.finfo(np.float64).eps)
 """Probabilities of the true class are clipped to [eps, 1 − eps] before the log, as scikit-learn does."""
@@ -63,10 +67,15 @@ class ConfusionAccumulator:
             for i, label in enumerate(self.labels)
         }
 
+    def absent_labels(self) -> list[str]:
+        """Labels without a single true sample: left out of macro-F1 (in label order)."""
+        support = self.matrix.sum(axis=1)
+        return [label for label, count in zip(self.labels, support.tolist(), strict=True) if count == 0]
+
     def overall(self) -> OverallMetrics:
-        """Accuracy, macro F1 (over labels with support or predictions), support-weighted F1, mean log loss."""
+        """Accuracy, macro F1 (over labels with support), support-weighted F1, mean log loss."""
         per_class = self.per_class()
-        present = (self.matrix.sum(axis=1) + self.matrix.sum(axis=0)) > 0
+        present = self.matrix.sum(axis=1) > 0
         f1 = np.array([m.f1_score for m in per_class.values()])
         support = np.array([m.support for m in per_class.values()], dtype=np.float64)
         total = self.count
@@ -76,3 +85,17 @@ class ConfusionAccumulator:
             weighted_f1_score=float((f1 * support).sum() / support.sum()) if support.sum() else 0.0,
             log_loss=self.log_loss_sum / total if total else 0.0,
         )
+
+
+def absent_classes(performance: ModelPerformanceData) -> list[str]:
+    """The model's classes without a single sample in the evaluation set of ``performance``: left out of its
+    macro-F1 (their per-class metrics are reported with support 0)."""
+    return [label for label, metrics in performance.per_class_metrics.items() if metrics.support == 0]
+
+
+def absent_classes_warning(missing: Sequence[str], n_present: int) -> str:
+    """One line telling a reader which classes macro-F1 leaves out, e.g. for a CLI or a report."""
+    return (
+        f"macro-F1 is over the {n_present} classes present in the evaluation set; "
+        f"no evaluation samples of: {', '.join(missing)}"
+    )

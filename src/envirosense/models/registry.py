@@ -5,7 +5,8 @@ Each registered version holds an MLflow ``sklearn``-flavour model saved with sko
 version tags record the training dataset ids, the metrics, and the SHA-256 of both files. Loading checks
 both digests against the registry *before* deserialising, and skops then loads with a fixed allow-list of
 types chosen here (never the list stored beside the model). Aliases (``champion``, ``candidate``) name
-versions; ``model_version_tag`` resolves to a version through ``ModelRegistry.resolve``.
+versions; ``model_version_tag`` resolves to a version through ``ModelRegistry.resolve``. An active-learning run
+registers its models under ``<prefix>-<run id>``; ``ModelRegistry.for_run`` finds them by run id.
 """
 
 from __future__ import annotations
@@ -160,17 +161,56 @@ class ModelRegistry:
         self.client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
         self._experiment_id: str | None = None
 
+    @classmethod
+    def for_run(cls, run_id: str, tracking_uri: str | None = None, *, workspace: Path | None = None) -> ModelRegistry:
+        """The registry of active-learning run ``run_id``: its registered model is ``<prefix>-<run_id>`` (the
+        prefix is ``model.registered_model_name``, ``envirosense-hazard-classifier`` by default).
+
+        Raises ``ModelVersionNotFoundError`` naming the runs that did register models when none matches.
+        """
+        probe = cls(tracking_uri, workspace=workspace)
+        names = probe.model_names()
+        matches = [name for name in names if name.endswith(f"-{run_id}")]
+        preferred = f"{DEFAULT_MODEL_NAME}-{run_id}"
+        if preferred in matches:
+            matches = [preferred]
+        if len(matches) != 1:
+            runs = [name.removeprefix(f"{DEFAULT_MODEL_NAME}-") for name in names if name != DEFAULT_MODEL_NAME]
+            problem = "no registered model" if not matches else f"several registered models ({', '.join(matches)})"
+            raise ModelVersionNotFoundError(
+                f"{problem} for run {run_id!r} in {probe.tracking_uri}; runs with models: "
+                f"{', '.join(runs) or 'none'} (`envirosense runs` lists the runs of a workspace)"
+            )
+        return cls(probe.tracking_uri, workspace=probe.workspace, model_name=matches[0])
+
+    def model_names(self) -> list[str]:
+        """Names of every registered model in the store, sorted (this one and the runs')."""
+        try:
+            return sorted(model.name for model in self.client.search_registered_models(max_results=1000))
+        except MlflowException:
+            return []
+
     # --- writing ---------------------------------------------------------------------------------
 
     def register(
-        self, model: TrainedModel, *, aliases: tuple[str, ...] = (), description: str | None = None
+        self,
+        model: TrainedModel,
+        *,
+        aliases: tuple[str, ...] = (),
+        description: str | None = None,
+        run_name: str | None = None,
+        tags: dict[str, str] | None = None,
     ) -> ModelVersionInfo:
-        """Log ``model`` in a training run and register it as the next version, with ``aliases``."""
+        """Log ``model`` in a training run and register it as the next version, with ``aliases``.
+
+        The MLflow training run is named ``run_name`` (default ``train-<model type>``) and carries ``tags``
+        besides the model type (the loop names it after its run, cycle and model type).
+        """
         self._ensure_registered_model()
         run = self.client.create_run(
             self._experiment(),
-            run_name=f"train-{model.config.model_type.value}",
-            tags={TAG_MODEL_TYPE: model.config.model_type.value},
+            run_name=run_name or f"train-{model.config.model_type.value}",
+            tags={**(tags or {}), TAG_MODEL_TYPE: model.config.model_type.value},
         )
         run_id = run.info.run_id
         try:

@@ -275,6 +275,9 @@ def _validation_metrics(
     accumulator = ConfusionAccumulator(all_labels)
     accumulator.update(y_true, y_pred, padded[np.arange(len(labels)), y_true])
     overall = accumulator.overall()
+    missing = [label for label in accumulator.absent_labels() if label in model_classes]
+    if missing:
+        log.warning("validation_macro_f1_classes_missing", missing=missing)
     return {
         "validation_accuracy": overall.accuracy,
         "validation_macro_f1_score": overall.macro_f1_score,

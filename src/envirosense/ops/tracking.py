@@ -9,6 +9,8 @@ their EnviroSense tags before being created, so a resumed run logs into the same
 from __future__ import annotations
 
 import os
+import re
+import shlex
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
@@ -31,6 +33,21 @@ def mlflow_client_class() -> Any:
 
 def default_tracking_uri(workspace: Path) -> str:
     return f"sqlite:///{(workspace / 'mlflow.db').resolve()}"
+
+
+def shown_uri(uri: str) -> str:
+    """``uri`` fit to print: a password in it becomes ``PASSWORD``."""
+    return re.sub(r"(://[^/:@\s]+):[^/@\s]+@", r"\1:PASSWORD@", uri)
+
+
+def ui_command(tracking_uri: str) -> str:
+    """How to look at the runs of ``tracking_uri``: ``mlflow ui --backend-store-uri …`` for a store MLflow
+    can open directly (SQLite, a database, a folder), the address itself for a tracking server. A password in
+    the URI is shown as ``PASSWORD``, never printed."""
+    shown = shown_uri(tracking_uri)
+    if shown.startswith(("http://", "https://")):
+        return f"open {shown} in a browser"
+    return f"mlflow ui --backend-store-uri {shlex.quote(shown)}"
 
 
 class ExperimentTracker:

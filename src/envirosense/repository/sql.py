@@ -24,7 +24,7 @@ from envirosense.repository.errors import RepositoryValidationError
 from envirosense.repository.interface import ScenarioRepositoryInterface
 from envirosense.repository.sensors import driven_sensor_ids, resolve_sensor_type, sensor_tags
 from envirosense.repository.sql_store import PARAM_PATH, SqlDefinitionStore, check_enum, check_id, check_limit
-from envirosense.repository.validation import check_text
+from envirosense.repository.validation import check_text, require_filter
 from envirosense.repository.variation import SensorContext
 from envirosense.schemas import ClassLabel, SampleFeaturesSummary, ScenarioCategory, ScenarioDefinition
 from envirosense.simulation.parameters import unflatten_params
@@ -212,6 +212,7 @@ class SqlScenarioRepository(SqlDefinitionStore, ScenarioRepositoryInterface):
     def get_scenarios_by_category(
         self, category: ScenarioCategory | str, sensor_type: str | None = None, num_to_get: int = 5
     ) -> list[BaseScenario[Any]]:
+        require_filter(category, "category")
         check_limit(num_to_get, "num_to_get")
         found = self.find_definitions(category=category, sensor_type=sensor_type, limit=num_to_get)
         return self.runnable_list(found)
@@ -219,6 +220,7 @@ class SqlScenarioRepository(SqlDefinitionStore, ScenarioRepositoryInterface):
     def get_scenarios_by_class_label(
         self, class_label: ClassLabel | str, sensor_type: str | None = None, num_to_get: int = 5
     ) -> list[BaseScenario[Any]]:
+        require_filter(class_label, "class_label")
         check_limit(num_to_get, "num_to_get")
         found = self.find_definitions(class_label=class_label, sensor_type=sensor_type, limit=num_to_get)
         return self.runnable_list(found)

@@ -10,11 +10,13 @@ model forbids unknown keys, so no free text gets into them), text must be storab
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
+from pydantic_core import PydanticSerializationError, to_jsonable_python
 
 from envirosense.repository.errors import RepositoryValidationError
 from envirosense.schemas import ScenarioDefinition
@@ -59,13 +61,44 @@ def check_lineage(lineage: Mapping[str, Any] | None) -> None:
         raise RepositoryValidationError("lineage", f"larger than {MAX_LINEAGE_BYTES} bytes")
 
 
+def check_finite(value: Any, field: str) -> None:
+    """Reject NaN and infinities anywhere inside ``value`` (JSON cannot carry them), naming where."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise RepositoryValidationError(field, f"must be a finite number, got {value}")
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            check_finite(item, f"{field}.{key}")
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            check_finite(item, f"{field}.{index}")
+
+
+def require_filter(value: object, field: str) -> None:
+    """Refuse a missing filter value (``get_scenarios_by_category(None)`` would otherwise match everything)."""
+    if value is None:
+        raise RepositoryValidationError(field, "is required (None would match every scenario)")
+    if not isinstance(value, str):
+        raise RepositoryValidationError(field, f"expected a string or enum member, got {type(value).__name__}")
+
+
 def as_definition(value: ScenarioDefinition | Mapping[str, Any], field: str = "scenario_def") -> ScenarioDefinition:
-    """``value`` validated as a ``ScenarioDefinition`` (a dict, or a model re-validated)."""
-    data = value.model_dump() if isinstance(value, ScenarioDefinition) else value
+    """``value`` validated as a ``ScenarioDefinition`` (a dict, or a model re-validated).
+
+    Validation is strict, as for variations: a value must already have its field's type as JSON would
+    carry it (``true`` is not 1.0 m, ``"1800"`` is not 1800 s); a whole number is a valid float.
+    """
+    data = value.model_dump(mode="json") if isinstance(value, ScenarioDefinition) else value
     if not isinstance(data, Mapping):
         raise RepositoryValidationError(field, f"expected a ScenarioDefinition or a dict, got {type(value).__name__}")
+    for key, item in data.items():
+        check_json_text(item, str(key))
+        check_finite(item, str(key))
     try:
-        return ScenarioDefinition.model_validate(dict(data))
+        document = json.dumps(to_jsonable_python(dict(data)), allow_nan=False)
+    except (TypeError, ValueError, PydanticSerializationError) as exc:
+        raise RepositoryValidationError(field, f"not storable as JSON: {exc}") from None
+    try:
+        return ScenarioDefinition.model_validate_json(document, strict=True)
     except ValidationError as exc:
         raise RepositoryValidationError.from_pydantic(exc) from None
 
@@ -111,7 +144,7 @@ def validate_definition(
             f"{cls.__name__} lives in {cls.__module__!r}, not {definition.scenario_class_module!r}",
         )
     try:
-        params = cls.params_model.model_validate(definition.specific_params())
+        params = cls.params_model.model_validate_json(definition.specific_params_json, strict=True)
     except ValidationError as exc:
         raise RepositoryValidationError.from_pydantic(exc, prefix="specific_params_json") from None
     canonical = json.dumps(params.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))

@@ -54,11 +54,13 @@ class DifficultyLevel(StrEnum):
 
 
 class SensorStatus(StrEnum):
-    """State of a sensor at one reading. Values of a reading are null unless the status is ``OK`` or
-    ``SATURATED``."""
+    """State of a sensor at one reading. Values of a reading are null unless the status is ``OK``,
+    ``SATURATED`` (clipped at a range limit) or ``REDUCED_ACCURACY`` (reported outside the part's
+    calibrated range, e.g. a thermal scene below −10 °C)."""
 
     OK = "OK"
     SATURATED = "SATURATED"
     DROPOUT = "DROPOUT"
     WARMING_UP = "WARMING_UP"
     FAULT = "FAULT"
+    REDUCED_ACCURACY = "REDUCED_ACCURACY"

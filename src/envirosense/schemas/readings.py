@@ -19,7 +19,9 @@ class SensorReading(Record):
     """Fields every reading shares."""
 
     sensor_id: str = Field(description="Sensor id on the device, e.g. U20_SPS30 (no unit).")
-    status: SensorStatus = Field(description="Reading state; values are null unless OK or SATURATED (no unit).")
+    status: SensorStatus = Field(
+        description="Reading state; values are null unless OK, SATURATED or REDUCED_ACCURACY (no unit)."
+    )
     sensor_kind: ClassVar[str] = ""
 
 
@@ -135,15 +137,17 @@ class ThermalImageReading(SensorReading):
     avro_name = "ThermalImageReading"
     sensor_kind = "thermal_camera"
 
-    min_temperature_c: float | None = Field(None, ge=-10, le=400, description="Coldest pixel, °C.")
-    max_temperature_c: float | None = Field(None, ge=-10, le=400, description="Hottest pixel, °C.")
-    mean_temperature_c: float | None = Field(None, ge=-10, le=400, description="Mean over the frame, °C.")
+    min_temperature_c: float | None = Field(None, ge=-60, le=400, description="Coldest pixel, °C.")
+    max_temperature_c: float | None = Field(None, ge=-60, le=400, description="Hottest pixel, °C.")
+    mean_temperature_c: float | None = Field(None, ge=-60, le=400, description="Mean over the frame, °C.")
     std_temperature_c: float | None = Field(None, ge=0, le=400, description="Standard deviation, °C.")
-    p99_temperature_c: float | None = Field(None, ge=-10, le=400, description="99th percentile pixel, °C.")
+    p99_temperature_c: float | None = Field(None, ge=-60, le=400, description="99th percentile pixel, °C.")
     hotspot_pixel_count: int | None = Field(
         None, ge=0, le=19_200, description="Pixels more than 10 °C above the frame median, count."
     )
-    hotspot_delta_c: float | None = Field(None, ge=0, le=410, description="Hottest pixel minus frame median, °C.")
+    hotspot_delta_c: float | None = Field(
+        None, ge=0, le=460, description="Hottest 3×3-pixel region minus frame median, °C."
+    )
     dead_pixel_count: int | None = Field(None, ge=0, le=19_200, description="Pixels stuck cold, count.")
     ffc_in_progress: bool | None = Field(
         None, description="Flat-field correction under way; the frame is frozen (flag, no unit)."

@@ -39,12 +39,20 @@ def test_enclosure_sensor_reads_the_warmer_drier_box_air() -> None:
     assert np.mean(inside["relative_humidity_pct"]) == pytest.approx(expected, abs=3.0)
 
 
-def test_sht85_saturates_at_100_percent() -> None:
+def test_sht85_reads_100_percent_as_a_valid_reading_not_saturated() -> None:
     field = constant_field(300)
     field.ambient.relative_humidity_pct[:] = 100.0
     readings = TemperatureHumiditySensor("U22_SHT85", "outside").measure(field, NO_DROPOUTS, np.random.default_rng(1))
-    assert readings["relative_humidity_pct"].max() <= 100.0
-    assert (readings["status"] == SATURATED).any()
+    assert readings["relative_humidity_pct"].max() == 100.0
+    assert not (readings["status"] == SATURATED).any()
+
+
+def test_sht85_saturates_only_outside_its_temperature_range() -> None:
+    field = constant_field(50)
+    field.ambient.air_temperature_c[25:] = -45.0
+    readings = TemperatureHumiditySensor("U22_SHT85", "outside").measure(field, NO_DROPOUTS, np.random.default_rng(1))
+    assert not (readings["status"][:20] == SATURATED).any()
+    assert (readings["status"][-10:] == SATURATED).all()
 
 
 def test_bmp388_noise_is_0_9_pa_rms() -> None:

@@ -16,6 +16,7 @@ from envirosense.simulation.sensors.thermal_camera import (
     ThermalCameraSensor,
     block_image,
     frame_atoms,
+    hottest_region,
     render_frame,
     weighted_quantiles,
 )
@@ -57,6 +58,9 @@ def test_atoms_match_a_brute_force_pixel_rendering(defects_per_day: float, slack
         median, p99 = weighted_quantiles(values[None], weights[None], (0.5, 0.99))[:, 0]
         assert median == pytest.approx(np.quantile(pixels, 0.5, method="inverted_cdf"), abs=0.25)
         assert p99 == pytest.approx(np.quantile(pixels, 0.99, method="inverted_cdf"), abs=0.25)
+        if defects_per_day == 0:
+            (region,) = hottest_region(values[None], weights[None], 9.0)
+            assert region == pytest.approx(np.sort(pixels)[-9], abs=0.25)
         threshold = median + 10.0
         assert (weights * (values > threshold)).sum() == pytest.approx((pixels > threshold).sum(), abs=2.0 * slack)
         blocks = frame.reshape(12, 10, 16, 10).mean(axis=(1, 3)).ravel()
@@ -124,7 +128,8 @@ def test_defects_accumulate_with_age() -> None:
     assert (old["min_temperature_c"] == -10.0).all()
 
 
-def test_hot_pixels_fake_a_small_hotspot() -> None:
+def test_hot_pixels_raise_the_maximum_but_not_the_hotspot() -> None:
+    """A hotspot is a region of ≥ 3 × 3 pixels: isolated defective pixels move the hottest pixel only."""
     readings = _ideal_camera().measure(_camera_field(10, 0.0, 20.0), NO_DROPOUTS, np.random.default_rng(2))
     faulty = ThermalCameraSensor(hot_pixels_per_day=0.05, dead_pixels_per_day=0.0, gain_sd=0.0, offset_sd_c=0.0)
     with_hot = faulty.measure(
@@ -132,7 +137,8 @@ def test_hot_pixels_fake_a_small_hotspot() -> None:
         DeviceParams(days_since_calibration=200, dropout_probability=0),
         np.random.default_rng(2),
     )
-    assert with_hot["hotspot_delta_c"].mean() > readings["hotspot_delta_c"].mean() + 5.0
+    assert with_hot["max_temperature_c"].mean() > readings["max_temperature_c"].mean() + 10.0
+    assert with_hot["hotspot_delta_c"].mean() == pytest.approx(readings["hotspot_delta_c"].mean(), abs=0.3)
     assert with_hot["hotspot_pixel_count"].mean() < readings["hotspot_pixel_count"].mean() + 20
 
 
@@ -155,3 +161,21 @@ def test_scene_above_400_c_saturates() -> None:
     assert (readings["status"] == STATUS_CODE[SensorStatus.SATURATED]).all()
     assert readings["max_temperature_c"].max() == 400.0
     assert readings["downsampled_image_c"].shape == (10, 192)
+
+
+def test_a_scene_below_minus_10_c_is_reported_with_reduced_accuracy() -> None:
+    """−10 °C is the edge of the Lepton's calibrated range, not a hard limit: at −14 °C air the frame reads
+    −14 °C with status REDUCED_ACCURACY, not a saturated −10.00 °C."""
+    field = _camera_field(10, 0.0, -14.0)
+    field.thermal.background_c[:] = -14.0
+    field.thermal.warm_region_c[:] = -12.0
+    readings = _ideal_camera().measure(field, NO_DROPOUTS, np.random.default_rng(6))
+    assert (readings["status"] == STATUS_CODE[SensorStatus.REDUCED_ACCURACY]).all()
+    assert readings["mean_temperature_c"] == pytest.approx(np.full(10, -14.0), abs=1.0)
+    assert (readings["min_temperature_c"] < -14.0).all()
+    warm = _camera_field(10, 0.0, 15.0)
+    assert (_ideal_camera().measure(warm, NO_DROPOUTS, np.random.default_rng(6))["status"] == 0).all()
+    field.thermal.background_c[:] = -75.0
+    frozen = _ideal_camera().measure(field, NO_DROPOUTS, np.random.default_rng(6))
+    assert (frozen["status"] == STATUS_CODE[SensorStatus.SATURATED]).all()
+    assert frozen["min_temperature_c"].min() == -60.0

@@ -1,4 +1,4 @@
-"""The simulator as a forward model: parameters → a short run → one summary value per reading field."""
+"""The simulator as a forward model: parameters → short runs on a seeded population → one summary per field."""
 
 from __future__ import annotations
 
@@ -16,23 +16,40 @@ from envirosense.simulation.scenario import BaseScenario
 
 
 @dataclass(frozen=True)
+class PopulationSummary:
+    """Per field: the mean and the standard deviation (ddof 1) over the population of simulation seeds
+    of each run's summary, and how many runs measured it; NaN when none did."""
+
+    mean: dict[FeatureField, float]
+    sd: dict[FeatureField, float]
+    count: dict[FeatureField, int]
+
+
+@dataclass(frozen=True)
 class ForwardModel:
     """Simulate ``n_steps`` timesteps spread evenly over a scenario and summarise reading fields.
 
     The summary of a field is its median over the timesteps labelled with the class of interest
-    (all timesteps when none are), ignoring null readings, averaged over ``n_repeats`` runs. Run ``k``
-    uses a fresh generator seeded with ``seed + k`` (common random numbers), so the same parameters
-    always give the same summary and a search over parameters sees a deterministic objective; more
-    repeats make it less tied to one noise realisation.
+    (all timesteps when none are), ignoring null readings, averaged over a population of ``n_repeats``
+    simulation seeds drawn from ``seed`` (``simulation_seeds``). A seed fixes everything random in a
+    run, the device included (its calibration offsets, drift and defective pixels), so the population
+    averages over devices as well as weather and noise. The same ``seed`` always draws the same
+    population (common random numbers: a search over parameters sees a deterministic objective);
+    another ``seed`` draws a fresh one.
     """
 
     n_steps: int = 32
-    n_repeats: int = 2
+    n_repeats: int = 5
     seed: int = 0
 
     def __post_init__(self) -> None:
         if self.n_steps < 1 or self.n_repeats < 1:
             raise ValueError("n_steps and n_repeats must be >= 1")
+
+    def simulation_seeds(self) -> list[int]:
+        """The ``n_repeats`` simulation seeds of the population, drawn from ``seed``."""
+        drawn = np.random.default_rng(self.seed).integers(0, 2**32, size=self.n_repeats)
+        return [int(value) for value in drawn]
 
     def times(self, scenario: BaseScenario[Any]) -> NDArray[np.float64]:
         """``n_steps`` times in seconds, shape ``(n_steps,)``, from 0 up to the scenario's duration."""
@@ -40,8 +57,9 @@ class ForwardModel:
         return np.linspace(0.0, duration, self.n_steps, endpoint=False, dtype=np.float64)
 
     def run(self, scenario: BaseScenario[Any], repeat: int = 0) -> SimulationResult:
-        """One short run (repeat ``repeat``, seeded ``seed + repeat``)."""
-        return scenario.simulate(self.times(scenario), np.random.default_rng(self.seed + repeat))
+        """One short run on the population's seed number ``repeat``."""
+        seed = self.simulation_seeds()[repeat]
+        return scenario.simulate(self.times(scenario), np.random.default_rng(seed))
 
     def summarise(
         self, result: SimulationResult, fields: Iterable[FeatureField], label: ClassLabel
@@ -56,15 +74,23 @@ class ForwardModel:
             summary[feature] = float(np.median(finite)) if finite.size else float("nan")
         return summary
 
-    def evaluate(
+    def population(
         self, scenario: BaseScenario[Any], fields: Iterable[FeatureField], label: ClassLabel
-    ) -> dict[FeatureField, float]:
-        """The mean over ``n_repeats`` runs of ``summarise(run(scenario, k))`` (NaN if never measured)."""
+    ) -> PopulationSummary:
+        """Mean and spread of ``summarise`` over the population's runs."""
         wanted = list(fields)
         runs = [self.summarise(self.run(scenario, k), wanted, label) for k in range(self.n_repeats)]
-        summary = {}
+        mean, sd, count = {}, {}, {}
         for feature in wanted:
             values = np.asarray([run[feature] for run in runs])
             finite = values[np.isfinite(values)]
-            summary[feature] = float(finite.mean()) if finite.size else float("nan")
-        return summary
+            mean[feature] = float(finite.mean()) if finite.size else float("nan")
+            sd[feature] = float(finite.std(ddof=1)) if finite.size > 1 else float("nan")
+            count[feature] = int(finite.size)
+        return PopulationSummary(mean, sd, count)
+
+    def evaluate(
+        self, scenario: BaseScenario[Any], fields: Iterable[FeatureField], label: ClassLabel
+    ) -> dict[FeatureField, float]:
+        """The population mean of ``summarise`` for each field (NaN if never measured)."""
+        return self.population(scenario, fields, label).mean

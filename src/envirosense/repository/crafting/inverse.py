@@ -4,12 +4,18 @@
 2. Search only the parameters that drive the summary's fields, inside their declared ranges (unit
    coordinates, log scale for wide positive ranges): a Latin-hypercube design, then bounded Powell
    from its best points in turn until the fit is good enough or the budget is spent.
-3. The objective runs the simulator (``ForwardModel``: a short run with common random numbers) and
-   sums the importance-weighted squared relative errors between the simulated and the target values.
+3. The objective runs the simulator (``ForwardModel``: short runs on a population of at least five
+   simulation seeds, devices included, drawn from the crafter's seed and the request; the same
+   population for every candidate) and sums the importance-weighted squared relative errors between
+   the population means and the target values.
+4. The best candidate is verified on a fresh population drawn the same way: the report gives the mean
+   and spread of each achieved reading on both populations, and whether the fresh mean meets the
+   tolerance (``within_tolerance``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import math
 from typing import Any
@@ -28,7 +34,7 @@ from envirosense.repository.crafting.base import (
     start_params,
     unit_point,
 )
-from envirosense.repository.crafting.forward import ForwardModel
+from envirosense.repository.crafting.forward import ForwardModel, PopulationSummary
 from envirosense.repository.errors import CraftingError
 from envirosense.repository.sensors import FeatureField
 from envirosense.schemas import SENSORS_BY_ID
@@ -37,6 +43,27 @@ from envirosense.simulation.parameters import ParamModel
 
 _log = get_logger(__name__)
 _MISSING_PENALTY = 4.0
+MIN_POPULATION = 5
+"""Fewest simulation seeds a candidate is judged on: fewer, and one device's defect decides the craft."""
+RELATIVE_TOLERANCE = 0.05
+"""Share of ``|target|`` a crafted scenario's mean reading may miss it by, beyond seed-to-seed noise."""
+QUANTISATION_TOLERANCE = 0.5
+"""Allowance in field units for readings reported in coarse steps (counts, 0.5 dB, 0.01 K)."""
+
+
+def tolerance(target: float, sd: float, n_search: int, n_fresh: int) -> float:
+    """How far the mean reading of a crafted scenario on ``n_fresh`` fresh seeds may sit from ``target``.
+
+    ``5 % · |target| + 0.5 field units + 2 · sd · √(1/n_search + 1/n_fresh)``: the search matched the
+    mean of its own ``n_search`` seeds, so a fresh mean differs from it by two independent sampling
+    errors of seed-to-seed spread ``sd`` (NaN spread counts as 0).
+    """
+    spread = sd if math.isfinite(sd) else 0.0
+    return (
+        RELATIVE_TOLERANCE * abs(target)
+        + QUANTISATION_TOLERANCE
+        + 2.0 * spread * math.sqrt(1.0 / n_search + 1.0 / n_fresh)
+    )
 
 
 def _error_floor(feature: FeatureField, fraction: float) -> float:
@@ -55,11 +82,15 @@ class RuleBasedInverseCrafter:
     starting points in turn, until ``target_loss`` is reached), ``max_evaluations`` (simulator runs per
     craft, count),
     ``error_floor_fraction`` (share of a field's range added to ``|target|`` when scaling errors) and
-    ``seed`` (with the request, seeds the Latin hypercube: the same request always gives the same result).
+    ``seed`` (the caller's seed: with the request, it seeds the Latin hypercube and draws the search and
+    verification populations of simulation seeds, so the same request always gives the same result and
+    no seed is fixed in advance). ``forward.n_repeats`` (≥ 5) is the size of each population.
 
-    Tolerance: when the targets are reachable inside the declared ranges, the crafted scenario's
-    summarised readings are within 10 % of them (``tests/repository/test_crafting.py`` checks this
-    through the real catalogue classes).
+    Tolerance: when the targets are reachable inside the declared ranges, the mean summarised reading
+    of the crafted scenario on any fresh population of simulation seeds is within ``tolerance(...)`` of
+    each target: 5 % of it, plus 0.5 field units, plus two standard errors of seed-to-seed noise
+    (``tests/repository/test_repository_crafting.py`` checks this for thermal, acoustic, RF, particle
+    and gas targets through the real catalogue classes, on seeds the crafter never used).
     """
 
     name = "rule_based_inverse"
@@ -77,6 +108,8 @@ class RuleBasedInverseCrafter:
     ) -> None:
         if n_initial < 1 or local_searches < 1 or max_evaluations <= n_initial:
             raise ValueError("need n_initial >= 1, local_searches >= 1 and max_evaluations > n_initial")
+        if forward is not None and forward.n_repeats < MIN_POPULATION:
+            raise ValueError(f"forward.n_repeats must be >= {MIN_POPULATION}: candidates are judged on a population")
         self.local_searches = local_searches
         self.target_loss = target_loss
         self.forward = forward or ForwardModel()
@@ -100,12 +133,15 @@ class RuleBasedInverseCrafter:
         scales = {t.feature: abs(t.raw_value) + _error_floor(t.feature, self.error_floor_fraction) for t in targets}
         best: dict[str, Any] = {"loss": math.inf}
         evaluations = 0
+        seeds = np.random.default_rng([self.seed, _request_key(request), 1]).integers(0, 2**32, size=2)
+        search = dataclasses.replace(self.forward, seed=int(seeds[0]))
+        fresh = dataclasses.replace(self.forward, seed=int(seeds[1]))
 
         def objective(units: NDArray[np.float64]) -> float:
             nonlocal evaluations
             evaluations += 1
             params = params_at(cls, base, dimensions, [float(u) for u in units])
-            simulated = self.forward.evaluate(cls(params), fields, request.target_label)
+            simulated = search.evaluate(cls(params), fields, request.target_label)
             loss = 0.0
             for target in targets:
                 value = simulated[target.feature]
@@ -137,6 +173,8 @@ class RuleBasedInverseCrafter:
             )
         params: ParamModel = best["params"]
         simulated = best["simulated"]
+        found = search.population(cls(params), fields, request.target_label)
+        verified = fresh.population(cls(params), fields, request.target_label)
         report = {
             "method": self.name,
             "scenario_class": cls.__name__,
@@ -149,11 +187,48 @@ class RuleBasedInverseCrafter:
             },
             "loss": _json_float(best["loss"]),
             "evaluations": evaluations,
+            "search_population": _population_report(search, found, targets),
+            "verification": _population_report(fresh, verified, targets, reference=found),
         }
         _log.info(
             "crafted", crafter=self.name, scenario_class=cls.__name__, loss=report["loss"], evaluations=evaluations
         )
         return CraftResult(scenario_class=cls, params=params, report=report)
+
+
+def _population_report(
+    forward: ForwardModel,
+    population: PopulationSummary,
+    targets: tuple[Any, ...],
+    reference: PopulationSummary | None = None,
+) -> dict[str, Any]:
+    """Seeds, mean and spread of each target's reading; against ``reference`` (the search population),
+    whether each mean meets the tolerance."""
+    report: dict[str, Any] = {
+        "simulation_seeds": forward.simulation_seeds(),
+        "mean": {t.feature.path: _json_float(population.mean[t.feature]) for t in targets},
+        "sd": {t.feature.path: _json_float(population.sd[t.feature]) for t in targets},
+    }
+    if reference is not None:
+        allowed = {
+            t.feature.path: tolerance(
+                t.raw_value,
+                max(_finite_or_zero(reference.sd[t.feature]), _finite_or_zero(population.sd[t.feature])),
+                max(reference.count[t.feature], 1),
+                max(population.count[t.feature], 1),
+            )
+            for t in targets
+        }
+        report["tolerance"] = allowed
+        report["within_tolerance"] = {
+            t.feature.path: bool(abs(population.mean[t.feature] - t.raw_value) <= allowed[t.feature.path])
+            for t in targets
+        }
+    return report
+
+
+def _finite_or_zero(value: float) -> float:
+    return value if math.isfinite(value) else 0.0
 
 
 def _json_float(value: float) -> float | None:

@@ -13,8 +13,10 @@ Models:
 - Quiet field: clean-to-polluted background air set by ``background_pm2_5_ug_m3`` (urban air carries
   more CO, NO₂ and hydrocarbons with its PM), photochemical ozone, wind-blown dust above a threshold
   wind, the equipment's load-driven heating (ΔT ∝ load^1.8 [S56]) and solar loading, transformer hum
-  and wind/rain noise, the line's 50 Hz field (three-phase line, 1/r² [S66][S67]), and a pole swaying
-  in the wind.
+  and wind/rain noise, the line's 50 Hz field (three-phase line, 1/r² [S66][S67]) with feeder
+  harmonics set by the share of rectifier loads (drawn per run, peaking in the evening), a radio-noise
+  floor driven by load, wet conductors, rain and dust static (``physics.emf``), and a pole swaying in
+  the wind.
 """
 
 from __future__ import annotations
@@ -35,7 +37,13 @@ from envirosense.simulation.field import (
 )
 from envirosense.simulation.parameters import DeviceParams, EnvironmentParams
 from envirosense.simulation.physics.acoustics import ambient_noise_db
-from envirosense.simulation.physics.emf import magnetic_flux_density_ut
+from envirosense.simulation.physics.emf import (
+    conductor_wetness,
+    evening_peak,
+    feeder_harmonics_pct,
+    magnetic_flux_density_ut,
+    radio_noise_floor_db,
+)
 from envirosense.simulation.physics.emissions import DUST_MEDIAN_DIAMETER_UM, DUST_SIZE_FRACTIONS
 from envirosense.simulation.physics.stability import pasquill_class
 from envirosense.simulation.physics.thermal import load_temperature_rise, solar_temperature_rise, wind_cooling_factor
@@ -81,6 +89,8 @@ PM2.5/CO ≈ 1/8 µg m⁻³ ppb⁻¹ ≈ 125 µg m⁻³ ppm⁻¹ is 'urban', 2�
 CLEAN_AIR_PM2_5_UG_M3 = 3.0
 BACKGROUND_FINE_MMD_UM = 0.6
 """Mass-median diameter of the background fine mode, µm (a typical ambient aerosol)."""
+SITE_NONLINEAR_SHARE = (0.08, 0.3)
+"""Range of a feeder's share of rectifier loads (switch-mode supplies, LED drivers), drawn per run."""
 DUST_RESUSPENSION_THRESHOLD_M_S = 6.0
 """Wind above which dry soil and road dust are lifted (saltation threshold ≈ 6 m/s at 10 m) [unverified];
 the dust flux grows as the cube of the excess wind (Bagnold-type scaling)."""
@@ -229,14 +239,19 @@ def quiet_field(
         band_ultrasonic_db=noise["ultrasonic"],
         impulsiveness=np.clip(0.05 + 0.02 * ambient.precipitation_mm_h, 0.0, 1.0),
     )
+    site_share = rng.uniform(*SITE_NONLINEAR_SHARE)
+    nonlinear = site_share * (0.6 + 0.8 * evening_peak(local_hour(env, times_s))) * np.exp(0.1 * slow)
+    harmonic_3, harmonic_5 = feeder_harmonics_pct(nonlinear)
+    wetness = conductor_wetness(ambient.relative_humidity_pct, ambient.precipitation_mm_h)
+    floor = radio_noise_floor_db(load, wetness, ambient.precipitation_mm_h, dust)
     emf = ElectromagneticField(
         magnetic_field_ut=magnetic_flux_density_ut(
             "three_phase_line", RATED_LINE_CURRENT_A * load, LINE_DISTANCE_M, LINE_PHASE_SPACING_M
         ),
         frequency_hz=50.0 + 0.02 * ar1_noise(times_s, rng, 60.0),
-        harmonic_3_pct=np.clip(3.0 + 0.3 * slow, 0.0, None),
-        harmonic_5_pct=np.clip(1.5 + 0.2 * slow, 0.0, None),
-        hf_noise_db=np.clip(3.0 + 0.5 * ar1_noise(times_s, rng, 300.0), 0.0, None),
+        harmonic_3_pct=harmonic_3,
+        harmonic_5_pct=harmonic_5,
+        hf_noise_db=np.clip(floor + ar1_noise(times_s, rng, 300.0), 0.0, None),
     )
     lightning = LightningActivity(
         strike_rate_per_min=np.zeros(n),
@@ -248,6 +263,7 @@ def quiet_field(
         sway_rate_dps=0.02 * ambient.wind_speed_m_s**1.5,
         tilt_deg=np.full(n, 0.5),
     )
+    extras = {"load_fraction": load, "pasquill_class": stability, "nonlinear_load_share": nonlinear}
     return TrueField(
         times_s=times_s,
         ambient=ambient,
@@ -259,5 +275,5 @@ def quiet_field(
         emf=emf,
         lightning=lightning,
         motion=motion,
-        extras={"load_fraction": load, "pasquill_class": stability},
+        extras=extras,
     )

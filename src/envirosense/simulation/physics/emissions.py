@@ -1,7 +1,7 @@
 """What sources emit, per kilogram of fuel, and how their concentrations are added to the true field.
 
 Emission profiles are emission factors (g of species per kg of material consumed) with a particle
-mass split over the device's size bins and a mass-median diameter. Sources (PHYSICS_AND_SENSORS §2, §4):
+mass split over the device's size bins and a mass-median diameter. Sources (docs/physics.md §2, §4):
 
 - Flaming and smouldering vegetation: GFED4 / Akagi et al. (2011) table [S38] (CO 60–210, PM2.5 6–15,
   formaldehyde 0.7–2.1, acetaldehyde 0.6–3.3 g/kg); CO from the modified combustion efficiency

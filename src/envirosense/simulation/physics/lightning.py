@@ -3,7 +3,7 @@
 Model: a storm cell moving in a straight line at constant speed passes the device at its closest
 distance ``d_min`` at time ``t_c``; its distance is ``√(d_min² + (v (t − t_c))²)``. Its flash rate
 follows the cell's life cycle, a Gaussian in time around maturity [unverified shape]. The AS3935 warns
-of lightning within ≈ 40 km and reports the distance to the storm head (PHYSICS §1.5 [S11][S12]); its
+of lightning within ≈ 40 km and reports the distance to the storm head (docs/physics.md §1.5 [S11][S12]); its
 detection range, distance steps and disturber rejection belong to the sensor model, so this module
 reports the true storm distance (NaN when the cell is further than ``REPORT_RANGE_KM``) and flash rate.
 

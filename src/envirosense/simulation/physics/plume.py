@@ -1,6 +1,6 @@
 """Gaussian plume transport of gases and particles from a source to the device.
 
-Models and sources (PHYSICS_AND_SENSORS §3.1):
+Models and sources (docs/physics.md §3.1):
 
 - Continuous point source with ground reflection, US EPA ISC3 user's guide vol. II [S57]::
 
@@ -15,6 +15,14 @@ Models and sources (PHYSICS_AND_SENSORS §3.1):
   so the near field stays finite and physically sized.
 - Infinite crosswind line source (a road): ``C = q / (√(2π) σz u |cos φ|) · [vertical terms]`` with q in
   g/(m·s) and φ the angle between the wind and the road's normal (the CALINE-type simplification).
+  Near a road the air never stays as still as Briggs' stable classes assume: vehicle wakes and the
+  rough roadside keep mixing it (σz grows at least as ``0.035 x``, the near-road form
+  ``σz ≈ 0.57 (u*/U) x`` with u*/U ≈ 0.06 of Snyder et al., "RLINE: A line source dispersion model for
+  near-surface releases", Atmos. Environ. 77, 2013), and in light wind the direction meanders, which
+  carries air across the road at ``LOW_WIND_MEANDER_M_S`` even when the mean wind runs along it: the
+  road-normal transport speed is ``√((u cos φ)² + σ_m²)`` (low-wind meander as in Qian and Venkatram,
+  "Performance of steady-state dispersion models under low wind-speed conditions", Boundary-Layer
+  Meteorol. 138, 2011), and the travel distance ``d · u / u_normal``.
 - Buoyant plume rise: Briggs (1975) "2/3 law" ``Δh = 1.6 F^{1/3} x^{2/3} / u`` up to the final-rise
   distance ``x_f = 49 F^{5/8}`` (F < 55 m⁴/s³), and the stable-air final rise ``2.6 (F / (u s))^{1/3}``,
   with buoyancy flux ``F = g Q_c / (π c_p ρ T)`` (Q_c the convective heat release, W).
@@ -42,6 +50,11 @@ AVERAGING_TIME_S = 600.0
 """Averaging time of the Briggs dispersion coefficients, s."""
 MIN_WIND_M_S = 0.5
 """Below this the Gaussian plume is not valid (calm); wind is floored to it, as regulatory models do."""
+
+LOW_WIND_MEANDER_M_S = 0.6
+"""Effective transport speed added in quadrature near a road in light, meandering wind, m/s."""
+ROADSIDE_MIXING_RATE = 0.035
+"""Least growth of σz with distance from a road (vehicle wakes, roadside roughness), m/m."""
 
 BUOYANCY_PER_WATT = 9.81 / (np.pi * 1005.0 * 1.2 * 293.0)
 """g / (π c_p ρ T) for air near 20 °C, m⁴ s⁻³ W⁻¹ (≈ 8.8 × 10⁻⁶)."""
@@ -227,11 +240,13 @@ def line_source_dilution(
     )
     cos_angle = np.cos(angle)
     downwind = cos_angle > 0.0
-    cos_eff = np.maximum(cos_angle, 0.2)
-    x = perpendicular_distance_m / cos_eff
+    wind = np.maximum(wind_at_height(wind_speed_m_s, release_height_m, stability), MIN_WIND_M_S)
+    # Meander carries air across the road at ≈ LOW_WIND_MEANDER_M_S even when the mean wind runs along it.
+    u_normal = np.hypot(wind * np.clip(cos_angle, 0.0, None), LOW_WIND_MEANDER_M_S)
+    u = np.hypot(wind, LOW_WIND_MEANDER_M_S)
+    x = perpendicular_distance_m * u / u_normal
     _, sigma_z = briggs_sigmas(x, stability, terrain)
-    sigma_z = np.hypot(sigma_z, initial_sigma_z_m)
-    u = np.maximum(wind_at_height(wind_speed_m_s, release_height_m, stability), MIN_WIND_M_S)
+    sigma_z = np.maximum(np.hypot(sigma_z, initial_sigma_z_m), ROADSIDE_MIXING_RATE * x)
     release = np.full(x.shape, release_height_m)
-    dilution = _vertical_terms(receptor_height_m, release, sigma_z) / (np.sqrt(2.0 * np.pi) * sigma_z * u * cos_eff)
+    dilution = _vertical_terms(receptor_height_m, release, sigma_z) / (np.sqrt(2.0 * np.pi) * sigma_z * u_normal)
     return np.where(downwind, dilution, 0.0)

@@ -1,6 +1,6 @@
 """Heat seen by the thermal camera: hotspot size and apparent temperature, solar and load heating.
 
-Models and sources (PHYSICS_AND_SENSORS §1.6, §2.5, §3.5):
+Models and sources (`docs/physics.md` §1.6, §2.5, §3.5):
 
 - Hotspot size: the FLIR Lepton 3.5 has 160 pixels across 57°, an IFOV of ≈ 6.2 mrad [S13][S14]; a
   round hotspot of diameter D at distance d covers ``π/4 · (D / (d·IFOV))²`` pixels, so its area falls

@@ -25,6 +25,7 @@ from envirosense.simulation.scenarios.electrical import (
 from envirosense.simulation.scenarios.confounders import (
     DistantVegetationSmokeScenario,
     DustStormScenario,
+    ElectronicInterferenceScenario,
     PassingLightningStormScenario,
     SunHeatedMetalScenario,
     TrafficExhaustScenario,
@@ -39,6 +40,7 @@ __all__ = [
     "DiurnalCycleScenario",
     "DustStormScenario",
     "EarlyCombustionScenario",
+    "ElectronicInterferenceScenario",
     "EquipmentOverheatScenario",
     "FirePrecursorCombinationScenario",
     "InsulationBreakdownScenario",

@@ -317,6 +317,24 @@ def add_sound(
     )
 
 
+IMPULSE_DETECTION_DB = 15.0
+"""Level over the radio floor at which a single man-made impulse (an arc, an ignition spark) reaches the
+AS3935's disturber detector, dB [assumption]; visibility rises over ±3 dB around it."""
+
+
+def add_rf_impulses(
+    field: TrueField, rate_per_min: FloatArray, level_at_1m_db: FloatArray | float, distance_m: float
+) -> None:
+    """Add discrete broadband impulses (``rate_per_min`` each of ``level_at_1m_db`` at 1 m) to the
+    disturber rate the lightning detector sees, in place: the AS3935 counts man-made impulses as
+    disturbers and lets a few through as false strikes [S12]. Continuous noise goes through
+    ``add_rf_noise`` instead."""
+    at_device = broadband_noise_db(level_at_1m_db, distance_m)
+    visible = 1.0 / (1.0 + np.exp(-(at_device - IMPULSE_DETECTION_DB) / 3.0))
+    lightning = field.lightning
+    lightning.disturber_rate_per_min = lightning.disturber_rate_per_min + np.clip(rate_per_min, 0.0, None) * visible
+
+
 def add_rf_noise(field: TrueField, level_at_1m_db: FloatArray | float, distance_m: float) -> None:
     """Add broadband RF noise of a discharge at ``distance_m`` to the field's HF noise, in place."""
     emf = field.emf

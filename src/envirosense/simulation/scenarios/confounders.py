@@ -1,11 +1,15 @@
 """Confounders: harmless situations labelled ``normal`` that look like hazards to single-sensor rules.
 
-Each one breaks a rule of thumb (PHYSICS_AND_SENSORS §4 and §5.3): regional smoke raises PM and CO
-without a local fire; traffic brings ultrafine soot and CO; dust raises PM (mostly coarse); sun-heated
-metal makes hotspots; a passing storm brings clicks, RF noise and even corona ultrasound.
+Each one breaks a rule of thumb (docs/physics.md §4 and §5.3): regional smoke raises PM and CO
+without a local fire; traffic brings ultrafine soot, CO and ignition noise; dust raises PM (mostly
+coarse) and static radio noise; sun-heated metal makes hotspots; a passing storm brings clicks, RF noise
+and even corona ultrasound; everyday electronics (switch-mode supplies, LED drivers, power-line carrier)
+raise the radio noise and the feeder's harmonics as much as a discharge or an arc.
 """
 
 from __future__ import annotations
+
+from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -15,7 +19,8 @@ from envirosense.schemas import ClassLabel, DifficultyLevel, ScenarioCategory
 from envirosense.simulation.field import TrueField
 from envirosense.simulation.labels import LabelTrack
 from envirosense.simulation.parameters import EnvironmentParams, ScenarioParams
-from envirosense.simulation.physics.ambient import quiet_field
+from envirosense.simulation.physics.ambient import local_hour, quiet_field, solar_elevation_sin
+from envirosense.simulation.physics.emf import dust_static_db, feeder_harmonics_pct
 from envirosense.simulation.physics.emissions import (
     AGED_SMOKE_MEDIAN_DIAMETER_UM,
     AGED_SMOKE_SIZE_FRACTIONS,
@@ -50,6 +55,7 @@ from envirosense.simulation.scenarios.common import (
     WIND,
     CatalogueScenario,
     EventTiming,
+    add_rf_impulses,
     add_rf_noise,
     add_sound,
     drivers,
@@ -123,12 +129,17 @@ class TrafficExhaustParams(ScenarioParams):
     road_normal_offset_deg: float = Field(
         20.0, ge=0, le=70, description="Angle between the mean downwind direction and the road's normal, °."
     )
+    ignition_noise_db_at_1m: float = Field(
+        25.0, ge=5, le=45, description="Broadband ignition noise of a passing petrol vehicle at 1 m, dB over floor."
+    )
 
 
 LIGHT_VEHICLE_FUEL_G_M = 0.06
 """Fuel burned per metre by a car (≈ 7 l/100 km) [derived]."""
 HEAVY_VEHICLE_FUEL_G_M = 0.3
 """Fuel burned per metre by a truck or bus (≈ 35 l/100 km) [derived]."""
+PASSING_S = 4.0
+"""Time a vehicle spends near the closest point of the road, s (≈ 50 m at 45 km/h)."""
 
 
 @register_scenario
@@ -157,6 +168,7 @@ class TrafficExhaustScenario(CatalogueScenario[TrafficExhaustParams]):
             ),
             "road_distance_m": (*SMOKE_FEATURES, f"{MIC_UPPER}.band_low_db"),
             "road_normal_offset_deg": SMOKE_FEATURES,
+            "ignition_noise_db_at_1m": (f"{EMF}.hf_noise_db", f"{LIGHTNING}.disturber_count"),
         }
     )
 
@@ -196,6 +208,10 @@ class TrafficExhaustScenario(CatalogueScenario[TrafficExhaustParams]):
         field.motion.vibration_rms_g = field.motion.vibration_rms_g + 0.003 * np.sqrt(heavy / steps * 60.0) / (
             1.0 + p.road_distance_m / 10.0
         )
+        # A petrol vehicle is within a few road widths of the closest point for ≈ PASSING_S of each interval.
+        passing = rng.random(times_s.shape[0]) < np.minimum(light / steps * PASSING_S, 1.0)
+        add_rf_noise(field, np.where(passing, p.ignition_noise_db_at_1m, -60.0), p.road_distance_m)
+        add_rf_impulses(field, 60.0 * light / steps, p.ignition_noise_db_at_1m, p.road_distance_m)
         field.extras["vehicles"] = vehicles
         return field, self.normal_labels(len(times_s), p.road_distance_m)
 
@@ -229,7 +245,7 @@ class DustStormScenario(CatalogueScenario[DustStormParams]):
             ),
             "fine_fraction": (f"{SPS30}.mass_concentration_pm2_5_ug_m3", f"{SPS30}.mass_concentration_pm1_0_ug_m3"),
             "storm_wind_m_s": (f"{WIND}.wind_speed_m_s", f"{IMU}.vibration_rms_g", f"{MIC_UPPER}.band_low_db"),
-            "timing.start_fraction": (f"{LIGHTNING}.disturber_count",),
+            "timing.start_fraction": (f"{LIGHTNING}.disturber_count", f"{EMF}.hf_noise_db"),
         }
     )
 
@@ -245,6 +261,7 @@ class DustStormScenario(CatalogueScenario[DustStormParams]):
         f = p.fine_fraction
         add_particles(field, dust, (0.25 * f, 0.75 * f, 0.2 * (1 - f), 0.8 * (1 - f)), DUST_MEDIAN_DIAMETER_UM)
         field.lightning.disturber_rate_per_min = field.lightning.disturber_rate_per_min + 3.0 * dust / 1000.0
+        field.emf.hf_noise_db = power_sum_db(field.emf.hf_noise_db, dust_static_db(dust))
         field.extras["dust_pm10_ug_m3"] = dust
         return field, self.normal_labels(len(times_s))
 
@@ -392,3 +409,67 @@ class PassingLightningStormScenario(CatalogueScenario[PassingLightningStormParam
         add_rf_noise(field, st_elmo - 20.0, 3.0)
         field.extras["storm_proximity"] = proximity
         return field, self.normal_labels(len(times_s), p.closest_distance_km * 1000.0)
+
+
+class ElectronicInterferenceParams(ScenarioParams):
+    """Everyday electronics near the device: switch-mode supplies, LED lighting or a power-line carrier."""
+
+    source: Literal["switch_mode_supplies", "led_lighting", "power_line_carrier"] = Field(
+        "switch_mode_supplies",
+        description="Kind of source: chargers and supplies, LED lighting (on while the sun is down), a carrier.",
+    )
+    noise_db_at_1m: float = Field(
+        40.0, ge=20, le=60, description="Broadband 10 kHz–1 MHz noise of the source at 1 m, dB over floor."
+    )
+    distance_m: float = Field(5.0, ge=1, le=30, description="Distance from the source to the device, m.")
+    nonlinear_load_share: float = Field(
+        0.2, ge=0.05, le=0.3, description="Share of the feeder load the rectifier loads add (not the carrier)."
+    )
+    carrier_duty: float = Field(
+        0.3, ge=0.05, le=1.0, description="Share of the time the carrier transmits (power_line_carrier)."
+    )
+    start_fraction: float = Field(0.2, ge=0, le=0.6, description="Switch-on time as a fraction of the duration.")
+
+
+@register_scenario
+class ElectronicInterferenceScenario(CatalogueScenario[ElectronicInterferenceParams]):
+    """Electronic interference: radio noise and feeder harmonics from switch-mode supplies and LED drivers,
+    or power-line-carrier bursts, with no discharge, heat or gas."""
+
+    params_model = ElectronicInterferenceParams
+    class_label = ClassLabel.NORMAL
+    category = ScenarioCategory.CONFOUNDER
+    event_type = "electronic_interference"
+    difficulty = DifficultyLevel.MEDIUM
+    is_confounder = True
+    intensity_parameter = "noise_db_at_1m"
+    distance_parameter = "distance_m"
+    sensor_drivers = drivers(
+        {
+            "noise_db_at_1m": (f"{EMF}.hf_noise_db", f"{LIGHTNING}.noise_level_high", f"{LIGHTNING}.disturber_count"),
+            "distance_m": (f"{EMF}.hf_noise_db", f"{LIGHTNING}.noise_level_high"),
+            "nonlinear_load_share": (f"{EMF}.harmonic_3_pct", f"{EMF}.harmonic_5_pct"),
+            "carrier_duty": (f"{EMF}.hf_noise_db",),
+            "start_fraction": (f"{EMF}.hf_noise_db",),
+        }
+    )
+
+    def build_field(self, times_s: FloatArray, rng: np.random.Generator) -> tuple[TrueField, LabelTrack]:
+        p = self.params
+        field = quiet_field(p.environment, p.device, times_s, rng)
+        on = times_s >= p.start_fraction * p.duration_seconds
+        if p.source == "led_lighting":
+            # Street and yard lighting runs on a photocell: only while the sun is down.
+            on = on & (solar_elevation_sin(local_hour(p.environment, times_s)) < 0.05)
+        if p.source == "power_line_carrier":
+            on = on & (rng.random(times_s.shape[0]) < p.carrier_duty)
+            level = np.full(times_s.shape, p.noise_db_at_1m)
+        else:
+            # The supplies' switching noise follows what they draw, which wanders slowly.
+            level = p.noise_db_at_1m + 1.5 * ar1_noise(times_s, rng, 600.0)
+            share = field.extras["nonlinear_load_share"] + np.where(on, p.nonlinear_load_share, 0.0)
+            field.emf.harmonic_3_pct, field.emf.harmonic_5_pct = feeder_harmonics_pct(share)
+            field.extras["nonlinear_load_share"] = share
+        add_rf_noise(field, np.where(on, level, -60.0), p.distance_m)
+        field.extras["interference_on"] = on.astype(np.float64)
+        return field, self.normal_labels(len(times_s), p.distance_m)

@@ -1,8 +1,11 @@
-"""Electrical fault scenarios on the watched equipment: the ladder of PHYSICS_AND_SENSORS §2.3–2.5, §5.5.
+"""Electrical fault scenarios on the watched equipment: the ladder of docs/physics.md §2.3–2.5, §5.5.
 
 - Corona: 40 kHz ultrasound audible only within ≈ 10–30 m (ISO 9613-1 absorption), a little ozone and
   NO₂, broadband RF noise, no heat; worse in wet weather.
-- Arcing: intermittent broadband acoustic and RF bursts (Poisson in time), harmonics, rapid local heat.
+- Arcing: intermittent broadband acoustic and RF bursts (Poisson in time), rapid local heat, and current
+  harmonics at their physical size: a series arc's 20–40 V against a phase of 6–12 kV distorts the
+  current by ≈ 0.1 % (invisible under the feeder's 2–8 %); an arc to ground adds its fault current's
+  3rd harmonic, a few percent only at light load (``physics.emf``).
 - Insulation breakdown: partial-discharge ultrasound and RF, a failing spot heating past ≈ 110–160 °C
   that releases PVC gases (HCl, CO, hydrocarbons) into a ventilated cabinet (well-mixed box, HCl lost
   to the walls) and on to the device (plume).
@@ -14,6 +17,8 @@ region), so a fault reads as an excess over the healthy part, as in NETA's "simi
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 from numpy.typing import NDArray
 from pydantic import Field
@@ -21,16 +26,23 @@ from pydantic import Field
 from envirosense.schemas import ClassLabel, DifficultyLevel, ScenarioCategory
 from envirosense.simulation.field import TrueField
 from envirosense.simulation.labels import LabelTrack
-from envirosense.simulation.physics.ambient import quiet_field
+from envirosense.simulation.physics.ambient import RATED_LINE_CURRENT_A, quiet_field
 from envirosense.simulation.physics.box import WellMixedBox
+from envirosense.simulation.physics.emf import (
+    conductor_wetness,
+    corona_weather_db,
+    ground_arc_harmonic_pct,
+    series_arc_harmonic_pct,
+)
 from envirosense.simulation.physics.emissions import PVC_DEGRADATION, EmissionProfile, add_gas, add_source_emissions
 from envirosense.simulation.physics.thermal import load_temperature_rise, neta_class, wind_cooling_factor
-from envirosense.simulation.physics.timeseries import GrowthShape, first_order_lag, poisson_bursts
+from envirosense.simulation.physics.timeseries import GrowthShape, first_order_lag, interval_lengths, poisson_bursts
 from envirosense.simulation.registry import register_scenario
 from envirosense.simulation.scenarios.common import (
     EMF,
     HOTSPOT_FEATURES,
     IMPULSE_FEATURES,
+    LIGHTNING,
     MIC_UPPER,
     SMOKE_FEATURES,
     ULTRASOUND_FEATURES,
@@ -40,6 +52,7 @@ from envirosense.simulation.scenarios.common import (
     HazardParams,
     HazardScenario,
     HazardTiming,
+    add_rf_impulses,
     add_rf_noise,
     add_sound,
     drivers,
@@ -84,7 +97,10 @@ class CoronaDischargeParams(HazardParams):
     ozone_emission_ug_s: float = Field(40.0, ge=1, le=200, description="Ozone production, µg/s [unverified range].")
     rf_noise_db_at_1m: float = Field(45.0, ge=25, le=60, description="Broadband RF noise at 1 m, dB over floor.")
     wetness_sensitivity: float = Field(
-        0.5, ge=0, le=1, description="How much humidity and rain raise the activity (0 none, 1 ×0.4 dry … ×1.6 wet)."
+        0.5,
+        ge=0,
+        le=1,
+        description="How much wet conductors raise the activity (0 none; 1: −6 dB dry … +12 dB soaked).",
     )
     source: CoronaGeometry = Field(default_factory=CoronaGeometry, description="Where the corona is.")
     timing: HazardTiming = Field(
@@ -118,11 +134,8 @@ class CoronaDischargeScenario(HazardScenario[CoronaDischargeParams]):
         field = quiet_field(p.environment, p.device, times_s, rng)
         growth = self.growth(times_s)
         ambient = field.ambient
-        wet = np.maximum(
-            np.clip((ambient.relative_humidity_pct - 50.0) / 45.0, 0.0, 1.0), np.tanh(ambient.precipitation_mm_h / 2.0)
-        )
-        s = p.wetness_sensitivity
-        activity = growth * (1.0 - 0.6 * s + 1.2 * s * wet)
+        wet = conductor_wetness(ambient.relative_humidity_pct, ambient.precipitation_mm_h)
+        activity = growth * 10.0 ** (p.wetness_sensitivity * corona_weather_db(wet) / 10.0)
         distance = equipment_distance(p.source)
         level = p.ultrasound_level_db_at_1m + _db(activity)
         add_sound(field, {"ultrasonic": level, "high": level - 20.0}, distance, impulsiveness=0.35)
@@ -150,6 +163,14 @@ class ArcingEventParams(HazardParams):
         20.0, ge=2, le=60, description="Steady rise of the loose contact over ambient at rated load, °C."
     )
     arc_power_w: float = Field(300.0, ge=20, le=2000, description="Power dissipated in an arc, W.")
+    fault_path: Literal["series", "to_ground"] = Field(
+        "series", description="Arc in series with the load (loose joint) or from a phase to ground (tracking)."
+    )
+    arc_voltage_v: float = Field(30.0, ge=15, le=60, description="Voltage across the burning arc, V.")
+    phase_voltage_kv: float = Field(6.35, ge=6, le=12, description="Phase-to-ground voltage of the feeder, kV.")
+    fault_current_a: float = Field(
+        5.0, ge=0.5, le=20, description="Current of an arc to ground (fault_path to_ground), A."
+    )
     source: EquipmentGeometry = Field(default_factory=EquipmentGeometry, description="Where the arcing is.")
     timing: FastHazardTiming = Field(default_factory=FastHazardTiming, description="Onset and growth.")
 
@@ -167,10 +188,11 @@ class ArcingEventScenario(HazardScenario[ArcingEventParams]):
     distance_parameter = "source.distance_m"
     sensor_drivers = drivers(
         {
-            "burst_rate_per_min": (*IMPULSE_FEATURES, f"{EMF}.harmonic_3_pct"),
+            "burst_rate_per_min": IMPULSE_FEATURES,
+            "fault_current_a": (f"{EMF}.harmonic_3_pct", f"{EMF}.harmonic_5_pct"),
             "burst_duration_s": IMPULSE_FEATURES,
             "burst_level_db_at_1m": (f"{MIC_UPPER}.spl_db", f"{MIC_UPPER}.band_mid_db", f"{MIC_UPPER}.crest_factor_db"),
-            "rf_burst_db_at_1m": (f"{EMF}.hf_noise_db",),
+            "rf_burst_db_at_1m": (f"{EMF}.hf_noise_db", f"{LIGHTNING}.disturber_count"),
             "contact_rise_c": HOTSPOT_FEATURES,
             "arc_power_w": HOTSPOT_FEATURES,
             "source.distance_m": (*IMPULSE_FEATURES, *HOTSPOT_FEATURES),
@@ -187,16 +209,16 @@ class ArcingEventScenario(HazardScenario[ArcingEventParams]):
         spectrum = {"low": burst - 6.0, "mid": burst, "high": burst, "ultrasonic": burst - 8.0}
         add_sound(field, spectrum, distance, impulsiveness=np.where(count > 0, 0.9, 0.0))
         add_rf_noise(field, p.rf_burst_db_at_1m + _db(duty), distance)
-        field.emf.harmonic_3_pct = field.emf.harmonic_3_pct + 6.0 * np.minimum(10.0 * duty, 1.0)
-        field.emf.harmonic_5_pct = field.emf.harmonic_5_pct + 3.0 * np.minimum(10.0 * duty, 1.0)
+        add_rf_impulses(field, 60.0 * count / interval_lengths(times_s), p.rf_burst_db_at_1m, distance)
         load = field.extras["load_fraction"]
+        burning = rng.random(times_s.shape[0]) < duty
+        add_arc_harmonics(field, p, burning, RATED_LINE_CURRENT_A * load)
         cooling = wind_cooling_factor(field.ambient.wind_speed_m_s)
         contact = load_temperature_rise(p.contact_rise_c, load, 1.8) * cooling * growth
         arc_heat = 0.3 * p.arc_power_w * duty
         rise = first_order_lag(contact, times_s, 300.0) + first_order_lag(arc_heat, times_s, 120.0)
-        flash = rng.random(times_s.shape[0]) < duty
-        surface = np.where(flash, 1500.0, field.thermal.warm_region_c + rise)
-        diameter = np.where(flash, 0.02, 0.05)
+        surface = np.where(burning, 1500.0, field.thermal.warm_region_c + rise)
+        diameter = np.where(burning, 0.02, 0.05)
         place_hotspot(field, surface, diameter, distance, 0.85, active=growth > 0)
         dilution = equipment_dilution(field, p.environment, p.device, p.source)
         add_gas(field, "nitrogen_dioxide", 0.1 * p.arc_power_w * duty * dilution)
@@ -204,6 +226,24 @@ class ArcingEventScenario(HazardScenario[ArcingEventParams]):
         field.extras["duty"] = duty
         strength = 0.2 + 0.8 * range_fraction(ArcingEventParams, "burst_rate_per_min", p.burst_rate_per_min)
         return field, self.hazard_labels(times_s, growth * strength, distance)
+
+
+def add_arc_harmonics(
+    field: TrueField, params: ArcingEventParams, burning: NDArray[np.bool_], line_current_a: FloatArray
+) -> None:
+    """Add a burning arc's 3rd and 5th current harmonics to the field, in place, while ``burning`` (bool
+    per step: an arc in the sensor's ≈ 1 s RMS window). Harmonic currents of unrelated sources add with
+    random phase, so the percentages add in quadrature."""
+    if params.fault_path == "series":
+        phase_v = 1000.0 * params.phase_voltage_kv
+        third = np.full(line_current_a.shape, series_arc_harmonic_pct(3, params.arc_voltage_v, phase_v))
+        fifth = np.full(line_current_a.shape, series_arc_harmonic_pct(5, params.arc_voltage_v, phase_v))
+    else:
+        third = ground_arc_harmonic_pct(params.fault_current_a, line_current_a)
+        fifth = ground_arc_harmonic_pct(params.fault_current_a, line_current_a, harmonic_share=0.06)
+    emf = field.emf
+    emf.harmonic_3_pct = np.where(burning, np.hypot(emf.harmonic_3_pct, third), emf.harmonic_3_pct)
+    emf.harmonic_5_pct = np.where(burning, np.hypot(emf.harmonic_5_pct, fifth), emf.harmonic_5_pct)
 
 
 class InsulationBreakdownParams(HazardParams):
@@ -299,6 +339,15 @@ class InsulationBreakdownScenario(HazardScenario[InsulationBreakdownParams]):
         return field, self.hazard_labels(times_s, growth * strength, distance)
 
 
+class OverheatTiming(HazardTiming):
+    """Timing of a connection going bad: its resistance climbs to the faulty value over ``ramp_seconds``."""
+
+    ramp_seconds: float = Field(
+        600.0, ge=60, le=1800, description="Time from onset until the joint's resistance is fully faulty, s."
+    )
+    growth: GrowthShape = Field("linear", description="Growth curve: step, linear, t_squared or logistic.")
+
+
 class EquipmentOverheatParams(HazardParams):
     """A high-resistance connection heating with load."""
 
@@ -306,6 +355,12 @@ class EquipmentOverheatParams(HazardParams):
         80.0, ge=20, le=200, description="Excess rise at rated load in a 2 m/s breeze when fully developed, °C."
     )
     load_exponent: float = Field(1.8, ge=1.6, le=2.0, description="Exponent n of ΔT ∝ load^n.")
+    thermal_time_constant_s: float = Field(
+        600.0,
+        ge=300,
+        le=1200,
+        description="Time constant of the connection's temperature (lug or clamp and the conductor near it), s.",
+    )
     hot_region_size_m: float = Field(
         0.4,
         ge=0.15,
@@ -316,7 +371,7 @@ class EquipmentOverheatParams(HazardParams):
         0.8, ge=0.6, le=0.95, description="Surface emissivity (weathered outdoor metal: 0.6 … 0.95 oxidised)."
     )
     source: EquipmentGeometry = Field(default_factory=EquipmentGeometry, description="Where the connection is.")
-    timing: SlowHazardTiming = Field(default_factory=SlowHazardTiming, description="Onset and growth.")
+    timing: OverheatTiming = Field(default_factory=OverheatTiming, description="Onset and growth.")
 
 
 @register_scenario
@@ -350,7 +405,7 @@ class EquipmentOverheatScenario(HazardScenario[EquipmentOverheatParams]):
         rise = first_order_lag(
             load_temperature_rise(p.rated_rise_c, load, p.load_exponent) * cooling * growth,
             times_s,
-            CONNECTION_THERMAL_TAU_S,
+            p.thermal_time_constant_s,
         )
         distance = equipment_distance(p.source)
         surface = field.thermal.warm_region_c + rise

@@ -30,11 +30,13 @@ class RawReadings:
     """A sensor's readings before the status step.
 
     ``values``: field name → ``(T,)`` float array (``(T, K)`` for an image); ``saturated``: ``(T,)``,
-    true where a value was clipped at a range limit.
+    true where a value was clipped at a range limit; ``reduced_accuracy``: ``(T,)`` or None, true where
+    a value lies outside the part's calibrated range but is still reported.
     """
 
     values: dict[str, NDArray[np.float64]]
     saturated: BoolArray
+    reduced_accuracy: BoolArray | None = None
 
 
 class SensorModel(ABC):
@@ -64,9 +66,13 @@ class SensorModel(ABC):
 
 
 def finalise(raw: RawReadings, dropout_probability: float, rng: np.random.Generator) -> SensorArrays:
-    """Status codes (``DROPOUT`` over ``SATURATED`` over ``OK``) and null values where a reading dropped out."""
+    """Status codes (``DROPOUT`` over ``SATURATED`` over ``REDUCED_ACCURACY`` over ``OK``) and null values
+    where a reading dropped out."""
     n = raw.saturated.shape[0]
-    status = np.where(raw.saturated, STATUS_CODE[SensorStatus.SATURATED], STATUS_CODE[SensorStatus.OK])
+    status = np.full(n, STATUS_CODE[SensorStatus.OK])
+    if raw.reduced_accuracy is not None:
+        status[raw.reduced_accuracy] = STATUS_CODE[SensorStatus.REDUCED_ACCURACY]
+    status[raw.saturated] = STATUS_CODE[SensorStatus.SATURATED]
     dropout = rng.random(n) < dropout_probability
     status[dropout] = STATUS_CODE[SensorStatus.DROPOUT]
     arrays: SensorArrays = {"status": status.astype(np.int64)}

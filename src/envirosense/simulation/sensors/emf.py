@@ -1,7 +1,7 @@
 """U29_TFEMF: the device's power-frequency (50/60 Hz) magnetic-field sensor.
 
 The TFEMF has no public data sheet; the model is a generic RMS fluxgate/coil front end sized for the
-fields in PHYSICS_AND_SENSORS §1.10 (≈ 0.002–2 µT near lines and substations, up to ≈ 100 µT at
+fields in docs/physics.md §1.10 (≈ 0.002–2 µT near lines and substations, up to ≈ 100 µT at
 transformer walls [S23][S24]) [assumption for every figure below]:
 
 - Field: gain σ 3 %, gain drift σ 1 %/year; noise floor 0.005 µT plus 1 % of the reading; reported at

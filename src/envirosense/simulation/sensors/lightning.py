@@ -1,6 +1,6 @@
 """U25_AS3935: ams AS3935 lightning detector (500 kHz LC antenna), counting events per reading interval.
 
-Data-sheet and community facts used (PHYSICS_AND_SENSORS §1.5, §4):
+Data-sheet and community facts used (docs/physics.md §1.5, §4):
 
 - Detects lightning within ≈ 40 km [S11]: detection efficiency ``1 / (1 + exp((d − 30 km)/3 km))``
   [assumption on the shape]. ``strike_count`` is a Poisson draw of rate × efficiency × interval.

@@ -4,7 +4,7 @@ The FLIR Lepton 3.5 integrates over 8–14 µm [S13]. The in-band radiance ``W(T
 integrated over that band, tabulated once on a 0.5 K grid from 150 K to 1700 K and interpolated; the
 inverse (brightness temperature) interpolates the same monotone table. A pixel that sees a fraction
 ``f`` of a hot target and ``1 − f`` of the background receives ``f·W(T_hot) + (1 − f)·W(T_bg)``
-(PHYSICS_AND_SENSORS §3.5, sub-pixel hotspot model). ``W`` is convex, so the apparent temperature lies
+(`docs/physics.md` §3.5, sub-pixel hotspot model). ``W`` is convex, so the apparent temperature lies
 above the area-weighted mean temperature, yet far below ``T_hot`` when ``f`` is small: the size-of-source
 effect [S71][S72].
 """

@@ -1,6 +1,6 @@
 """U21_SHT85 (enclosure air) and U22_SHT85 (outside air): Sensirion SHT85 temperature and humidity.
 
-Data-sheet facts used (PHYSICS_AND_SENSORS §1.2):
+Data-sheet facts used (docs/physics.md §1.2):
 
 - Accuracy ±0.1 °C and ±1.5 %RH typical [S6] → device offsets σ 0.1 °C and 0.75 %RH, RH gain σ 1 %.
 - RH response τ63 = 8 s [S6]; the temperature τ63 of the SHT85 package is not published
@@ -9,6 +9,9 @@ Data-sheet facts used (PHYSICS_AND_SENSORS §1.2):
   typical, not in the fact sheet [unverified]).
 - Repeatability (3σ) 0.08 %RH and 0.04 °C [S8] → noise σ 0.027 %RH and 0.013 °C.
 - Output range −40…105 °C and 0…100 %RH, reported at 0.01 resolution (the 16-bit raw steps are finer).
+  Relative humidity has natural limits: a reading pushed past 100 %RH by calibration error or noise
+  (fog, rain) is clipped to 100 %RH, a valid reading, never ``SATURATED``; only temperature outside
+  −40…105 °C saturates.
 
 The enclosure sensor sees the box air: the same water vapour as outside at the enclosure temperature,
 so its relative humidity is the outside vapour pressure over the saturation pressure at the enclosure
@@ -93,7 +96,5 @@ class TemperatureHumiditySensor(SensorModel):
         temperature = t_cal.apply(first_order_lag(temperature, field.times_s, self.temperature_tau_s), age)
         humidity = rh_cal.apply(first_order_lag(humidity, field.times_s, self.humidity_tau_s), age)
         temperature_c, t_saturated = self.temperature_range.apply(temperature + self.temperature_noise_c * noise[0])
-        humidity_pct, rh_saturated = self.humidity_range.apply(humidity + self.humidity_noise_pct * noise[1])
-        return RawReadings(
-            {"temperature_c": temperature_c, "relative_humidity_pct": humidity_pct}, t_saturated | rh_saturated
-        )
+        humidity_pct, _ = self.humidity_range.apply(humidity + self.humidity_noise_pct * noise[1])
+        return RawReadings({"temperature_c": temperature_c, "relative_humidity_pct": humidity_pct}, t_saturated)

@@ -17,14 +17,18 @@
   cold (size-of-source effect [S72]; a 1-pixel target peaks at ``f = 1/9``). Σf = A, so radiance is
   conserved. Each overlay is capped at 4000 pixels.
   The two overlays sit on opposite halves of the frame, so even the largest never overlap.
-- Faults: dead pixels stuck at the bottom of the range (−10 °C) and hot pixels 15–60 °C above the scene;
+- Faults: dead pixels stuck at the bottom of the calibrated range (−10 °C) and hot pixels 15–60 °C above the scene;
   both appear at per-device failure ages (Poisson, 0.002 and 0.0005 new defects per day of age
   [assumption]: the Lepton's pipeline replaces defective pixels it knows of, so only pixels failing in
   the field get through) and stay. ``dead_pixel_count`` is the device's count of stuck-cold pixels.
 
 Statistics per frame (vectorised over all frames at once): weighted mean and standard deviation, the
 weighted median and 99th percentile from one sort of the ≈ 120 atoms, min/max over atoms with weight,
-``hotspot_pixel_count`` = pixels > median + 10 °C, ``hotspot_delta_c`` = max − median. The 16×12 image
+``hotspot_pixel_count`` = pixels > median + 10 °C, ``hotspot_delta_c`` = the temperature reached by
+the hottest 3 × 3-pixel region (the smallest target a camera measures [S71]) − median. Defective pixels
+are isolated, so they are never part of such a region: they move the maximum and p99, not the hotspot
+(the Lepton replaces the defective pixels it knows of and its FFC removes offsets [S13]; field failures
+get through, but a single one must not read as a fault). The 16×12 image
 is exact for the same scene: the background pattern's block means, plus each overlay atom's excess in
 the blocks that hold its pixels (row and column classes are separable), plus the defects in their
 blocks. ``render_frame`` draws the same scene pixel by pixel; the tests check the atoms against it.
@@ -32,14 +36,16 @@ Temporal noise (NETD < 50 mK [S13]; 0.1 °C in low gain [assumption]) is added t
 than to each pixel; block means of 100 pixels average it to ≤ 10 mK, below the 0.01 K output step, so
 the image carries none.
 
-Camera facts used (PHYSICS_AND_SENSORS §1.6, §3.5): scene range −10…140 °C in high gain and up to
+Camera facts used (`docs/physics.md` §1.6, §3.5): scene range −10…140 °C in high gain and up to
 400 °C in low gain, switching to low gain when the frame exceeds 140 °C [S14]; accuracy ±5 °C (high) and
 ±10 °C (low) [S13] → device offsets σ 2.5 and 5 °C, gain σ 1 %, an offset that follows the camera
 (enclosure) temperature at σ 0.05 °C/K and drifts σ 0.5 °C/year [assumption]; radiometric resolution
 0.01 K [S13]; flat-field correction closes the shutter for ≈ 1 s [S13][S14] every 180 s ± 10 % (the
 Lepton's default automatic FFC period [unverified]; the jitter stands for temperature-triggered FFCs),
-and a reading inside one repeats the last frame with ``ffc_in_progress`` set. Values outside
-−10…400 °C are clipped and flagged ``SATURATED``.
+and a reading inside one repeats the last frame with ``ffc_in_progress`` set. −10 °C is the edge of the
+calibrated range, not a hard limit: a frame with pixels between −60 °C (a clear sky's reflection [S70])
+and −10 °C is reported as it is, with status ``REDUCED_ACCURACY``; values outside −60…400 °C are
+clipped and flagged ``SATURATED``.
 """
 
 from __future__ import annotations
@@ -63,10 +69,16 @@ N_PIXELS = FRAME_WIDTH * FRAME_HEIGHT
 BLOCK_PX = 10
 IMAGE_COLUMNS = FRAME_WIDTH // BLOCK_PX
 IMAGE_ROWS = FRAME_HEIGHT // BLOCK_PX
-SCENE_MIN_C = -10.0
+CALIBRATED_MIN_C = -10.0
+"""Bottom of the Lepton's calibrated scene range [S14]: colder pixels are reported with reduced accuracy."""
+SCENE_MIN_C = -60.0
+"""Coldest scene value reported: a clear sky reflects as −50…−60 °C [S70]; colder is clipped, SATURATED."""
+DEAD_PIXEL_C = CALIBRATED_MIN_C
 HIGH_GAIN_MAX_C = 140.0
 SCENE_MAX_C = 400.0
 HOTSPOT_THRESHOLD_C = 10.0
+HOTSPOT_REGION_PX = 9.0
+"""A hotspot is a region of at least 3 × 3 pixels, the smallest target a camera measures [S71]."""
 MAX_OVERLAY_PX = 4000.0
 FFC_DURATION_S = 1.0
 
@@ -127,6 +139,21 @@ def weighted_quantiles(values: FloatArray, weights: FloatArray, qs: tuple[float,
     for k, q in enumerate(qs):
         position = np.argmax(cumulative >= q * cumulative[:, -1:] - 1e-9, axis=1)
         result[k] = ordered[rows, position]
+    return result
+
+
+def hottest_region(values: FloatArray, weights: FloatArray, size_px: float) -> FloatArray:
+    """Per row, the temperature that the hottest ``size_px`` pixels of the atoms all reach, ``(T,)`` °C.
+
+    ``values``, ``weights``: ``(T, M)`` atoms and their pixel counts. The atoms passed in are the scene
+    without its isolated defective pixels: an overlay's hottest pixels are its contiguous centre and the
+    background's are a smooth patch, so this is the hottest connected ``size_px``-pixel region.
+    """
+    order = np.argsort(-values, axis=1)
+    ordered = np.take_along_axis(values, order, axis=1)
+    cumulative = np.cumsum(np.take_along_axis(weights, order, axis=1), axis=1)
+    position = np.argmax(cumulative >= size_px - 1e-9, axis=1)
+    result: FloatArray = ordered[np.arange(values.shape[0]), position]
     return result
 
 
@@ -397,7 +424,7 @@ class ThermalCameraSensor(SensorModel):
         layout = SceneLayout.draw(rng, float(age[-1]), self.dead_pixels_per_day, self.hot_pixels_per_day)
         z = rng.standard_normal(5)
         ffc_starts = self.ffc_starts(float(field.times_s[-1]), rng)
-        noise = rng.standard_normal((5, n))
+        noise = rng.standard_normal((6, n))
 
         contrast = scene_contrast(field.ambient.solar_irradiance_w_m2)
         atoms = frame_atoms(layout, field.thermal, contrast, age)
@@ -410,21 +437,27 @@ class ThermalCameraSensor(SensorModel):
         offset = offset + self.offset_drift_sd_c_per_year / 365.25 * z[4] * age
         calibrated = gain * atoms.values + offset[:, None]
         saturated = (present & ((calibrated < SCENE_MIN_C) | (calibrated > SCENE_MAX_C))).any(axis=1)
+        reduced_accuracy = (present & (calibrated < CALIBRATED_MIN_C)).any(axis=1)
         n_dead = atoms.dead_active.sum(axis=1)
-        values = np.concatenate([np.clip(calibrated, SCENE_MIN_C, SCENE_MAX_C), np.full((n, 1), SCENE_MIN_C)], axis=1)
+        clipped = np.clip(calibrated, SCENE_MIN_C, SCENE_MAX_C)
+        scene_atoms = clipped.shape[1] - layout.hot_pixels.size
+        region = hottest_region(clipped[:, :scene_atoms], atoms.weights[:, :scene_atoms], HOTSPOT_REGION_PX)
+        values = np.concatenate([clipped, np.full((n, 1), DEAD_PIXEL_C)], axis=1)
         weights = np.concatenate([atoms.weights, n_dead[:, None]], axis=1)
         present = weights > 0
 
         mean = (weights * values).sum(axis=1) / N_PIXELS
         std = np.sqrt(np.maximum((weights * (values - mean[:, None]) ** 2).sum(axis=1) / N_PIXELS, 0.0))
-        minimum = np.min(np.where(present, values, np.inf), axis=1)
+        minimum = np.min(np.where(present[:, :-1], values[:, :-1], np.inf), axis=1)
         maximum = np.max(np.where(present, values, -np.inf), axis=1)
         median, p99 = weighted_quantiles(values, weights, (0.5, 0.99))
         hot_count = np.round((weights * (values > median[:, None] + HOTSPOT_THRESHOLD_C)).sum(axis=1))
 
         netd = np.where(low_gain, self.low_gain_netd_c, self.netd_c)
-        minimum = np.where(n_dead > 0, SCENE_MIN_C, minimum + netd * noise[0])
+        noisy_minimum = minimum + netd * noise[0]
+        minimum = np.where(n_dead > 0, np.minimum(DEAD_PIXEL_C, noisy_minimum), noisy_minimum)
         maximum = maximum + netd * noise[1]
+        region = region + netd * noise[5]
         median = median + netd * noise[2]
         p99 = p99 + netd * noise[3]
         mean = mean + netd / np.sqrt(N_PIXELS) * noise[4]
@@ -432,7 +465,7 @@ class ThermalCameraSensor(SensorModel):
 
         image = gain * block_image(layout, atoms, field.thermal, contrast) + offset[:, None]
         dead_in_block = atoms.dead_active @ layout.dead_blocks
-        image = image + dead_in_block * (SCENE_MIN_C - image) / BLOCK_PX**2
+        image = image + dead_in_block * (DEAD_PIXEL_C - image) / BLOCK_PX**2
 
         values_out = {
             "min_temperature_c": self.scene_range.apply(minimum)[0],
@@ -441,7 +474,7 @@ class ThermalCameraSensor(SensorModel):
             "std_temperature_c": self.spread_range.apply(std)[0],
             "p99_temperature_c": self.scene_range.apply(p99)[0],
             "hotspot_pixel_count": hot_count,
-            "hotspot_delta_c": self.delta_range.apply(maximum - median)[0],
+            "hotspot_delta_c": self.delta_range.apply(np.maximum(region - median, 0.0))[0],
             "dead_pixel_count": n_dead,
             "downsampled_image_c": self.scene_range.apply(image)[0],
         }
@@ -452,5 +485,6 @@ class ThermalCameraSensor(SensorModel):
         for column in values_out.values():
             column[frozen] = column[frame[frozen]]
         saturated[frozen] = saturated[frame[frozen]]
+        reduced_accuracy[frozen] = reduced_accuracy[frame[frozen]]
         values_out["ffc_in_progress"] = in_ffc.astype(np.float64)
-        return RawReadings(values_out, saturated)
+        return RawReadings(values_out, saturated, reduced_accuracy)

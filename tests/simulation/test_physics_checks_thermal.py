@@ -1,0 +1,72 @@
+"""Physics check of the thermal hotspot: a back-of-envelope reading next to the simulated median.
+
+An overheating joint runs ``ΔT_rated · load^n`` above the healthy part [S56], which itself runs
+``12 °C · load^n`` above air; at night under cloud and in a 2 m/s breeze (the rated rises' reference)
+neither sun nor wind changes that. A well-resolved region seen with emissivity ε over a short path
+(τ ≈ 1) reads ``ε · ΔT`` above a background at air temperature: the radiometric chain [S68] with the
+8–14 µm radiance close to linear in temperature near ambient (``docs/physics.md`` §2.5, §3.5). The row
+is in the thermal section of ``docs/simulation.md``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from envirosense.simulation import scenario_class
+from envirosense.simulation.physics.thermal import hotspot_area_px
+
+RATED_RISE_C = 80.0
+HEALTHY_RATED_RISE_C = 12.0
+LOAD = 0.8
+EXPONENT = 1.8
+EMISSIVITY = 0.9
+FACTOR = 1.2
+"""The simulated median must lie within this factor of the estimate (either way)."""
+
+PARAMS = {
+    "duration_seconds": 3600.0,
+    "rated_rise_c": RATED_RISE_C,
+    "load_exponent": EXPONENT,
+    "thermal_time_constant_s": 300.0,
+    "hot_region_size_m": 0.4,
+    "emissivity": EMISSIVITY,
+    "environment": {
+        "start_hour_local": 1.0,
+        "cloud_cover_fraction": 1.0,
+        "wind_speed_m_s": 2.0,
+        "turbulence_intensity": 0.05,
+        "mean_temperature_c": 15.0,
+    },
+    "device": {"grid_load_fraction": LOAD},
+    "source": {"distance_m": 6.0},
+    "timing": {"onset_fraction": 0.0, "ramp_seconds": 60.0, "growth": "step"},
+}
+
+
+def test_hotspot_reads_the_back_of_envelope_rise() -> None:
+    assert hotspot_area_px(0.4, 6.0) > 9.0  # well resolved: the 3×3 rule holds, no size-of-source loss
+    expected = EMISSIVITY * (RATED_RISE_C + HEALTHY_RATED_RISE_C) * LOAD**EXPONENT
+    scenario = scenario_class("equipment_overheat")(PARAMS)
+    times = np.arange(1800.0, 3600.0, 60.0)  # six time constants after onset: fully developed
+    medians = [
+        float(
+            np.nanmedian(
+                scenario.simulate(times, np.random.default_rng(seed)).readings["U26_Lepton35"]["hotspot_delta_c"]
+            )
+        )
+        for seed in range(100, 108)
+    ]
+    simulated = float(np.median(medians))
+    assert expected / FACTOR <= simulated <= expected * FACTOR, (expected, simulated)
+
+
+def test_a_sub_pixel_clamp_reads_far_below_its_rise() -> None:
+    """The same joint as a 0.15 m clamp at 15 m covers ≈ 2 pixels, under the 3 × 3 rule [S71][S72]."""
+    assert hotspot_area_px(0.15, 15.0) < 9.0
+    far = scenario_class("equipment_overheat")({**PARAMS, "hot_region_size_m": 0.15, "source": {"distance_m": 15.0}})
+    near = scenario_class("equipment_overheat")(PARAMS)
+    times = np.arange(1800.0, 3600.0, 60.0)
+    rng_far, rng_near = np.random.default_rng(5), np.random.default_rng(5)
+    far_delta = np.nanmedian(far.simulate(times, rng_far).readings["U26_Lepton35"]["hotspot_delta_c"])
+    near_delta = np.nanmedian(near.simulate(times, rng_near).readings["U26_Lepton35"]["hotspot_delta_c"])
+    assert far_delta < 0.5 * near_delta
