@@ -1,6 +1,6 @@
 """``ScenarioRepositoryInterface``: the eight calls the active-learning loop makes on a scenario store.
 
-Names and parameters are fixed by the design (see ``DESIGN.md``). Getters return runnable
+Names and parameters are the loop's fixed contract (``docs/repository.md``). Getters return runnable
 ``BaseScenario`` objects whose ``definition`` is the stored ``ScenarioDefinition``.
 """
 

@@ -12,7 +12,7 @@ class Record(BaseModel):
     """Base of every contract record: unknown fields, NaN and infinities are rejected.
 
     ``avro_name`` is the Avro record name; ``schema_version`` is set on top-level records that are
-    written to files, and is bumped on every change (see ``docs/schema_evolution.md``).
+    written to files, and is bumped on every change (see *Schema versions* in ``docs/architecture.md``).
     """
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, validate_default=True)

@@ -21,7 +21,7 @@ from envirosense.schemas.readings import (
 
 
 class SensorFamily(StrEnum):
-    """Which prioritisation strategy a sensor's weak spots go to (see DESIGN.md)."""
+    """Which prioritisation strategy a sensor's weak spots go to (``docs/learning.md``, prioritisation)."""
 
     REAL_TIME = "real_time"  # stream-like: lightning, IMU, acoustic
     HIGH_FIDELITY = "high_fidelity"  # slow, high-value: thermal, VOC, PM, EMF

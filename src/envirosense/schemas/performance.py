@@ -73,7 +73,7 @@ class ConfusionMatrix(Record):
 
 
 class ModelPerformanceData(Record):
-    """The full feedback of one evaluation; key names are fixed (see DESIGN.md)."""
+    """The full feedback of one evaluation; key names are a fixed contract (``docs/learning.md``)."""
 
     model_version_evaluated: str
     dataset_identifier: str

@@ -1,6 +1,6 @@
 """One reading record per sensor kind of the Grid Guardian device.
 
-Ranges are the data-sheet measurement ranges (see ``PHYSICS_AND_SENSORS.md`` in the design notes); the
+Ranges are the data-sheet measurement ranges (see ``docs/physics.md`` §1); the
 simulated sensors clip to them, and validation rejects anything outside. Every measured value is
 nullable: it is null when the sensor's ``status`` says the value was not measured (dropout, warm-up,
 fault).

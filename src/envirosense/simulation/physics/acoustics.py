@@ -1,6 +1,6 @@
 """Sound from a source to the device: spreading, air absorption per band, and masking by wind and rain.
 
-Models and sources (PHYSICS_AND_SENSORS §3.3):
+Models and sources (docs/physics.md §3.3):
 
 - Geometric spreading: point source −20 log₁₀(r) (−6 dB per doubling), line source −10 log₁₀(r)
   (−3 dB per doubling), levels referenced to 1 m [S61].

@@ -1,6 +1,6 @@
 """Well-mixed box (single-zone mass balance) for enclosures and the near field.
 
-Model (PHYSICS_AND_SENSORS §3.2, the single-zone indoor-air model of the INTARESE guidebook [S60])::
+Model (docs/physics.md §3.2, the single-zone indoor-air model of the INTARESE guidebook [S60])::
 
     dC/dt = λ (C_out − C) + G/V − k C,   λ = λ₀ + u/L
 

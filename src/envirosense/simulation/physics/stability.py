@@ -1,7 +1,7 @@
 """Pasquill atmospheric stability classes from wind, sun and cloud.
 
 Model: the Pasquill (1961) / Turner table as published by NOAA ARL READY ("Pasquill stability
-classes"), PHYSICS_AND_SENSORS §3.1 [S58]. Classes are numbered A = 0 … F = 5; a table cell such as
+classes"), docs/physics.md §3.1 [S58]. Classes are numbered A = 0 … F = 5; a table cell such as
 "A–B" is the half-class 0.5, and dispersion coefficients of half-classes are interpolated by the plume
 model. Overcast skies (≥ 7/8) and the hour around sunrise and sunset are neutral (D). Incoming solar
 radiation classes: strong > 600 W/m², moderate 300–600 W/m², slight < 300 W/m² (Turner's insolation

@@ -1,6 +1,6 @@
 """Fire scenarios: pyrolysis before ignition (``fire_precursor``) and flaming (``early_combustion``).
 
-Chemistry, particle sizes and heat follow PHYSICS_AND_SENSORS §2.1–2.2 and §5.1 (see
+Chemistry, particle sizes and heat follow docs/physics.md §2.1–2.2 and §5.1 (see
 ``physics.emissions``); transport is the Gaussian plume (``physics.plume``) from a source placed by
 ``SourceGeometry``, so distance, height, wind and stability decide what reaches the pole-top device.
 """

@@ -1,6 +1,6 @@
 """U27/U28_SPU0410HR5H: Knowles MEMS microphones (upper, exposed; lower, sheltered), band levels per reading.
 
-Facts used (PHYSICS_AND_SENSORS §1.7, §3.3, §5.6):
+Facts used (docs/physics.md §1.7, §3.3, §5.6):
 
 - **Sensitivity** −42 dBV/Pa nominal, −45 to −39 [S15] → per-device level error σ 1.5 dB; drift
   σ 0.5 dB/year [assumption].

@@ -1,6 +1,6 @@
 """U24_FT205: FT Technologies FT205 acoustic-resonance ultrasonic anemometer.
 
-Data-sheet facts used (FT205EV manual [S10], PHYSICS_AND_SENSORS §1.4):
+Data-sheet facts used (FT205EV manual [S10], docs/physics.md §1.4):
 
 - Speed range 0–75 m/s, resolution 0.1 m/s; accuracy ±0.3 m/s (0–16 m/s), ±2 % (16–40), ±4 % (40–75)
   → taken as 2σ of the per-reading error: σ = 0.15 m/s, 1 % and 2 % of the reading.

@@ -1,6 +1,6 @@
 """U30_BMI270: Bosch BMI270 6-axis IMU measuring the box's own tilt, sway and vibration.
 
-Data-sheet facts used (PHYSICS_AND_SENSORS §1.8):
+Data-sheet facts used (docs/physics.md §1.8):
 
 - Configured ranges ±8 g and ±500 °/s (within the part's ±2…±16 g and ±125…±2000 °/s [S17]), 16-bit
   outputs → steps of 0.244 mg and 0.0153 °/s; values beyond the range are clipped and ``SATURATED``.

@@ -1,6 +1,6 @@
 """U20_SPS30: Sensirion SPS30 optical particle counter (laser scattering, fan driven).
 
-Data-sheet and field facts used (PHYSICS_AND_SENSORS §1.1, §5.6):
+Data-sheet and field facts used (docs/physics.md §1.1, §5.6):
 
 - **Size response.** Smallest detected particle 0.3 µm [S1]; PM4/PM10 are largely extrapolated from
   the fine counts, so PM10 tracks references poorly [S3]. The fine mode is a log-normal (σg = 1.8)

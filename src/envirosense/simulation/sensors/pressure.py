@@ -1,6 +1,6 @@
 """U23_BMP388: Bosch BMP388 barometric pressure sensor, inside the enclosure.
 
-Data-sheet facts used (PHYSICS_AND_SENSORS §1.3):
+Data-sheet facts used (docs/physics.md §1.3):
 
 - Range 300–1250 hPa; absolute accuracy ≈ ±0.5 hPa [S9] → device offset σ 0.25 hPa.
 - Temperature coefficient of offset ±0.75 Pa/K [S9] → per-device coefficient σ 0.375 Pa/K applied to

@@ -1,7 +1,7 @@
 """U19_TFSGS: the 8-channel VOC array (six compound-selective channels and two broad metal-oxide channels).
 
 The TFSGS is the device's own array, without a public data sheet; its model borrows the documented
-behaviour of comparable parts (PHYSICS_AND_SENSORS §1.9, §5.6):
+behaviour of comparable parts (docs/physics.md §1.9, §5.6):
 
 - **Cross-sensitivity.** Each channel responds to a weighted sum of species (``CROSS_SENSITIVITY``).
   The selective channels mostly see their target with a few-to-20 % response to chemically related
