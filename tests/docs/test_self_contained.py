@@ -12,10 +12,13 @@ REFERENCES = (ROOT / "docs" / "references.md").read_text(encoding="utf-8")
 PHYSICS = (ROOT / "docs" / "physics.md").read_text(encoding="utf-8")
 
 READABLE = sorted(
-    [ROOT / "README.md", ROOT / "BENCHMARKS.md"]
-    + list((ROOT / "docs").rglob("*.md"))
-    + list((ROOT / "src").rglob("*.py"))
-    + list((ROOT / "benchmarks").glob("*.py"))
+    [
+        ROOT / "README.md",
+        ROOT / "BENCHMARKS.md",
+        *(ROOT / "docs").rglob("*.md"),
+        *(ROOT / "src").rglob("*.py"),
+        *(ROOT / "benchmarks").glob("*.py"),
+    ]
 )
 OUTSIDE_DOCUMENTS = re.compile(r"PHYSICS_AND_SENSORS|DESIGN\.md|DEPENDENCY_NOTES|\.\./shared")
 SOURCE_KEY = re.compile(r"\[S(\d+)\]")
