@@ -80,7 +80,7 @@ def run_command(
     Everything lives in the workspace (SQLite database, datasets, MLflow store, models, reports). A run
     killed at any point continues with --resume RUN_ID, losing and duplicating nothing.
     """
-    from envirosense.learning.assembly import build_manager, new_run_id
+    from envirosense.learning.assembly import new_run_id, open_run
     from envirosense.learning.report import write_report
 
     if metrics_port is not None:
@@ -125,8 +125,10 @@ def run_command(
             elif event == "targeting_failed":
                 progress.console.print(f"[yellow]targeting fell back: {fields['action']}: {fields['error']}")
 
-        with structlog.contextvars.bound_contextvars(run_id=identifier):
-            manager = build_manager(settings, identifier, config=learning_config, on_event=on_event)
+        with (
+            structlog.contextvars.bound_contextvars(run_id=identifier),
+            open_run(settings, identifier, config=learning_config, on_event=on_event) as manager,
+        ):
             history = manager.run()
     Console().print(_summary_table(history))
     if history.status == "waiting_for_review":

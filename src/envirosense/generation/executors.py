@@ -12,7 +12,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import BrokenExecutor, CancelledError, Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
@@ -98,13 +100,42 @@ def _current_logging() -> tuple[str, LogFormat]:
     return level, "json" if isinstance(renderer, structlog.processors.JSONRenderer) else "console"
 
 
+PARENT_CHECK_SECONDS = 1.0
+"""How often a pool worker checks that the process that created its pool is still alive, s."""
+
+
+def _exit_with(parent_pid: int, interval: float) -> None:
+    """Ends this worker once process ``parent_pid`` is gone.
+
+    A pool worker blocks on its task queue, whose pipe it holds both ends of, so it would outlive a parent
+    killed with SIGKILL (no ``finally`` runs there) and wait for ever. A run keeps its pool for hours, so
+    this daemon thread checks instead; ``os._exit`` because nothing of an orphaned worker is worth saving.
+    """
+    while True:
+        time.sleep(interval)
+        try:
+            os.kill(parent_pid, 0)
+        except ProcessLookupError:
+            os._exit(1)
+        except PermissionError:  # the pid now belongs to another user's process: ours is gone
+            os._exit(1)
+
+
+def _init_worker(level: str, log_format: LogFormat, parent_pid: int, interval: float) -> None:
+    configure_logging(level, log_format)
+    threading.Thread(target=_exit_with, args=(parent_pid, interval), name="parent-watch", daemon=True).start()
+
+
 def _process_pool(workers: int) -> ProcessPoolExecutor:
     # forkserver: workers start from a clean, single-threaded server process, so a pool is safe to
     # create from a program that already runs threads (a Dask client, a database pool).
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["envirosense.generation.units", "envirosense.simulation.scenarios"])
     return ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, initializer=configure_logging, initargs=_current_logging()
+        max_workers=workers,
+        mp_context=context,
+        initializer=_init_worker,
+        initargs=(*_current_logging(), os.getpid(), PARENT_CHECK_SECONDS),
     )
 
 

@@ -3,6 +3,8 @@ tracker and the shared initial and evaluation datasets."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -130,11 +132,48 @@ def build_manager(
     on_event: EventCallback | None = None,
 ) -> ActiveLearningManager:
     """Everything a run needs, from ``settings``; ``config`` (e.g. a resumed run's stored one) replaces
-    ``settings.active_learning``. Creates the shared initial and evaluation datasets on first use."""
+    ``settings.active_learning``. Creates the shared initial and evaluation datasets on first use.
+
+    The generator is open (one executor, warm workers, for every generation of the run): close it with
+    ``manager.generator.close()``, or use ``open_run``, which does."""
     config = config or settings.active_learning
     workspace = Workspace.from_settings(settings)
     repository = prepare_database(workspace, seed_scenarios=True)
     generator = MLDataGenerator(workers=settings.generation.workers, dask_scheduler=settings.generation.dask_scheduler)
+    generator.open()
+    try:
+        return _build(settings, run_id, config, on_event, workspace, repository, generator)
+    except BaseException:
+        generator.close()
+        raise
+
+
+@contextmanager
+def open_run(
+    settings: RunSettings,
+    run_id: str,
+    *,
+    config: ActiveLearningConfig | None = None,
+    on_event: EventCallback | None = None,
+) -> Iterator[ActiveLearningManager]:
+    """``build_manager`` for the block; the run's generation executor (a process pool or a Dask client) is
+    closed when the block ends, by return, error or interrupt."""
+    manager = build_manager(settings, run_id, config=config, on_event=on_event)
+    try:
+        yield manager
+    finally:
+        manager.generator.close()
+
+
+def _build(
+    settings: RunSettings,
+    run_id: str,
+    config: ActiveLearningConfig,
+    on_event: EventCallback | None,
+    workspace: Workspace,
+    repository: SqlScenarioRepository,
+    generator: MLDataGenerator,
+) -> ActiveLearningManager:
     per_run = config.budget.samples_per_scenario_run
     data = settings.datasets
     initial = shared_dataset(
