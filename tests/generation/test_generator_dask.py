@@ -45,3 +45,26 @@ def test_dask_cluster_gives_the_same_dataset_as_a_local_run(tmp_path: Path, sche
     assert snapshot(tmp_path / "dask") == snapshot(tmp_path / "local")
     again = MLDataGenerator(dask_scheduler=scheduler_address).generate(scenarios, tmp_path / "dask", **REQUEST)
     assert (again.units_written, again.units_skipped) == (0, 9)
+
+
+@pytest.mark.slow
+def test_an_open_generator_keeps_one_client_for_all_its_calls(tmp_path: Path, scheduler_address: str) -> None:
+    from distributed import Client
+
+    scenarios = [scenario_class(name)() for name in ("baseline_operation", "arcing_event")]
+    with Client(scheduler_address, set_as_default=False) as observer:
+
+        def clients() -> int:
+            # The scheduler's view: connected clients other than this observer (and its own "fire-and-forget").
+            names = observer.run_on_scheduler(lambda dask_scheduler: list(dask_scheduler.clients))
+            return len([name for name in names if name not in (observer.id, "fire-and-forget")])
+
+        with MLDataGenerator(dask_scheduler=scheduler_address) as generator:
+            first = generator.generate(scenarios[:1], tmp_path / "one", **REQUEST)
+            assert clients() == 1
+            second = generator.generate(scenarios[1:], tmp_path / "two", **REQUEST)
+            assert clients() == 1
+        assert clients() == 0
+    assert (first.units_written, second.units_written) == (3, 3)
+    local = MLDataGenerator(workers=0).generate(scenarios[1:], tmp_path / "local", **REQUEST)
+    assert second.dataset_id == local.dataset_id

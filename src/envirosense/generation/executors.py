@@ -139,6 +139,36 @@ def _process_pool(workers: int) -> ProcessPoolExecutor:
     )
 
 
+def _warm_up() -> None:
+    """Run one tiny unit in this worker: what the first unit of a fresh worker pays once (lazy imports,
+    the simulator's first-call set-up) is paid here instead, while the caller does something else."""
+    from envirosense.generation.units import WorkUnit, normalized_definition, run_unit
+    from envirosense.simulation import scenario_classes
+
+    definition, instance = normalized_definition(scenario_classes()[0]().to_definition())
+    unit = WorkUnit.create(
+        0,
+        definition=definition,
+        scenario_module=type(instance).__module__,
+        mode="training",
+        run_index=0,
+        timesteps=2,
+        interval_seconds=10.0,
+    )
+    run_unit(unit)
+
+
+def warm_up(handle: ExecutorHandle) -> None:
+    """Start every worker of a local pool now, each warming up in the background (nothing waits for it).
+
+    A pool starts its workers on demand; a long-lived pool is worth starting at once, so that its first
+    real request finds them ready. Does nothing for other executors.
+    """
+    if handle.restartable:
+        for _ in range(handle.parallelism):
+            handle.executor.submit(_warm_up)
+
+
 @contextmanager
 def local_executor(workers: int) -> Iterator[ExecutorHandle]:
     """``workers`` ≥ 1: a process pool of that size; 0: run in this process."""

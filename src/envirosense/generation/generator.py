@@ -60,6 +60,7 @@ from envirosense.generation.executors import (
     dask_executor,
     is_infrastructure_failure,
     local_executor,
+    warm_up,
 )
 from envirosense.generation.plan import (
     MAX_BALANCED_ROUNDS,
@@ -401,6 +402,7 @@ class MLDataGenerator:
                 stack = ExitStack()
                 self._held = stack.enter_context(self._executor())
                 self._held_stack = stack
+                warm_up(self._held)
             handle = self._held
         try:
             yield handle
