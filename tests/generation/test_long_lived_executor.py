@@ -3,6 +3,7 @@ same datasets, and no worker left behind: on close, on error, on interrupt, or w
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -31,14 +32,24 @@ def worker_pids() -> set[int]:
     return {process.pid for process in pool_workers()}
 
 
+def alive(pids: set[int]) -> set[int]:
+    """The pids of ``pids`` whose process runs (not ended, not a zombie)."""
+    running = set()
+    for pid in pids:
+        try:
+            if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+                running.add(pid)
+        except psutil.NoSuchProcess:
+            continue
+    return running
+
+
 def wait_until_gone(pids: set[int], timeout: float = 30.0) -> set[int]:
-    """The pids of ``pids`` still alive after waiting up to ``timeout`` seconds for them to end."""
+    """The pids of ``pids`` still running after waiting up to ``timeout`` seconds for them to end."""
     deadline = time.monotonic() + timeout
-    alive = set(pids)
-    while alive and time.monotonic() < deadline:
-        alive = {pid for pid in alive if psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie"}
+    while (running := alive(pids)) and time.monotonic() < deadline:
         time.sleep(0.1)
-    return alive
+    return running
 
 
 def test_calls_share_warm_workers_and_give_the_datasets_of_separate_calls(tmp_path: Path) -> None:
@@ -137,5 +148,6 @@ def test_sigkill_of_the_process_leaves_no_orphan_workers(tmp_path: Path) -> None
     try:
         assert wait_until_gone(descendants) == set(), "pool processes outlived their killed parent"
     finally:
-        for pid in wait_until_gone(descendants, timeout=0):
-            os.kill(pid, signal.SIGKILL)
+        for pid in alive(descendants):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
