@@ -17,8 +17,9 @@ not twice):
 - ``crafting``: the scenario repository's crafting, with the model calls that score its candidates;
 - ``selection``: the model's margins when a strategy keeps the least-separated samples;
 - ``training``: fitting the candidate;
-- ``bookkeeping``: the run store, the scenario repository (other calls), the model registry and the
-  experiment tracker (database, files, MLflow);
+- bookkeeping: ``run store`` and ``repository`` (the database: cycle records, weak spots, suggestions,
+  scenario definitions), ``model registry`` (MLflow: registering, resolving and loading models, their
+  files) and ``tracking`` (MLflow runs, metrics, artifacts);
 - ``other``: the rest of the cycle's wall time (weak-spot identification, prioritisation, small files).
 
 Prints, per strategy, the mean seconds per cycle and its profile, then the ratios the targets are about:
@@ -47,6 +48,8 @@ from envirosense.ops.logging import configure_logging
 from envirosense.ops.timing import StepTimer
 from sample_efficiency import settings_for
 
+BOOKKEEPING = ("run store", "repository", "model registry", "tracking")
+"""The bookkeeping steps: database (run store, scenario repository), files and MLflow (registry, tracking)."""
 STEPS = (
     "probe generation",
     "probe evaluation",
@@ -55,10 +58,9 @@ STEPS = (
     "selection",
     "training",
     "candidate evaluation",
-    "bookkeeping",
+    *BOOKKEEPING,
     "other",
 )
-BOOKKEEPING = "bookkeeping"
 
 
 StepOf = Callable[[str, tuple[Any, ...], dict[str, Any]], str]
@@ -99,14 +101,14 @@ def instrument(manager: ActiveLearningManager, timer: StepTimer) -> None:
         return feedback
 
     def repository(name: str, _args: tuple[Any, ...], _kwargs: dict[str, Any]) -> str:
-        return "crafting" if name.startswith("craft") else BOOKKEEPING
+        return "crafting" if name.startswith("craft") else "repository"
 
     _time_methods(manager.generator, timer, generation, names=("generate",))
     _time_methods(manager.repository, timer, repository)
-    _time_methods(manager.store, timer, BOOKKEEPING)
+    _time_methods(manager.store, timer, "run store")
     if manager.tracker is not None:
-        _time_methods(manager.tracker, timer, BOOKKEEPING)
-    _time_methods(manager.trainer.registry, timer, BOOKKEEPING)
+        _time_methods(manager.tracker, timer, "tracking")
+    _time_methods(manager.trainer.registry, timer, "model registry")
     _time_methods(manager.trainer, timer, "training")
     if manager.scoring_interface is not manager.model_interface:
         _time_methods(manager.scoring_interface, timer, lambda n, _a, _k: model(n, feedback="candidate evaluation"))
@@ -172,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{step:22s}" + "".join(f"{profiles[s].get(step, 0.0) / cycles:13.2f}" for s in strategies))
     per_cycle = {s: sum(wall[s]) / cycles for s in strategies}
     print(f"{'wall per cycle':22s}" + "".join(f"{per_cycle[s]:13.2f}" for s in strategies))
-    shares = {s: profiles[s][BOOKKEEPING] / sum(wall[s]) for s in strategies}
+    shares = {s: sum(profiles[s][step] for step in BOOKKEEPING) / sum(wall[s]) for s in strategies}
     print(f"{'bookkeeping share':22s}" + "".join(f"{shares[s]:13.1%}" for s in strategies))
     print(f"{'set-up (shared data)':22s}" + "".join(f"{setup[s]:13.2f}" for s in strategies))
     print(f"{'cycle 0 (initial)':22s}" + "".join(f"{initial[s]:13.2f}" for s in strategies))

@@ -82,7 +82,8 @@ class ExperimentTracker:
     tracking_uri:
         MLflow tracking URI, e.g. ``sqlite:///ws/mlflow.db`` or ``http://mlflow:5000``.
     artifact_location:
-        Folder for artifacts of a newly created experiment (local stores); ignored for existing ones.
+        Folder for artifacts of a newly created experiment on a local store (``sqlite:``, ``file:``); ignored
+        for existing experiments, and for a tracking server, which stores artifacts where it was told to.
     experiment_name:
         MLflow experiment holding the runs.
     """
@@ -97,7 +98,8 @@ class ExperimentTracker:
         self.client = mlflow_client_class()(tracking_uri=tracking_uri, registry_uri=tracking_uri)
         experiment = self.client.get_experiment_by_name(experiment_name)
         if experiment is None:
-            location = artifact_location.resolve().as_uri() if artifact_location is not None else None
+            local = tracking_uri.startswith("sqlite:") or tracking_uri.startswith("file:")
+            location = artifact_location.resolve().as_uri() if artifact_location is not None and local else None
             self.experiment_id: str = self.client.create_experiment(experiment_name, artifact_location=location)
         else:
             self.experiment_id = experiment.experiment_id
