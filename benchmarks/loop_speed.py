@@ -30,6 +30,7 @@ and an upper-bound projection of the 10-seed × 3-strategy sample-efficiency ben
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import sys
@@ -124,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--strategies", default="alm,random,pool-margin")
     parser.add_argument("--keep", type=Path, default=None, help="keep the workspace here instead of a temp dir")
+    parser.add_argument("--json", type=Path, default=None, help="also write the figures to this JSON file")
     args = parser.parse_args(argv)
     configure_logging("WARNING")
     strategies = args.strategies.split(",")
@@ -181,6 +183,9 @@ def main(argv: list[str] | None = None) -> int:
     if "alm" in per_cycle and "random" in per_cycle:
         print(f"alm / random wall per cycle (target <= 1.3): {per_cycle['alm'] / per_cycle['random']:.2f}")
     print(f"largest bookkeeping share (target <= 5 %)  : {max(shares.values()):.1%}")
+    if args.json is not None:
+        figures = {"cycles": cycles, "wall": wall, "profiles": profiles, "setup": setup, "initial": initial}
+        args.json.write_text(json.dumps(figures, indent=2))
     if not args.quick and set(strategies) >= {"alm", "random", "pool-margin"}:
         # The benchmark runs 5 cycles per strategy and seed; its set-up (one initial set per seed and the
         # shared evaluation sets) is bounded by the first strategy's set-up here, which generated both.
