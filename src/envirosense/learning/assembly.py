@@ -130,50 +130,17 @@ def build_manager(
     *,
     config: ActiveLearningConfig | None = None,
     on_event: EventCallback | None = None,
+    generator: MLDataGenerator | None = None,
 ) -> ActiveLearningManager:
     """Everything a run needs, from ``settings``; ``config`` (e.g. a resumed run's stored one) replaces
     ``settings.active_learning``. Creates the shared initial and evaluation datasets on first use.
 
-    The generator is open (one executor, warm workers, for every generation of the run): close it with
-    ``manager.generator.close()``, or use ``open_run``, which does."""
+    ``generator`` (default: one from ``settings.generation``, each request on its own executor) generates
+    every dataset of the run; ``open_run`` passes an open one, which keeps one executor for the whole run."""
     config = config or settings.active_learning
     workspace = Workspace.from_settings(settings)
     repository = prepare_database(workspace, seed_scenarios=True)
-    generator = MLDataGenerator(workers=settings.generation.workers, dask_scheduler=settings.generation.dask_scheduler)
-    generator.open()
-    try:
-        return _build(settings, run_id, config, on_event, workspace, repository, generator)
-    except BaseException:
-        generator.close()
-        raise
-
-
-@contextmanager
-def open_run(
-    settings: RunSettings,
-    run_id: str,
-    *,
-    config: ActiveLearningConfig | None = None,
-    on_event: EventCallback | None = None,
-) -> Iterator[ActiveLearningManager]:
-    """``build_manager`` for the block; the run's generation executor (a process pool or a Dask client) is
-    closed when the block ends, by return, error or interrupt."""
-    manager = build_manager(settings, run_id, config=config, on_event=on_event)
-    try:
-        yield manager
-    finally:
-        manager.generator.close()
-
-
-def _build(
-    settings: RunSettings,
-    run_id: str,
-    config: ActiveLearningConfig,
-    on_event: EventCallback | None,
-    workspace: Workspace,
-    repository: SqlScenarioRepository,
-    generator: MLDataGenerator,
-) -> ActiveLearningManager:
+    generator = generator or run_generator(settings)
     per_run = config.budget.samples_per_scenario_run
     data = settings.datasets
     initial = shared_dataset(
@@ -206,6 +173,26 @@ def _build(
         tracker=tracker,
         on_event=on_event,
     )
+
+
+def run_generator(settings: RunSettings) -> MLDataGenerator:
+    """The generator ``settings.generation`` describes (a local pool, or the Dask scheduler's workers)."""
+    return MLDataGenerator(workers=settings.generation.workers, dask_scheduler=settings.generation.dask_scheduler)
+
+
+@contextmanager
+def open_run(
+    settings: RunSettings,
+    run_id: str,
+    *,
+    config: ActiveLearningConfig | None = None,
+    on_event: EventCallback | None = None,
+) -> Iterator[ActiveLearningManager]:
+    """``build_manager`` for the block, with one executor (a warm process pool, or one Dask client) for
+    every generation of the run, from the shared datasets on; it is closed when the block ends, by return,
+    error or interrupt."""
+    with run_generator(settings) as generator:
+        yield build_manager(settings, run_id, config=config, on_event=on_event, generator=generator)
 
 
 SCORING_ONLY = EvaluationConfig(top_k_uncertain=0, max_misclassified=0, explanations="none", reliance_subset_size=0)
