@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import BrokenExecutor, CancelledError, Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, TypeVar
 
 import structlog
@@ -104,6 +105,22 @@ PARENT_CHECK_SECONDS = 1.0
 """How often a pool worker checks that the process that created its pool is still alive, s."""
 
 
+def _gone(pid: int) -> bool:
+    """Whether process ``pid`` has ended: no such process, or a zombie (ended, not yet reaped; a parent
+    killed with SIGKILL stays one while whoever started it waits for its output, which its workers hold)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # the pid now belongs to another user's process: ours is gone
+        return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+        return stat.rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except (OSError, IndexError):  # no /proc (not Linux): the signal check above is all there is
+        return False
+
+
 def _exit_with(parent_pid: int, interval: float) -> None:
     """Ends this worker once process ``parent_pid`` is gone.
 
@@ -113,11 +130,7 @@ def _exit_with(parent_pid: int, interval: float) -> None:
     """
     while True:
         time.sleep(interval)
-        try:
-            os.kill(parent_pid, 0)
-        except ProcessLookupError:
-            os._exit(1)
-        except PermissionError:  # the pid now belongs to another user's process: ours is gone
+        if _gone(parent_pid):
             os._exit(1)
 
 
