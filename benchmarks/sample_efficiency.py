@@ -39,7 +39,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from envirosense.generation import MLDataGenerator
-from envirosense.learning.assembly import Workspace, build_manager, shared_dataset
+from envirosense.learning.assembly import Workspace, open_run, shared_dataset
 from envirosense.learning.config import ActiveLearningConfig
 from envirosense.learning.history import RunHistory
 from envirosense.learning.manager import ActiveLearningManager
@@ -128,8 +128,8 @@ def run_one(root: Path, strategy: str, seed: int, quick: bool, overrides: dict[s
                 node = node[part]
             node[leaf] = value
         settings = settings.model_copy(update={"active_learning": ActiveLearningConfig.model_validate(learning)})
-    manager = build_manager(settings, f"{label}-s{seed}")
-    history = manager.run()
+    with open_run(settings, f"{label}-s{seed}") as manager:
+        history = manager.run()
     samples, scores = history.learning_curve()
     champions = champion_after_each_cycle(history)
     second = second_evaluation_set(settings)

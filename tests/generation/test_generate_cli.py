@@ -118,7 +118,7 @@ def test_documented_commands_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     (tmp_path / "definitions.json").write_text(_blocks("json scenario-definitions")[0])
     assert load_definitions(tmp_path / "definitions.json")
     python_examples = _blocks("python")
-    assert len(python_examples) == 3
+    assert len(python_examples) == 4
     for example in python_examples:
         exec(compile(example, str(DOC), "exec"), {})
     commands = _commands()

@@ -126,7 +126,7 @@ def run_command(
     Everything lives in the workspace (SQLite database, datasets, MLflow store, models, reports). A run
     killed at any point continues with --resume RUN_ID, losing and duplicating nothing.
     """
-    from envirosense.learning.assembly import build_manager, new_run_id
+    from envirosense.learning.assembly import new_run_id, open_run
 
     if metrics_port is not None:
         from envirosense.ops.metrics import serve_metrics
@@ -150,8 +150,11 @@ def run_command(
     except ValidationError as exc:
         raise ConfigError.from_validation(str(config or "the options"), exc, ("active_learning",)) from exc
     identifier = resume or run_id or new_run_id(learning_config.strategy)
-    with RunProgress(Console(stderr=True)) as progress, structlog.contextvars.bound_contextvars(run_id=identifier):
-        manager = build_manager(settings, identifier, config=learning_config, on_event=progress.on_event)
+    with (
+        RunProgress(Console(stderr=True)) as progress,
+        structlog.contextvars.bound_contextvars(run_id=identifier),
+        open_run(settings, identifier, config=learning_config, on_event=progress.on_event) as manager,
+    ):
         history = manager.run()
     stdout().print(_summary_table(history))
     print_champion(history, settings)

@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import BrokenExecutor, CancelledError, Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, TypeVar
 
 from envirosense.generation.errors import GenerationError, InvalidRequestError, SchedulerUnavailableError
-from envirosense.ops.logging import get_logger, inherit_logging, logging_settings
+from envirosense.ops.logging import LogFormat, get_logger, inherit_logging, logging_settings
 
 T = TypeVar("T")
 
@@ -89,14 +92,85 @@ class ExecutorHandle:
         self.executor = self._factory()
 
 
+PARENT_CHECK_SECONDS = 1.0
+"""How often a pool worker checks that the process that created its pool is still alive, s."""
+
+
+def _gone(pid: int) -> bool:
+    """Whether process ``pid`` has ended: no such process, or a zombie (ended, not yet reaped; a parent
+    killed with SIGKILL stays one while whoever started it waits for its output, which its workers hold)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # the pid now belongs to another user's process: ours is gone
+        return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+        return stat.rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except (OSError, IndexError):  # no /proc (not Linux): the signal check above is all there is
+        return False
+
+
+def _exit_with(parent_pid: int, interval: float) -> None:
+    """Ends this worker once process ``parent_pid`` is gone.
+
+    A pool worker blocks on its task queue, whose pipe it holds both ends of, so it would outlive a parent
+    killed with SIGKILL (no ``finally`` runs there) and wait for ever. A run keeps its pool for hours, so
+    this daemon thread checks instead; ``os._exit`` because nothing of an orphaned worker is worth saving.
+    """
+    while True:
+        time.sleep(interval)
+        if _gone(parent_pid):
+            os._exit(1)
+
+
+def _init_worker(logging_of_parent: tuple[str, LogFormat] | None, parent_pid: int, interval: float) -> None:
+    inherit_logging(logging_of_parent)
+    threading.Thread(target=_exit_with, args=(parent_pid, interval), name="parent-watch", daemon=True).start()
+
+
 def _process_pool(workers: int) -> ProcessPoolExecutor:
     # forkserver: workers start from a clean, single-threaded server process, so a pool is safe to
     # create from a program that already runs threads (a Dask client, a database pool).
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["envirosense.generation.units", "envirosense.simulation.scenarios"])
     return ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, initializer=inherit_logging, initargs=(logging_settings(),)
+        max_workers=workers,
+        mp_context=context,
+        initializer=_init_worker,
+        initargs=(logging_settings(), os.getpid(), PARENT_CHECK_SECONDS),
     )
+
+
+def _warm_up() -> None:
+    """Run one tiny unit in this worker: what the first unit of a fresh worker pays once (lazy imports,
+    the simulator's first-call set-up) is paid here instead, while the caller does something else."""
+    from envirosense.generation.units import WorkUnit, normalized_definition, run_unit
+    from envirosense.simulation import scenario_classes
+
+    definition, instance = normalized_definition(scenario_classes()[0]().to_definition())
+    unit = WorkUnit.create(
+        0,
+        definition=definition,
+        scenario_module=type(instance).__module__,
+        mode="training",
+        run_index=0,
+        timesteps=2,
+        interval_seconds=10.0,
+    )
+    run_unit(unit)
+
+
+def warm_up(handle: ExecutorHandle) -> None:
+    """Start every worker of a local pool now, each warming up in the background (nothing waits for it).
+
+    A pool starts its workers on demand; a long-lived pool is worth starting at once, so that its first
+    real request finds them ready. Does nothing for other executors.
+    """
+    if handle.restartable:
+        for _ in range(handle.parallelism):
+            handle.executor.submit(_warm_up)
 
 
 @contextmanager

@@ -9,11 +9,18 @@ Bad input fails at once. Failures of the executor itself (see ``executors.Execut
 a bounded number of times, each retry resuming the dataset like a rerun, and counted by a circuit breaker
 that, once open, fails calls at once with ``GeneratorUnavailableError`` until its reset timeout lets one
 trial call through.
+
+By default every ``generate`` call opens its own executor and closes it at the end. A generator used as a
+context manager (``with MLDataGenerator(workers=2) as generator:``, or ``open()`` … ``close()``) keeps one
+executor for all its calls instead: the pool's workers stay warm (imports and simulator set-up happen
+once per worker), the Dask client connects once. An attempt that fails because of the executor discards
+it, and the next attempt opens a fresh one, exactly as separate calls would.
 """
 
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -53,6 +60,7 @@ from envirosense.generation.executors import (
     dask_executor,
     is_infrastructure_failure,
     local_executor,
+    warm_up,
 )
 from envirosense.generation.plan import (
     MAX_BALANCED_ROUNDS,
@@ -286,6 +294,10 @@ class MLDataGenerator:
         closes it, its failure opens it again. Other calls wait for the trial's outcome.
     breaker_name:
         The breaker's name in logs and in the ``envirosense_circuit_breaker_state{breaker=...}`` metric.
+
+    Used as a context manager (or between ``open()`` and ``close()``), the generator keeps one executor
+    for all its ``generate`` calls: a long-lived pool whose workers stay warm, or one Dask client. It is
+    closed on leaving the block, whether by return, error or interrupt.
     """
 
     def __init__(
@@ -340,6 +352,67 @@ class MLDataGenerator:
             listeners=(self._watch,),
         )
         watch_breaker(self.breaker, breaker_name)
+        self._held_lock = threading.Lock()
+        self._keep_open = False
+        self._held: ExecutorHandle | None = None
+        self._held_stack: ExitStack | None = None
+
+    # --- a long-lived executor ----------------------------------------------------------------------
+
+    def open(self) -> MLDataGenerator:
+        """Keep one executor for every ``generate`` call until ``close()``.
+
+        The executor itself is opened by the first call that needs it (inside its retries and circuit
+        breaker, as for a call on its own), so opening never blocks on a scheduler that is down.
+        """
+        with self._held_lock:
+            self._keep_open = True
+        return self
+
+    def close(self) -> None:
+        """Close the kept executor (shut the pool down, disconnect from Dask); later calls open their own."""
+        with self._held_lock:
+            self._keep_open = False
+            self._discard_held()
+
+    @property
+    def is_open(self) -> bool:
+        """Whether ``generate`` calls share one executor (between ``open()`` and ``close()``)."""
+        return self._keep_open
+
+    def __enter__(self) -> MLDataGenerator:
+        return self.open()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _discard_held(self) -> None:
+        """Close the kept executor, if any (the caller holds ``_held_lock``)."""
+        stack, self._held_stack, self._held = self._held_stack, None, None
+        if stack is not None:
+            stack.close()
+
+    @contextmanager
+    def _kept_executor(self) -> Iterator[ExecutorHandle]:
+        """The kept executor, opened on first use; discarded when an attempt fails because of it (or is
+        interrupted), so that the next attempt starts from a fresh one."""
+        with self._held_lock:
+            if self._held is None:
+                stack = ExitStack()
+                self._held = stack.enter_context(self._executor())
+                self._held_stack = stack
+                warm_up(self._held)
+            handle = self._held
+        try:
+            yield handle
+        except BaseException as exc:
+            # A broken executor, or an interrupt (nothing may keep running after it): the next attempt
+            # starts from a fresh one. Bad input or a failing unit leave the executor as it is.
+            if isinstance(exc, ExecutorFailedError) or not isinstance(exc, Exception):
+                with self._held_lock:
+                    if self._held is handle:
+                        self._discard_held()
+            raise
 
     @property
     def executor_description(self) -> str:
@@ -446,7 +519,7 @@ class MLDataGenerator:
         """One attempt: open the executor, then lock the folder and run every unit not yet written."""
         with ExitStack() as stack:
             try:
-                handle = stack.enter_context(self._executor())
+                handle = stack.enter_context(self._kept_executor() if self._keep_open else self._executor())
             except SchedulerUnavailableError as exc:
                 raise ExecutorFailedError(str(exc)) from exc
             try:

@@ -3,6 +3,8 @@ tracker and the shared initial and evaluation datasets."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -137,22 +139,18 @@ def build_manager(
     *,
     config: ActiveLearningConfig | None = None,
     on_event: EventCallback | None = None,
+    generator: MLDataGenerator | None = None,
 ) -> ActiveLearningManager:
     """Everything a run needs, from ``settings``; ``config`` (e.g. a resumed run's stored one) replaces
-    ``settings.active_learning``. Creates the shared initial and evaluation datasets on first use."""
+    ``settings.active_learning``. Creates the shared initial and evaluation datasets on first use.
+
+    ``generator`` (default: one from ``settings.generation``, each request on its own executor) generates
+    every dataset of the run; ``open_run`` passes an open one, which keeps one executor for the whole run."""
     config = config or settings.active_learning
     workspace = Workspace.from_settings(settings)
     resilience = settings.resilience
     repository = prepare_database(workspace, seed_scenarios=True, retry=resilience.repository)
-    generator = MLDataGenerator(
-        workers=settings.generation.workers,
-        dask_scheduler=settings.generation.dask_scheduler,
-        executor_attempts=resilience.generator.max_attempts,
-        backoff_initial_s=resilience.generator.wait_s,
-        backoff_max_s=resilience.generator.max_wait_s,
-        breaker_fail_max=resilience.generator_breaker.fail_max,
-        breaker_reset_timeout_s=resilience.generator_breaker.reset_timeout_s,
-    )
+    generator = generator or run_generator(settings)
     per_run = config.budget.samples_per_scenario_run
     data = settings.datasets
     initial = shared_dataset(
@@ -194,6 +192,36 @@ def build_manager(
             *([on_event] if on_event is not None else []),
         ],
     )
+
+
+def run_generator(settings: RunSettings) -> MLDataGenerator:
+    """The generator ``settings.generation`` describes (a local pool, or the Dask scheduler's workers), with
+    the retries and breaker of ``settings.resilience``."""
+    resilience = settings.resilience
+    return MLDataGenerator(
+        workers=settings.generation.workers,
+        dask_scheduler=settings.generation.dask_scheduler,
+        executor_attempts=resilience.generator.max_attempts,
+        backoff_initial_s=resilience.generator.wait_s,
+        backoff_max_s=resilience.generator.max_wait_s,
+        breaker_fail_max=resilience.generator_breaker.fail_max,
+        breaker_reset_timeout_s=resilience.generator_breaker.reset_timeout_s,
+    )
+
+
+@contextmanager
+def open_run(
+    settings: RunSettings,
+    run_id: str,
+    *,
+    config: ActiveLearningConfig | None = None,
+    on_event: EventCallback | None = None,
+) -> Iterator[ActiveLearningManager]:
+    """``build_manager`` for the block, with one executor (a warm process pool, or one Dask client) for
+    every generation of the run, from the shared datasets on; it is closed when the block ends, by return,
+    error or interrupt."""
+    with run_generator(settings) as generator:
+        yield build_manager(settings, run_id, config=config, on_event=on_event, generator=generator)
 
 
 SCORING_ONLY = EvaluationConfig(top_k_uncertain=0, max_misclassified=0, explanations="none", reliance_subset_size=0)

@@ -34,6 +34,7 @@ from mlflow.tracking import MlflowClient
 
 from envirosense.models.training import Ensemble, ModelType, TrainedModel
 from envirosense.ops.logging import get_logger
+from envirosense.ops.tracking import prepare_local_store
 
 log = get_logger(__name__)
 
@@ -153,8 +154,7 @@ class ModelRegistry:
         self.workspace = workspace or default_workspace()
         if tracking_uri is None:
             tracking_uri = os.environ.get("MLFLOW_TRACKING_URI") or default_tracking_uri(self.workspace)
-        if tracking_uri.startswith("sqlite:///"):
-            Path(tracking_uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        prepare_local_store(tracking_uri)
         self.tracking_uri = tracking_uri
         self.model_name = model_name
         self.experiment_name = experiment_name

@@ -12,6 +12,7 @@ import os
 import re
 import shlex
 from collections.abc import Mapping
+from contextlib import suppress
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,46 @@ def mlflow_client_class() -> Any:
     from mlflow.tracking import MlflowClient
 
     return MlflowClient
+
+
+def prepare_local_store(tracking_uri: str) -> None:
+    """Create the SQLite store of ``tracking_uri`` (``sqlite:///PATH``) if it does not exist yet, fast.
+
+    MLflow creates a new store by running its whole chain of schema migrations, several hundred DDL
+    statements that SQLite makes durable one by one (an fsync each: 6–9 s on a loaded 2-core machine).
+    Here they run on a temporary file with ``synchronous=OFF`` and an in-memory journal (about 3× faster),
+    which then replaces the store's path atomically: a crash half-way leaves no store rather than a
+    damaged one, and MLflow finds an up-to-date schema. Any other URI, or a store that exists, is left
+    alone.
+    """
+    if not tracking_uri.startswith("sqlite:///") or "?" in tracking_uri:
+        return
+    path = Path(tracking_uri.removeprefix("sqlite:///"))
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    mlflow_client_class()  # sets the environment MLflow must be imported with
+    import sqlalchemy
+    from mlflow.store.db.utils import _initialize_tables
+
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    engine = sqlalchemy.create_engine(f"sqlite:///{partial}")
+
+    @sqlalchemy.event.listens_for(engine, "connect")
+    def _fast(connection: Any, _record: Any) -> None:
+        cursor = connection.cursor()
+        cursor.execute("PRAGMA synchronous=OFF")
+        cursor.execute("PRAGMA journal_mode=MEMORY")
+        cursor.close()
+
+    try:
+        _initialize_tables(engine)  # type: ignore[no-untyped-call]
+        engine.dispose()
+        with suppress(FileExistsError):  # never replaces: a store another process created meanwhile is as good
+            os.link(partial, path)
+    finally:
+        engine.dispose()
+        partial.unlink(missing_ok=True)
 
 
 def default_tracking_uri(workspace: Path) -> str:
@@ -58,7 +99,8 @@ class ExperimentTracker:
     tracking_uri:
         MLflow tracking URI, e.g. ``sqlite:///ws/mlflow.db`` or ``http://mlflow:5000``.
     artifact_location:
-        Folder for artifacts of a newly created experiment (local stores); ignored for existing ones.
+        Folder for artifacts of a newly created experiment on a local store (``sqlite:``, ``file:``); ignored
+        for existing experiments, and for a tracking server, which stores artifacts where it was told to.
     experiment_name:
         MLflow experiment holding the runs.
     """
@@ -69,10 +111,12 @@ class ExperimentTracker:
         artifact_location: Path | None = None,
         experiment_name: str = "envirosense-active-learning",
     ) -> None:
+        prepare_local_store(tracking_uri)
         self.client = mlflow_client_class()(tracking_uri=tracking_uri, registry_uri=tracking_uri)
         experiment = self.client.get_experiment_by_name(experiment_name)
         if experiment is None:
-            location = artifact_location.resolve().as_uri() if artifact_location is not None else None
+            local = tracking_uri.startswith("sqlite:") or tracking_uri.startswith("file:")
+            location = artifact_location.resolve().as_uri() if artifact_location is not None and local else None
             self.experiment_id: str = self.client.create_experiment(experiment_name, artifact_location=location)
         else:
             self.experiment_id = experiment.experiment_id
