@@ -104,11 +104,13 @@ def instrument(manager: ActiveLearningManager, timer: StepTimer) -> None:
     def repository(name: str, _args: tuple[Any, ...], _kwargs: dict[str, Any]) -> str:
         return "crafting" if name.startswith("craft") else "repository"
 
-    _time_methods(manager.generator, timer, generation, names=("generate",))
+    _time_methods(manager.maker.generator, timer, generation, names=("generate",))
     _time_methods(manager.repository, timer, repository)
     _time_methods(manager.store, timer, "run store")
-    if manager.tracker is not None:
-        _time_methods(manager.tracker, timer, "tracking")
+    for listener in manager.runner.listeners:
+        tracker = getattr(listener, "tracker", None)
+        if tracker is not None:
+            _time_methods(tracker, timer, "tracking")
     _time_methods(manager.trainer.registry, timer, "model registry")
     _time_methods(manager.trainer, timer, "training")
     if manager.scoring_interface is not manager.model_interface:
