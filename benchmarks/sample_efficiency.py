@@ -40,6 +40,7 @@ from matplotlib.figure import Figure
 
 from envirosense.generation import MLDataGenerator
 from envirosense.learning.assembly import Workspace, open_run, shared_dataset
+from envirosense.learning.comparison import aubc, bootstrap_mean, samples_to_reach
 from envirosense.learning.config import ActiveLearningConfig
 from envirosense.learning.history import RunHistory
 from envirosense.learning.manager import ActiveLearningManager
@@ -92,28 +93,9 @@ def settings_for(workspace: Path, strategy: str, seed: int, quick: bool) -> RunS
     )
 
 
-def aubc(samples: list[int], scores: list[float], start: float, end: float) -> float:
-    """Area under the learning curve between ``start`` and ``end`` samples (linear interpolation),
-    divided by that range: the mean macro-F1 over it. Every strategy is scored on the same range."""
-    grid = np.linspace(start, end, 200)
-    return float(np.mean(np.interp(grid, np.asarray(samples, dtype=float), np.asarray(scores, dtype=float))))
-
-
-def samples_to_reach(samples: list[int], scores: list[float], target: float) -> float:
-    for i, score in enumerate(scores):
-        if score >= target:
-            if i == 0:
-                return float(samples[0])
-            x0, x1, y0, y1 = samples[i - 1], samples[i], scores[i - 1], scores[i]
-            return float(x0 + (target - y0) * (x1 - x0) / (y1 - y0)) if y1 > y0 else float(x1)
-    return math.inf
-
-
 def bootstrap_ci(values: np.ndarray, rng: np.random.Generator, rounds: int = 2000) -> tuple[float, float]:
-    if values.size < 2:
-        return float(values.mean()), float(values.mean())
-    means = rng.choice(values, size=(rounds, values.size), replace=True).mean(axis=1)
-    return float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))
+    estimate = bootstrap_mean(values, rng, rounds)
+    return estimate.low, estimate.high
 
 
 def run_one(root: Path, strategy: str, seed: int, quick: bool, overrides: dict[str, Any], label: str) -> dict[str, Any]:
