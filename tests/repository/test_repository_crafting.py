@@ -21,7 +21,7 @@ from repo_helpers import Backend
 from envirosense.repository import CraftingError, FailureSeekingCrafter, RuleBasedInverseCrafter, SqlScenarioRepository
 from envirosense.repository.crafting import CraftRequest, ForwardModel, feature_targets
 from envirosense.repository.crafting.base import FeatureTarget, driver_parameters, params_at, search_dimensions
-from envirosense.repository.crafting.inverse import MIN_POPULATION, tolerance
+from envirosense.repository.crafting.inverse import MIN_POPULATION, population_size, tolerance
 from envirosense.repository.sensors import FeatureField, parse_feature_path
 from envirosense.schemas import ClassLabel, SampleFeaturesSummary
 from envirosense.simulation.registry import scenario_class
@@ -85,6 +85,7 @@ def test_rule_based_crafter_meets_its_tolerance_on_unseen_seeds(name: str, label
     search_seeds = report["search_population"]["simulation_seeds"]
     verification_seeds = report["verification"]["simulation_seeds"]
     assert len(search_seeds) >= MIN_POPULATION and len(verification_seeds) >= MIN_POPULATION
+    assert report["population_size"] == len(search_seeds) == len(verification_seeds)
     unseen = ForwardModel(n_repeats=6, seed=FRESH_SEED)
     used = set(search_seeds) | set(verification_seeds)
     assert used.isdisjoint(unseen.simulation_seeds())
@@ -250,3 +251,17 @@ def test_repository_with_a_failure_seeking_crafter(backend: Backend) -> None:
         assert lineage["report"]["sampler"] == "cross_entropy"
         assert lineage["report"]["best_score"] == max(next(iter(crafter.regions.values())).scores)
         assert "crafter:failure_seeking" in repository.get_definition(crafted.scenario_id).tags
+
+
+def test_population_grows_with_the_spread_of_the_readings() -> None:
+    quiet = [(100.0, 100.0, 1.0)]
+    assert population_size(quiet, MIN_POPULATION, 24) == MIN_POPULATION
+    # A plume reading spreading by a quarter of its mean needs far more seeds than five: capped.
+    assert population_size([(42.0, 60.0, 16.0)], MIN_POPULATION, 24) == 24
+    # Two standard errors must fit in 5 % · |target| + 0.5: sd 2 around 40 needs ⌈(4 / 2.5)²⌉ = 3 → 5.
+    assert population_size([(40.0, 40.0, 2.0)], MIN_POPULATION, 24) == MIN_POPULATION
+    # The spread scales with the level: sd 5 at mean 50, target 100 → sd 10, ⌈(20 / 5.5)²⌉ = 14.
+    assert population_size([(100.0, 50.0, 5.0)], MIN_POPULATION, 24) == 14
+    assert population_size([(10.0, float("nan"), float("nan"))], MIN_POPULATION, 24) == MIN_POPULATION
+    with pytest.raises(ValueError, match="max_population"):
+        RuleBasedInverseCrafter(max_population=3)

@@ -277,3 +277,25 @@ def test_diurnal_load_cycle_moves_the_line_field() -> None:
     day = field_of("diurnal_cycle", steps=48, load_daily_amplitude=0.5)
     flat = field_of("diurnal_cycle", steps=48, load_daily_amplitude=0.0)
     assert np.ptp(day.emf.magnetic_field_ut) > 3 * np.ptp(flat.emf.magnetic_field_ut)
+
+
+@pytest.mark.parametrize(
+    ("name", "params"),
+    [
+        ("cellulose_pyrolysis", {"surface_temperature_c": 180.0, "timing": {"growth": "linear", "ramp_seconds": 1200}}),
+        ("fire_precursor_combination", {"ignition_source_temperature_c": 150, "environment": {"wind_speed_m_s": 15}}),
+    ],
+)
+def test_a_pyrolysing_surface_is_never_below_the_pyrolysis_onset(name: str, params: dict[str, Any]) -> None:
+    """Pyrolysis products come from surface at ≥ 150 °C (docs/physics.md §2.1): growth widens the hot area and
+    wind does not cool it below the onset while its debris is pyrolysing."""
+    from envirosense.simulation.scenarios.fire import PYROLYSIS_ONSET_C, pyrolysing_surface_c
+
+    field = field_of(name, **params)
+    active = field.extras["consumption_g_s"] > 0
+    assert active.sum() > 5
+    # The camera's apparent temperature of the spot (ε ≤ 0.95, τ ≈ 1, the sky reflected) stays far above any
+    # connection rise at the onset; the surface itself starts exactly at the onset.
+    assert np.all(field.thermal.hotspot_surface_c[active] > 0.8 * PYROLYSIS_ONSET_C)
+    surface = pyrolysing_surface_c(300.0, np.array([0.0, 0.25, 1.0]))
+    np.testing.assert_allclose(surface, [PYROLYSIS_ONSET_C, PYROLYSIS_ONSET_C + 75.0, 300.0])

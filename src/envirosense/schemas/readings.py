@@ -148,6 +148,13 @@ class ThermalImageReading(SensorReading):
     hotspot_delta_c: float | None = Field(
         None, ge=0, le=460, description="Hottest 3×3-pixel region minus frame median, °C."
     )
+    hotspot_area_px: int | None = Field(
+        None,
+        ge=0,
+        le=19_200,
+        description="Pixels of the hottest spot at or above half its excess over the frame median (9 for a "
+        "spot smaller than the 3×3 optical blur), count; null from devices before schema 1.1.",
+    )
     dead_pixel_count: int | None = Field(None, ge=0, le=19_200, description="Pixels stuck cold, count.")
     ffc_in_progress: bool | None = Field(
         None, description="Flat-field correction under way; the frame is frozen (flag, no unit)."

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy import ndimage
 from sensor_fields import NO_DROPOUTS, constant_field
 
 from envirosense.schemas import SensorStatus
@@ -16,6 +17,7 @@ from envirosense.simulation.sensors.thermal_camera import (
     ThermalCameraSensor,
     block_image,
     frame_atoms,
+    hotspot_area,
     hottest_region,
     render_frame,
     weighted_quantiles,
@@ -61,6 +63,14 @@ def test_atoms_match_a_brute_force_pixel_rendering(defects_per_day: float, slack
         if defects_per_day == 0:
             (region,) = hottest_region(values[None], weights[None], 9.0)
             assert region == pytest.approx(np.sort(pixels)[-9], abs=0.25)
+            # The spot's half-maximum area: the connected pixels around the hottest one at or above half
+            # its excess over the median, counted on the rendered frame.
+            n_background = layout.atom_values.size
+            groups = (slice(0, n_background), slice(n_background, n_background + 16), slice(n_background + 16, None))
+            (area,) = hotspot_area(values[None], weights[None], groups, np.array([region]), np.array([median]))
+            components, _ = ndimage.label(frame >= median + 0.5 * (region - median))
+            spot = components == components.flat[np.nanargmax(frame)]
+            assert area == pytest.approx(spot.sum(), rel=0.01, abs=1.0), AREAS[i]
         threshold = median + 10.0
         assert (weights * (values > threshold)).sum() == pytest.approx((pixels > threshold).sum(), abs=2.0 * slack)
         blocks = frame.reshape(12, 10, 16, 10).mean(axis=(1, 3)).ravel()
@@ -179,3 +189,14 @@ def test_a_scene_below_minus_10_c_is_reported_with_reduced_accuracy() -> None:
     frozen = _ideal_camera().measure(field, NO_DROPOUTS, np.random.default_rng(6))
     assert (frozen["status"] == STATUS_CODE[SensorStatus.SATURATED]).all()
     assert frozen["min_temperature_c"].min() == -60.0
+
+
+def test_hotspot_area_reads_the_optical_blur_for_a_sub_pixel_spot_and_the_spot_when_resolved() -> None:
+    """A tiny very hot spot and a large warm one can give the same ΔT; their areas tell them apart."""
+    areas = {}
+    for area, surface in ((0.3, 400.0), (2.0, 200.0), (100.0, 60.0), (400.0, 60.0)):
+        readings = _ideal_camera().measure(_camera_field(10, area, surface), NO_DROPOUTS, np.random.default_rng(2))
+        areas[area] = float(np.median(readings["hotspot_area_px"]))
+    assert areas[0.3] == areas[2.0] == 9.0
+    assert areas[100.0] == pytest.approx(100.0, rel=0.15)
+    assert areas[400.0] == pytest.approx(400.0, rel=0.1)

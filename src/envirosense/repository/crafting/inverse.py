@@ -7,7 +7,10 @@
 3. The objective runs the simulator (``ForwardModel``: short runs on a population of at least five
    simulation seeds, devices included, drawn from the crafter's seed and the request; the same
    population for every candidate) and sums the importance-weighted squared relative errors between
-   the population means and the target values.
+   the population means and the target values. The population grows with the seed-to-seed spread of
+   the readings at the start point (``population_size``), up to ``max_population``: a plume reading
+   whose 10-minute plume axis meanders across the device varies by a quarter of its mean between
+   seeds, and five seeds would leave the search matching a sampling error.
 4. The best candidate is verified on a fresh population drawn the same way: the report gives the mean
    and spread of each achieved reading on both populations, and whether the fresh mean meets the
    tolerance (``within_tolerance``).
@@ -49,6 +52,26 @@ RELATIVE_TOLERANCE = 0.05
 """Share of ``|target|`` a crafted scenario's mean reading may miss it by, beyond seed-to-seed noise."""
 QUANTISATION_TOLERANCE = 0.5
 """Allowance in field units for readings reported in coarse steps (counts, 0.5 dB, 0.01 K)."""
+MAX_POPULATION = 24
+"""Default cap on the population a noisy reading grows it to (simulator runs per candidate)."""
+
+
+def population_size(targets: list[tuple[float, float, float]], n_min: int, n_max: int) -> int:
+    """Seeds needed so that two standard errors of each population mean fit in its fixed allowance.
+
+    ``targets`` holds ``(target, pilot_mean, pilot_sd)`` per reading, measured on a pilot population at
+    the start point. The spread is scaled to the target as a share of the mean (plume and source readings
+    spread in proportion to their level): ``sd_t = sd · max(1, |target| / |mean|)``, and
+    ``n = ⌈(2 sd_t / (5 % · |target| + 0.5))²⌉``, clipped to ``[n_min, n_max]``. Non-finite spreads count as 0.
+    """
+    needed = n_min
+    for target, mean, sd in targets:
+        if not math.isfinite(sd) or sd <= 0.0:
+            continue
+        scale = max(1.0, abs(target) / abs(mean)) if math.isfinite(mean) and mean != 0.0 else 1.0
+        allowance = RELATIVE_TOLERANCE * abs(target) + QUANTISATION_TOLERANCE
+        needed = max(needed, math.ceil((2.0 * sd * scale / allowance) ** 2))
+    return min(max(needed, n_min), n_max)
 
 
 def tolerance(target: float, sd: float, n_search: int, n_fresh: int) -> float:
@@ -84,7 +107,9 @@ class RuleBasedInverseCrafter:
     ``error_floor_fraction`` (share of a field's range added to ``|target|`` when scaling errors) and
     ``seed`` (the caller's seed: with the request, it seeds the Latin hypercube and draws the search and
     verification populations of simulation seeds, so the same request always gives the same result and
-    no seed is fixed in advance). ``forward.n_repeats`` (≥ 5) is the size of each population.
+    no seed is fixed in advance). ``forward.n_repeats`` (≥ 5) is the pilot population's size and the
+    least size of each population; ``max_population`` caps how far a noisy reading grows it
+    (``population_size``).
 
     Tolerance: when the targets are reachable inside the declared ranges, the mean summarised reading
     of the crafted scenario on any fresh population of simulation seeds is within ``tolerance(...)`` of
@@ -104,18 +129,22 @@ class RuleBasedInverseCrafter:
         max_evaluations: int = 120,
         target_loss: float = 1e-4,
         error_floor_fraction: float = 1e-3,
+        max_population: int = MAX_POPULATION,
         seed: int = 0,
     ) -> None:
         if n_initial < 1 or local_searches < 1 or max_evaluations <= n_initial:
             raise ValueError("need n_initial >= 1, local_searches >= 1 and max_evaluations > n_initial")
         if forward is not None and forward.n_repeats < MIN_POPULATION:
             raise ValueError(f"forward.n_repeats must be >= {MIN_POPULATION}: candidates are judged on a population")
+        if max_population < (forward.n_repeats if forward is not None else MIN_POPULATION):
+            raise ValueError("max_population must be >= forward.n_repeats")
         self.local_searches = local_searches
         self.target_loss = target_loss
         self.forward = forward or ForwardModel()
         self.n_initial = n_initial
         self.max_evaluations = max_evaluations
         self.error_floor_fraction = error_floor_fraction
+        self.max_population = max_population
         self.seed = seed
 
     def craft(self, request: CraftRequest) -> CraftResult:
@@ -134,8 +163,16 @@ class RuleBasedInverseCrafter:
         best: dict[str, Any] = {"loss": math.inf}
         evaluations = 0
         seeds = np.random.default_rng([self.seed, _request_key(request), 1]).integers(0, 2**32, size=2)
-        search = dataclasses.replace(self.forward, seed=int(seeds[0]))
-        fresh = dataclasses.replace(self.forward, seed=int(seeds[1]))
+        pilot = dataclasses.replace(self.forward, seed=int(seeds[0])).population(
+            cls(base), fields, request.target_label
+        )
+        size = population_size(
+            [(t.raw_value, pilot.mean[t.feature], pilot.sd[t.feature]) for t in targets],
+            self.forward.n_repeats,
+            self.max_population,
+        )
+        search = dataclasses.replace(self.forward, seed=int(seeds[0]), n_repeats=size)
+        fresh = dataclasses.replace(self.forward, seed=int(seeds[1]), n_repeats=size)
 
         def objective(units: NDArray[np.float64]) -> float:
             nonlocal evaluations
@@ -187,6 +224,7 @@ class RuleBasedInverseCrafter:
             },
             "loss": _json_float(best["loss"]),
             "evaluations": evaluations,
+            "population_size": size,
             "search_population": _population_report(search, found, targets),
             "verification": _population_report(fresh, verified, targets, reference=found),
         }

@@ -62,6 +62,7 @@ HOTSPOT_FEATURES: tuple[str, ...] = (
     f"{THERMAL}.max_temperature_c",
     f"{THERMAL}.hotspot_delta_c",
     f"{THERMAL}.hotspot_pixel_count",
+    f"{THERMAL}.hotspot_area_px",
 )
 ULTRASOUND_FEATURES: tuple[str, ...] = (f"{MIC_UPPER}.band_ultrasonic_db", f"{MIC_LOWER}.band_ultrasonic_db")
 IMPULSE_FEATURES: tuple[str, ...] = (

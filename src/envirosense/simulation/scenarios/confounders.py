@@ -302,7 +302,7 @@ class SunHeatedMetalScenario(CatalogueScenario[SunHeatedMetalParams]):
     sensor_drivers = drivers(
         {
             "absorptivity": HOTSPOT_FEATURES,
-            "object_diameter_m": (HOTSPOT_FEATURES[2],),
+            "object_diameter_m": HOTSPOT_FEATURES[2:],
             "emissivity": HOTSPOT_FEATURES,
             "distance_m": HOTSPOT_FEATURES,
             "environment.cloud_cover_fraction": HOTSPOT_FEATURES,

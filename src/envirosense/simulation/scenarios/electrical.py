@@ -389,7 +389,7 @@ class EquipmentOverheatScenario(HazardScenario[EquipmentOverheatParams]):
         {
             "rated_rise_c": HOTSPOT_FEATURES,
             "load_exponent": HOTSPOT_FEATURES,
-            "hot_region_size_m": (HOTSPOT_FEATURES[2],),
+            "hot_region_size_m": HOTSPOT_FEATURES[2:],
             "emissivity": HOTSPOT_FEATURES,
             "device.grid_load_fraction": (*HOTSPOT_FEATURES, f"{EMF}.field_strength_ut"),
             "source.distance_m": HOTSPOT_FEATURES,

@@ -26,7 +26,6 @@ from envirosense.simulation.physics.emissions import (
     blend_profiles,
     co_ef_from_mce,
 )
-from envirosense.simulation.physics.thermal import wind_cooling_factor
 from envirosense.simulation.registry import register_scenario
 from envirosense.simulation.scenarios.common import (
     HOTSPOT_FEATURES,
@@ -57,6 +56,21 @@ PYROLYSIS_MASS_FLUX_G_M2_S = 5.0
 it sets the hot area from the consumption, so a weak source is also a small, hard-to-see hotspot."""
 FLAMING_HEAT_J_PER_G = 15_000.0
 """Effective heat of combustion of wood and vegetation, J/g (≈ 15 kJ/g, SFPE handbook)."""
+
+
+PYROLYSIS_ONSET_C = 150.0
+"""Surface temperature at which wood and debris begin to pyrolyse, °C (docs/physics.md §2.1: 150–400 °C
+[S26]). Pyrolysis products come only from surface at least this hot, so a precursor's hot spot starts
+here: the growth of the fire widens the hot area (``pyrolysing_diameter_m``) and takes the surface on to
+its peak, it does not warm it up from the air."""
+
+
+def pyrolysing_surface_c(peak_c: float, growth: FloatArray) -> FloatArray:
+    """Surface temperature of the pyrolysing area, °C: from ``PYROLYSIS_ONSET_C`` to ``peak_c`` as
+    ``√growth`` (growth 0 … 1, shape ``(n,)``)."""
+    onset = min(PYROLYSIS_ONSET_C, peak_c)
+    result: FloatArray = onset + (peak_c - onset) * np.sqrt(np.clip(growth, 0.0, 1.0))
+    return result
 
 
 def pyrolysing_diameter_m(consumption_g_s: FloatArray) -> FloatArray:
@@ -108,8 +122,7 @@ class _PyrolysisScenario(HazardScenario[PyrolysisParams]):
         dilution = outdoor_dilution(field, p.environment, p.device, p.source, consumption * SMOULDER_HEAT_J_PER_G)
         add_source_emissions(field, dilution, consumption, self.emission_profile)
         if p.source.in_camera_view:
-            air = field.ambient.air_temperature_c
-            surface = air + (p.surface_temperature_c - air) * np.sqrt(growth)
+            surface = pyrolysing_surface_c(p.surface_temperature_c, growth)
             distance = source_distance(p.source, p.device)
             diameter = pyrolysing_diameter_m(consumption)
             place_hotspot(field, surface, diameter, distance, p.emissivity, active=growth > 0)
@@ -228,7 +241,10 @@ class FirePrecursorCombinationParams(HazardParams):
     fuel_consumption_g_s: float = Field(0.1, ge=0.01, le=0.5, description="Peak mass pyrolysing, g/s.")
     lignin_fraction: float = Field(0.5, ge=0.2, le=0.8, description="Woody share of the debris (ratio).")
     ignition_source_temperature_c: float = Field(
-        220.0, ge=120, le=350, description="Peak temperature of the overheated part, °C."
+        220.0,
+        ge=PYROLYSIS_ONSET_C,
+        le=350,
+        description="Peak temperature the overheated part reaches, wind included, °C (debris pyrolyses above 150 °C).",
     )
     ignition_source_diameter_m: float = Field(0.1, ge=0.03, le=0.3, description="Size of the hot part, m.")
     source: EquipmentGeometry = Field(default_factory=EquipmentGeometry, description="Where the part is.")
@@ -264,9 +280,9 @@ class FirePrecursorCombinationScenario(HazardScenario[FirePrecursorCombinationPa
         dilution = equipment_dilution(field, p.environment, p.device, p.source)
         profile = blend_profiles(CELLULOSE_PYROLYSIS, LIGNIN_PYROLYSIS, p.lignin_fraction)
         add_source_emissions(field, dilution, consumption, profile)
-        air = field.ambient.air_temperature_c
-        cooling = wind_cooling_factor(field.ambient.wind_speed_m_s)
-        part = air + (p.ignition_source_temperature_c - air) * np.sqrt(growth) * cooling
+        # The debris pyrolyses only while the part under it is above the onset: the part's peak is the
+        # temperature it reaches in that run's wind, and the growth of the pyrolysis takes it there.
+        part = pyrolysing_surface_c(p.ignition_source_temperature_c, growth)
         distance = equipment_distance(p.source)
         place_hotspot(field, part, p.ignition_source_diameter_m, distance, 0.85, active=growth > 0)
         field.extras["consumption_g_s"] = consumption

@@ -28,7 +28,9 @@ weighted median and 99th percentile from one sort of the ≈ 120 atoms, min/max 
 the hottest 3 × 3-pixel region (the smallest target a camera measures [S71]) − median. Defective pixels
 are isolated, so they are never part of such a region: they move the maximum and p99, not the hotspot
 (the Lepton replaces the defective pixels it knows of and its FFC removes offsets [S13]; field failures
-get through, but a single one must not read as a fault). The 16×12 image
+get through, but a single one must not read as a fault). ``hotspot_area_px`` = the pixels of the
+overlay (or background) holding the hottest atom at or above ``median + (region − median)/2``: the
+spot's half-maximum area, 9 for anything smaller than the 3 × 3 blur (``hotspot_area``). The 16×12 image
 is exact for the same scene: the background pattern's block means, plus each overlay atom's excess in
 the blocks that hold its pixels (row and column classes are separable), plus the defects in their
 blocks. ``render_frame`` draws the same scene pixel by pixel; the tests check the atoms against it.
@@ -154,6 +156,25 @@ def hottest_region(values: FloatArray, weights: FloatArray, size_px: float) -> F
     cumulative = np.cumsum(np.take_along_axis(weights, order, axis=1), axis=1)
     position = np.argmax(cumulative >= size_px - 1e-9, axis=1)
     result: FloatArray = ordered[np.arange(values.shape[0]), position]
+    return result
+
+
+def hotspot_area(
+    values: FloatArray, weights: FloatArray, groups: tuple[slice, ...], region_c: FloatArray, median_c: FloatArray
+) -> FloatArray:
+    """Pixels of the hottest spot at or above half its excess over the median (its half-maximum area), ``(T,)``.
+
+    ``values``, ``weights``: ``(T, M)`` scene atoms without the isolated defective pixels; ``groups``: the
+    atom slices of the background and of each overlay (spatially separate); ``region_c``: the hottest
+    3 × 3 region, ``median_c``: the frame median, both ``(T,)`` °C. The spot is the group holding the
+    hottest atom. A source smaller than a pixel is spread by the optics over the 3 × 3 box, so its
+    area reads 9 whatever its true size; a resolved surface reads its own area.
+    """
+    half = (median_c + 0.5 * (region_c - median_c))[:, None]
+    hottest = np.stack([np.max(np.where(weights[:, g] > 0, values[:, g], -np.inf), axis=1) for g in groups], axis=1)
+    spot = np.argmax(hottest, axis=1)
+    areas = np.stack([(weights[:, g] * (values[:, g] >= half)).sum(axis=1) for g in groups], axis=1)
+    result: FloatArray = np.round(areas[np.arange(values.shape[0]), spot])
     return result
 
 
@@ -452,6 +473,9 @@ class ThermalCameraSensor(SensorModel):
         maximum = np.max(np.where(present, values, -np.inf), axis=1)
         median, p99 = weighted_quantiles(values, weights, (0.5, 0.99))
         hot_count = np.round((weights * (values > median[:, None] + HOTSPOT_THRESHOLD_C)).sum(axis=1))
+        n_background = layout.atom_values.size
+        groups = (slice(0, n_background), slice(n_background, n_background + 16), slice(n_background + 16, scene_atoms))
+        spot_area = hotspot_area(clipped[:, :scene_atoms], atoms.weights[:, :scene_atoms], groups, region, median)
 
         netd = np.where(low_gain, self.low_gain_netd_c, self.netd_c)
         noisy_minimum = minimum + netd * noise[0]
@@ -475,6 +499,7 @@ class ThermalCameraSensor(SensorModel):
             "p99_temperature_c": self.scene_range.apply(p99)[0],
             "hotspot_pixel_count": hot_count,
             "hotspot_delta_c": self.delta_range.apply(np.maximum(region - median, 0.0))[0],
+            "hotspot_area_px": spot_area,
             "dead_pixel_count": n_dead,
             "downsampled_image_c": self.scene_range.apply(image)[0],
         }
