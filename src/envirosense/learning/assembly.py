@@ -15,8 +15,10 @@ from envirosense.learning.config import ActiveLearningConfig
 from envirosense.learning.context import EventCallback
 from envirosense.learning.manager import ActiveLearningManager
 from envirosense.learning.progress import generation_progress
+from envirosense.learning.run_config import StoredRunConfig
 from envirosense.learning.settings import RepositoryRetrySettings, RunSettings
 from envirosense.learning.sources import DefinitionDraw, random_definitions, runs_for, save_definitions
+from envirosense.learning.state import RunStatus
 from envirosense.learning.store import RunStore
 from envirosense.learning.tracking import MlflowListener
 from envirosense.learning.trainer import CandidateTrainer
@@ -139,11 +141,17 @@ def build_manager(
     on_event: EventCallback | None = None,
 ) -> ActiveLearningManager:
     """Everything a run needs, from ``settings``; ``config`` (e.g. a resumed run's stored one) replaces
-    ``settings.active_learning``. Creates the shared initial and evaluation datasets on first use."""
+    ``settings.active_learning``. Records a new run (status ``created``, its whole configuration) before
+    anything else, so a kill from here on resumes; creates the shared initial and evaluation datasets on
+    first use."""
     config = config or settings.active_learning
     workspace = Workspace.from_settings(settings)
     resilience = settings.resilience
     repository = prepare_database(workspace, seed_scenarios=True, retry=resilience.repository)
+    engine = make_engine(workspace.database_url)
+    store = RunStore(engine, retry=resilience.run_store)
+    record = StoredRunConfig.of(settings, config).model_dump(mode="json")
+    store.create_run(run_id, config.strategy, record, status=RunStatus.CREATED)
     generator = MLDataGenerator(
         workers=settings.generation.workers,
         dask_scheduler=settings.generation.dask_scheduler,
@@ -175,14 +183,13 @@ def build_manager(
             model_name=f"{settings.model.registered_model_name}-{run_id}",
         )
         tracker = ExperimentTracker(workspace.tracking_uri, artifact_location=workspace.root / "mlartifacts")
-    engine = make_engine(workspace.database_url)
     interface, scoring = model_interfaces(settings, registry)
     return ActiveLearningManager(
         interface,
         repository,
         generator,
         CandidateTrainer(registry, TrainingConfig(n_estimators=settings.model.n_estimators)),
-        RunStore(engine, retry=resilience.run_store),
+        store,
         config,
         run_id=run_id,
         workspace=workspace.root,
