@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import signal
+import threading
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -22,7 +25,7 @@ from envirosense.learning.config import ActiveLearningConfig
 from envirosense.learning.history import RunHistory
 from envirosense.learning.run_config import SAFE_OVERRIDES, StoredRunConfig, differing_keys
 from envirosense.learning.settings import ConfigError, RunSettings
-from envirosense.learning.state import RunRecord
+from envirosense.learning.state import RunRecord, RunStatus
 from envirosense.learning.store import CycleStep, RunStore, SuggestionStatus, UnknownRunError
 
 suggestions_app = typer.Typer(help="Review the loop's suggestions (with review = manual).", no_args_is_help=True)
@@ -150,9 +153,21 @@ def run_command(
     elif run_id is not None:
         _refuse_existing(settings, run_id)
     identifier = resume or run_id or new_run_id(learning_config.strategy)
-    with RunProgress(Console(stderr=True)) as progress, structlog.contextvars.bound_contextvars(run_id=identifier):
-        manager = build_manager(settings, identifier, config=learning_config, on_event=progress.on_event)
-        history = manager.run()
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _interrupt) if main else None
+    try:
+        with (
+            RunProgress(Console(stderr=True)) as progress,
+            structlog.contextvars.bound_contextvars(run_id=identifier),
+        ):
+            manager = build_manager(settings, identifier, config=learning_config, on_event=progress.on_event)
+            history = manager.run()
+    except KeyboardInterrupt:
+        _mark_interrupted(settings, identifier)
+        fail(f"run {identifier} interrupted; continue it with `envirosense run --resume {identifier}`", 130)
+    finally:
+        if main:
+            signal.signal(signal.SIGTERM, previous)
     stdout().print(_summary_table(history))
     print_champion(history, settings)
     if history.status == "waiting_for_review":
@@ -160,6 +175,19 @@ def run_command(
     if report and history.cycles:
         path = write_run_report(settings, history, Path(settings.workspace) / "reports" / f"{identifier}.html")
         typer.echo(f"Report: {path}")
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    """SIGTERM ends a run like Ctrl-C: recorded as interrupted, with the command that resumes it."""
+    raise KeyboardInterrupt
+
+
+def _mark_interrupted(settings: RunSettings, run_id: str) -> None:
+    """Record ``run_id`` as interrupted (the loop does so itself once running; this covers its setup)."""
+    store = _store(settings)
+    with contextlib.suppress(UnknownRunError):
+        if store.run(run_id).status != RunStatus.INTERRUPTED.value:
+            store.set_run(run_id, status=RunStatus.INTERRUPTED)
 
 
 def _refuse_existing(settings: RunSettings, run_id: str) -> None:

@@ -26,6 +26,7 @@ class RunStatus(StrEnum):
     WAITING_FOR_REVIEW = "waiting_for_review"
     COMPLETED = "completed"
     FAILED = "failed"
+    INTERRUPTED = "interrupted"
 
 
 class CycleStep(StrEnum):
