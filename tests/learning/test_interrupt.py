@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 from loop_helpers import write_small_config
 
-from envirosense.learning.assembly import build_manager
+from envirosense.learning.assembly import Workspace, build_manager
 from envirosense.learning.settings import RunSettings
+from envirosense.ops.tracking import CYCLE_TAG, RUN_TAG, ExperimentTracker
 
 pytestmark = pytest.mark.slow
 
@@ -26,6 +27,17 @@ def test_an_interrupted_run_is_recorded_as_interrupted_and_resumes(tmp_path: Pat
     with pytest.raises(KeyboardInterrupt):
         manager.run()
     assert manager.store.run("stopped").status == "interrupted"
+    assert _parent_status(settings) == "KILLED"
 
     history = build_manager(settings, "stopped").run()
     assert history.status == "completed" and [c.cycle_index for c in history.cycles] == [0, 1, 2]
+    assert _parent_status(settings) == "FINISHED"
+
+
+def _parent_status(settings: RunSettings) -> str:
+    tracker = ExperimentTracker(Workspace.from_settings(settings).tracking_uri)
+    runs = tracker.client.search_runs(
+        [tracker.experiment_id], filter_string=f"tags.`{RUN_TAG}` = 'stopped' and tags.`{CYCLE_TAG}` = 'none'"
+    )
+    assert len(runs) == 1
+    return str(runs[0].info.status)

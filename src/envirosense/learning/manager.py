@@ -189,6 +189,7 @@ class ActiveLearningManager:
                 metrics.RUNS_FINISHED.labels(status=RunStatus.INTERRUPTED.value).inc()
                 self.log.warning("run_interrupted")
                 self.store.set_run(self.run_id, status=RunStatus.INTERRUPTED)
+                self.runner.emit("run_interrupted", {})
                 raise
             except Exception:
                 metrics.RUNS_FINISHED.labels(status=RunStatus.FAILED.value).inc()
