@@ -28,6 +28,7 @@ from envirosense.models.local import LocalModelInterface
 from envirosense.models.registry import ModelRegistry
 from envirosense.models.served import ServedModelInterface
 from envirosense.models.training import TrainingConfig
+from envirosense.ops.failpoints import failpoint
 from envirosense.ops.locks import file_lock
 from envirosense.ops.logging import get_logger
 from envirosense.ops.tracking import ExperimentTracker
@@ -152,6 +153,7 @@ def build_manager(
     store = RunStore(engine, retry=resilience.run_store)
     record = StoredRunConfig.of(settings, config).model_dump(mode="json")
     store.create_run(run_id, config.strategy, record, status=RunStatus.CREATED)
+    failpoint("setup:recorded")
     generator = MLDataGenerator(
         workers=settings.generation.workers,
         dask_scheduler=settings.generation.dask_scheduler,
@@ -166,6 +168,7 @@ def build_manager(
     initial = shared_dataset(
         generator, repository, workspace, "initial", data.initial_samples, data.initial_seed, per_run, on_event=on_event
     )
+    failpoint("setup:initial-set")
     evaluation = shared_dataset(
         generator,
         None,
