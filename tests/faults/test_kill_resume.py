@@ -9,11 +9,13 @@ work is done but the run does not know it, so the resume must redo it without du
 from __future__ import annotations
 
 import signal
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-from fault_harness import RUN_ID, fingerprint, run_cli
+from fault_harness import RUN_ID, fingerprint, run_cli, run_env
 from loop_helpers import write_small_config
 
 pytestmark = pytest.mark.slow
@@ -52,3 +54,21 @@ def test_kill_9_at_every_step_then_resume_equals_an_uninterrupted_run(
     assert after["duplicates"] == []
     assert [c["step"] for c in after["cycles"]] == ["done", "done"]
     assert after == reference
+
+
+def test_kill_9_before_the_first_cycle_then_a_bare_resume_equals_an_uninterrupted_run(
+    reference: dict[str, Any], tmp_path: Path
+) -> None:
+    """Killed while the shared sets are made, the run is already recorded with its whole configuration:
+    ``--resume RUN_ID`` with no ``--config`` (only the workspace) ends as the uninterrupted run."""
+    config = write_small_config(tmp_path, tmp_path / "ws")
+    killed = run_cli(config, "--run-id", RUN_ID, "--cycles", "1", failpoint="setup:recorded")
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    killed = run_cli(config, "--resume", RUN_ID, failpoint="setup:initial-set")
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    bare = [sys.executable, "-m", "envirosense", "run", "--resume", RUN_ID, "--workspace", str(tmp_path / "ws")]
+    resumed = subprocess.run(
+        [*bare, "--no-report"], env=run_env(), capture_output=True, text=True, timeout=600, check=False
+    )
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert fingerprint(config, RUN_ID) == reference

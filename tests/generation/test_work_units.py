@@ -213,3 +213,24 @@ def test_thermal_image_is_stored_only_when_asked() -> None:
     images = [s["sensor_readings_map"]["U26_Lepton35"]["downsampled_image_c"] for s in with_image]
     assert all(isinstance(image, list) and len(image) > 1 for image in images if image is not None)
     assert any(image is not None for image in images)
+
+
+def test_seed_and_key_come_from_content_not_names() -> None:
+    """Another definition id or lineage (another run asking) gives the same seed, key and sample ids."""
+    from envirosense.generation import Lineage
+
+    unit = make_unit(run_seed=3)
+    renamed = unit.definition.model_copy(update={"scenario_definition_id": "another-run-c1-random-0000"})
+    other = make_unit(run_seed=3, definition=renamed, lineage=Lineage(cycle_id="another-run:cycle-1"))
+    assert (other.seed, other.key) == (unit.seed, unit.key)
+
+
+def test_definitions_of_equal_content_get_distinct_runs() -> None:
+    from envirosense.generation.plan import plan_units, prepare, validate_request
+
+    definition = scenario_class("baseline_operation")().to_definition()
+    twin = definition.model_copy(update={"scenario_definition_id": "twin", "scenario_instance_id": "twin"})
+    request = validate_request({"definitions": (definition, twin), "seed": 5, "samples_per_run": 4})
+    units = plan_units(request, prepare(request))
+    assert [unit.run_index for unit in units] == [0, 1]
+    assert len({unit.key for unit in units}) == 2

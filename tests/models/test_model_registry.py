@@ -109,3 +109,21 @@ def test_a_tampered_card_is_not_loaded(fresh_registry: ModelRegistry, trained_mo
     card.write_text(json.dumps(data))
     with pytest.raises(ModelIntegrityError, match=r"envirosense_model_card\.json"):
         fresh_registry.load("1")
+
+
+def test_a_training_run_orphaned_by_a_killed_registration_is_ended(
+    fresh_registry: ModelRegistry, trained_model: TrainedModel
+) -> None:
+    tags = {"envirosense.training_key": "run-1/cycle-1"}
+    fresh_registry.register(trained_model, tags={"envirosense.training_key": "other"})
+    experiment = fresh_registry.client.get_experiment_by_name(fresh_registry.experiment_name)
+    assert experiment is not None
+    # What a SIGKILL between creating the training run and ending it leaves behind.
+    orphan = fresh_registry.client.create_run(experiment.experiment_id, tags=tags).info.run_id
+
+    info = fresh_registry.register(trained_model, tags=tags)
+
+    assert fresh_registry.client.get_run(orphan).info.status == "KILLED"
+    assert info.run_id is not None and fresh_registry.client.get_run(info.run_id).info.status == "FINISHED"
+    others = fresh_registry.client.search_runs([experiment.experiment_id], "tags.`envirosense.training_key` = 'other'")
+    assert [run.info.status for run in others] == ["FINISHED"]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import signal
+import threading
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -20,8 +23,9 @@ from envirosense.cli.output import print_json, stdout
 from envirosense.cli.progress import RunProgress
 from envirosense.learning.config import ActiveLearningConfig
 from envirosense.learning.history import RunHistory
+from envirosense.learning.run_config import SAFE_OVERRIDES, StoredRunConfig, differing_keys
 from envirosense.learning.settings import ConfigError, RunSettings
-from envirosense.learning.state import RunRecord
+from envirosense.learning.state import RunRecord, RunStatus
 from envirosense.learning.store import CycleStep, RunStore, SuggestionStatus, UnknownRunError
 
 suggestions_app = typer.Typer(help="Review the loop's suggestions (with review = manual).", no_args_is_help=True)
@@ -140,22 +144,30 @@ def run_command(
         learning["seed"] = seed
     if cycles is not None:
         learning["stopping"]["max_cycles"] = cycles
-    stored: ActiveLearningConfig | None = None
-    if resume is not None:
-        stored = ActiveLearningConfig.model_validate(_known_run(_store(settings), resume, settings).config)
-        if cycles is not None:
-            stored = stored.model_copy(update={"stopping": stored.stopping.model_copy(update={"max_cycles": cycles})})
     try:
-        learning_config = stored or ActiveLearningConfig.model_validate(learning)
+        learning_config = ActiveLearningConfig.model_validate(learning)
     except ValidationError as exc:
         raise ConfigError.from_validation(str(config or "the options"), exc, ("active_learning",)) from exc
+    if resume is not None:
+        settings, learning_config = _resumed(settings, resume, learning_config, config, strategy, seed, cycles)
+    elif run_id is not None:
+        _refuse_existing(settings, run_id)
     identifier = resume or run_id or new_run_id(learning_config.strategy)
-    with (
-        RunProgress(Console(stderr=True)) as progress,
-        structlog.contextvars.bound_contextvars(run_id=identifier),
-        open_run(settings, identifier, config=learning_config, on_event=progress.on_event) as manager,
-    ):
-        history = manager.run()
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _interrupt) if main else None
+    try:
+        with (
+            RunProgress(Console(stderr=True)) as progress,
+            structlog.contextvars.bound_contextvars(run_id=identifier),
+            open_run(settings, identifier, config=learning_config, on_event=progress.on_event) as manager,
+        ):
+            history = manager.run()
+    except KeyboardInterrupt:
+        _mark_interrupted(settings, identifier)
+        fail(f"run {identifier} interrupted; continue it with `envirosense run --resume {identifier}`", 130)
+    finally:
+        if main:
+            signal.signal(signal.SIGTERM, previous)
     stdout().print(_summary_table(history))
     print_champion(history, settings)
     if history.status == "waiting_for_review":
@@ -163,6 +175,70 @@ def run_command(
     if report and history.cycles:
         path = write_run_report(settings, history, Path(settings.workspace) / "reports" / f"{identifier}.html")
         typer.echo(f"Report: {path}")
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    """SIGTERM ends a run like Ctrl-C: recorded as interrupted, with the command that resumes it."""
+    raise KeyboardInterrupt
+
+
+def _mark_interrupted(settings: RunSettings, run_id: str) -> None:
+    """Record ``run_id`` as interrupted (the loop does so itself once running; this covers its setup)."""
+    store = _store(settings)
+    with contextlib.suppress(UnknownRunError):
+        if store.run(run_id).status != RunStatus.INTERRUPTED.value:
+            store.set_run(run_id, status=RunStatus.INTERRUPTED)
+
+
+def _refuse_existing(settings: RunSettings, run_id: str) -> None:
+    """A new run may not take the id of a stored one (it would extend it under another configuration)."""
+    if settings.database_url is None and not settings.workspace.is_dir():
+        return
+    try:
+        record = _store(settings).run(run_id)
+    except UnknownRunError:
+        return
+    fail(
+        f"run {run_id} exists ({record.strategy}, {record.status}); continue it with "
+        f"`envirosense run --resume {run_id}`, or give a new --run-id",
+        USAGE_EXIT,
+    )
+
+
+def _resumed(
+    settings: RunSettings,
+    run_id: str,
+    given: ActiveLearningConfig,
+    config: Path | None,
+    strategy: Strategy | None,
+    seed: int | None,
+    cycles: int | None,
+) -> tuple[RunSettings, ActiveLearningConfig]:
+    """The stored settings of run ``run_id`` (``--cycles`` the one override); a ``--config``, ``--strategy``
+    or ``--seed`` that contradicts them ends the command listing what differs."""
+    record = _known_run(_store(settings), run_id, settings)
+    stored = StoredRunConfig.read(record.config, settings)
+    resume_hint = f"`envirosense run --resume {run_id}` alone uses the configuration the run was started with"
+    if strategy is not None and strategy.value != record.strategy:
+        fail(f"run {run_id} is a {record.strategy} run, not {strategy.value}; {resume_hint}", USAGE_EXIT)
+    stored_learning = stored.settings["active_learning"]
+    if seed is not None and seed != stored_learning["seed"]:
+        fail(f"run {run_id} has seed {stored_learning['seed']}, not {seed}; {resume_hint}", USAGE_EXIT)
+    if config is not None:
+        mine = StoredRunConfig.of(settings, given).settings
+        differing = [key for key in differing_keys(stored.settings, mine) if key not in SAFE_OVERRIDES]
+        if differing:
+            listed = ", ".join(differing[:8]) + (f" and {len(differing) - 8} more" if len(differing) > 8 else "")
+            fail(
+                f"{config} differs from the configuration run {run_id} was started with ({listed}); {resume_hint} "
+                "(--cycles may change stopping.max_cycles), or start a new run with this config",
+                USAGE_EXIT,
+            )
+    resumed = stored.run_settings(settings)
+    learning = resumed.active_learning
+    if cycles is not None:
+        learning = learning.model_copy(update={"stopping": learning.stopping.model_copy(update={"max_cycles": cycles})})
+    return resumed, learning
 
 
 def report_command(

@@ -25,6 +25,7 @@ from envirosense.generation.units import (
     GenerationMode,
     Lineage,
     WorkUnit,
+    definition_content,
     definition_identity,
     normalized_definition,
 )
@@ -213,11 +214,16 @@ def plan_units(request: GenerationRequest, prepared: list[PreparedScenario]) -> 
         }
     elif request.mode is GenerationMode.CLASS_BALANCED:
         raise ValueError("class_balanced requests are planned round by round (plan_balanced_round)")
-    return [
-        _unit(request, item, run_index, **mode_fields)
-        for item in prepared
-        for run_index in range(request.runs_per_scenario)
-    ]
+    # A unit's seed and key come from its definition's content, not its id: definitions with the same
+    # content continue each other's run indices, so their runs stay distinct.
+    taken: dict[str, int] = {}
+    units: list[WorkUnit] = []
+    for item in prepared:
+        content = json.dumps(definition_content(item.definition), sort_keys=True)
+        first = taken.get(content, 0)
+        taken[content] = first + request.runs_per_scenario
+        units.extend(_unit(request, item, first + offset, **mode_fields) for offset in range(request.runs_per_scenario))
+    return units
 
 
 def plan_balanced_round(

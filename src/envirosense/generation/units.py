@@ -128,15 +128,17 @@ class WorkUnit(BaseModel):
 
     @cached_property
     def identity_digest(self) -> str:
-        """Hash of everything that decides the samples except the seed (the codec does not)."""
+        """Hash of everything that decides the samples except the seed: the definition's content (class,
+        version, parameters; not its id) and the unit's settings. Names (definition id, lineage) and the
+        codec do not enter, so the same seed and content give the same seed, key and sample ids whatever
+        run or cycle asks for them."""
         return _digest(
             {
-                "definition": definition_identity(self.definition),
+                "definition": definition_content(self.definition),
                 "mode": self.mode.value,
                 "run_index": self.run_index,
                 "timesteps": self.timesteps,
                 "interval_seconds": self.interval_seconds,
-                "lineage": self.lineage.model_dump(mode="json"),
                 "include_thermal_image": self.include_thermal_image,
                 "target_class": self.target_class,
                 "take": self.take,
@@ -184,6 +186,15 @@ def definition_identity(definition: ScenarioDefinition) -> dict[str, Any]:
     """The parts of a definition that decide its samples: id, version, class and parameters."""
     return {
         "scenario_definition_id": definition.scenario_definition_id,
+        "version": definition.version,
+        "scenario_class_name": definition.scenario_class_name,
+        "params": json.loads(definition.specific_params_json),
+    }
+
+
+def definition_content(definition: ScenarioDefinition) -> dict[str, Any]:
+    """The parts of a definition that decide its samples: version, class and parameters."""
+    return {
         "version": definition.version,
         "scenario_class_name": definition.scenario_class_name,
         "params": json.loads(definition.specific_params_json),

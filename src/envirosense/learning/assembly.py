@@ -17,8 +17,10 @@ from envirosense.learning.config import ActiveLearningConfig
 from envirosense.learning.context import EventCallback
 from envirosense.learning.manager import ActiveLearningManager
 from envirosense.learning.progress import generation_progress
+from envirosense.learning.run_config import StoredRunConfig
 from envirosense.learning.settings import RepositoryRetrySettings, RunSettings
 from envirosense.learning.sources import DefinitionDraw, random_definitions, runs_for, save_definitions
+from envirosense.learning.state import RunStatus
 from envirosense.learning.store import RunStore
 from envirosense.learning.tracking import MlflowListener
 from envirosense.learning.trainer import CandidateTrainer
@@ -28,6 +30,7 @@ from envirosense.models.local import LocalModelInterface
 from envirosense.models.registry import ModelRegistry
 from envirosense.models.served import ServedModelInterface
 from envirosense.models.training import TrainingConfig
+from envirosense.ops.failpoints import failpoint
 from envirosense.ops.locks import file_lock
 from envirosense.ops.logging import get_logger
 from envirosense.ops.tracking import ExperimentTracker
@@ -142,7 +145,9 @@ def build_manager(
     generator: MLDataGenerator | None = None,
 ) -> ActiveLearningManager:
     """Everything a run needs, from ``settings``; ``config`` (e.g. a resumed run's stored one) replaces
-    ``settings.active_learning``. Creates the shared initial and evaluation datasets on first use.
+    ``settings.active_learning``. Records a new run (status ``created``, its whole configuration) before
+    anything else, so a kill from here on resumes; creates the shared initial and evaluation datasets on
+    first use.
 
     ``generator`` (default: one from ``settings.generation``, each request on its own executor) generates
     every dataset of the run; ``open_run`` passes an open one, which keeps one executor for the whole run."""
@@ -150,12 +155,18 @@ def build_manager(
     workspace = Workspace.from_settings(settings)
     resilience = settings.resilience
     repository = prepare_database(workspace, seed_scenarios=True, retry=resilience.repository)
+    engine = make_engine(workspace.database_url)
+    store = RunStore(engine, retry=resilience.run_store)
+    record = StoredRunConfig.of(settings, config).model_dump(mode="json")
+    store.create_run(run_id, config.strategy, record, status=RunStatus.CREATED)
+    failpoint("setup:recorded")
     generator = generator or run_generator(settings)
     per_run = config.budget.samples_per_scenario_run
     data = settings.datasets
     initial = shared_dataset(
         generator, repository, workspace, "initial", data.initial_samples, data.initial_seed, per_run, on_event=on_event
     )
+    failpoint("setup:initial-set")
     evaluation = shared_dataset(
         generator,
         None,
@@ -173,14 +184,13 @@ def build_manager(
             model_name=f"{settings.model.registered_model_name}-{run_id}",
         )
         tracker = ExperimentTracker(workspace.tracking_uri, artifact_location=workspace.root / "mlartifacts")
-    engine = make_engine(workspace.database_url)
     interface, scoring = model_interfaces(settings, registry)
     return ActiveLearningManager(
         interface,
         repository,
         generator,
         CandidateTrainer(registry, TrainingConfig(n_estimators=settings.model.n_estimators)),
-        RunStore(engine, retry=resilience.run_store),
+        store,
         config,
         run_id=run_id,
         workspace=workspace.root,

@@ -185,6 +185,12 @@ class ActiveLearningManager:
                     context = self.context()
                     if self.runner.run_cycle(context) is None:
                         return self._stop(RunStatus.WAITING_FOR_REVIEW, "waiting_for_review", cycle=context.index)
+            except KeyboardInterrupt:
+                metrics.RUNS_FINISHED.labels(status=RunStatus.INTERRUPTED.value).inc()
+                self.log.warning("run_interrupted")
+                self.store.set_run(self.run_id, status=RunStatus.INTERRUPTED)
+                self.runner.emit("run_interrupted", {})
+                raise
             except Exception:
                 metrics.RUNS_FINISHED.labels(status=RunStatus.FAILED.value).inc()
                 self.log.exception("run_failed")

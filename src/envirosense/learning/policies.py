@@ -66,6 +66,7 @@ def baseline_suggestion(context: CycleContext, samples: int, action: SuggestionA
     """One suggestion of ``samples`` samples by ``action`` that no weak spot asked for."""
     return Suggestion(
         suggestion_id=Suggestion.make_id(context.run_id, context.index, None, action),
+        draw_key=Suggestion.make_draw_key(context.index, None, action),
         action=action,
         samples=samples,
         rationale=why,
@@ -89,7 +90,9 @@ class RandomPolicy:
         definitions = self.maker.random_runs(context, suggestion)
         out = context.folder / suggestion.suggestion_id
         return Acquired(
-            self.maker.generate(context, definitions, out, "random", context.lineage(suggestion.weak_spot_id)),
+            self.maker.generate(
+                context, definitions, out, "random", context.lineage(suggestion.weak_spot_id), key=suggestion.stream
+            ),
             created_scenarios(definitions, suggestion, self.maker.samples_per_run),
         )
 
@@ -116,8 +119,10 @@ class PoolMarginPolicy:
         pool = suggestion.model_copy(update={"samples": suggestion.samples * self.pool_factor})
         definitions = self.maker.random_runs(context, pool)
         out = context.folder / suggestion.suggestion_id
-        candidates = self.maker.generate(context, definitions, out, "pool", context.lineage(suggestion.weak_spot_id))
-        kept, degraded = self.maker.select(context, candidates, suggestion.samples)
+        candidates = self.maker.generate(
+            context, definitions, out, "pool", context.lineage(suggestion.weak_spot_id), key=suggestion.stream
+        )
+        kept, degraded = self.maker.select(context, candidates, suggestion.samples, key=suggestion.stream)
         scenarios = created_scenarios(definitions, suggestion, self.maker.samples_per_run)
         return Acquired(kept, scenarios, [degraded] if degraded else [])
 

@@ -31,7 +31,7 @@ from envirosense.learning.state import CycleState, CycleStep, DatasetSlice, Sugg
 from envirosense.learning.store import StateStore
 from envirosense.learning.strategies import SensorFamilyRouter, prioritise
 from envirosense.learning.suggestions import Suggestion
-from envirosense.learning.weak_spots import identify_weak_spots
+from envirosense.learning.weak_spots import identify_weak_spots, spot_order
 from envirosense.models.datasets import EvaluationDataset
 from envirosense.models.interface import ModelInterface
 from envirosense.ops import metrics
@@ -175,6 +175,7 @@ class CycleRunner:
                 context.folder / "probe",
                 "probe",
                 Lineage(cycle_id=context.cycle_id),
+                key="probe",
                 guarded=False,
             )
             with metrics.observe(metrics.MODEL_FEEDBACK_SECONDS, purpose="probe"):
@@ -207,7 +208,7 @@ class CycleRunner:
     def weak_spots(self, context: CycleContext) -> list[WeakSpot]:
         """The cycle's recorded weak spots, best first."""
         spots = [WeakSpot.model_validate(row["spot"]) for row in self.store.weak_spots(context.run_id, context.index)]
-        return sorted(spots, key=lambda spot: (-spot.priority, spot.weak_spot_id))
+        return sorted(spots, key=spot_order)
 
     def _suggest(self, context: CycleContext) -> CycleState:
         suggestions = self.policy.suggest(context, self.weak_spots(context), context.config.budget.samples_per_cycle)
@@ -229,10 +230,16 @@ class CycleRunner:
     def _generate(self, context: CycleContext) -> CycleState:
         context = replace(context, weak_spots=tuple(self.weak_spots(context)))
         acquired, budget = Acquired(), 0
-        for position, row in enumerate(self.store.suggestions(context.run_id, context.index)):
-            if row["status"] == SuggestionStatus.REJECTED.value:
-                continue
-            suggestion = Suggestion.model_validate(row["payload"])
+        rows = self.store.suggestions(context.run_id, context.index)
+        applying = sorted(
+            (
+                Suggestion.model_validate(row["payload"])
+                for row in rows
+                if row["status"] != SuggestionStatus.REJECTED.value
+            ),
+            key=lambda suggestion: suggestion.stream,
+        )
+        for position, suggestion in enumerate(applying):
             made = self.policy.apply(context, suggestion)
             failpoint(f"cycle-{context.index}:applied-suggestion-{position}")
             acquired = Acquired(

@@ -84,7 +84,7 @@ class SampleMaker:
     def random_runs(self, context: CycleContext, suggestion: Suggestion) -> list[ScenarioDefinition]:
         """Uniformly drawn definitions for ``suggestion.samples`` samples, saved to the repository."""
         definitions = random_definitions(
-            context.rng(context.index, suggestion.suggestion_id),
+            context.rng(context.index, suggestion.stream),
             runs_for(suggestion.samples, self.samples_per_run),
             f"{context.run_id}-c{context.index}-{suggestion.action.value}",
             tags=(suggestion.action.value,),
@@ -101,11 +101,14 @@ class SampleMaker:
         purpose: str,
         lineage: Lineage,
         *,
+        key: str,
         guarded: bool = True,
     ) -> list[DatasetSlice]:
         """One run of ``samples_per_run`` samples per definition, spread over each scenario's duration,
-        into the dataset folder ``out``; a definition given n times gets n runs (other seeds). While the
-        generator's executor is down this waits (``guarded``; the caller guards otherwise)."""
+        into the dataset folder ``out``; a definition given n times gets n runs (other seeds). The
+        generation seed comes from the run's seed, the cycle, ``purpose`` and ``key`` (a suggestion's
+        ``stream``), never from names. While the generator's executor is down this waits (``guarded``;
+        the caller guards otherwise)."""
         counts: dict[str, tuple[ScenarioDefinition, int]] = {}
         for definition in definitions:
             known, count = counts.get(definition.scenario_definition_id, (definition, 0))
@@ -124,7 +127,7 @@ class SampleMaker:
                     return self.generator.generate(
                         group,
                         folder,
-                        seed=derived_seed(context.seed, context.index, purpose, folder.name),
+                        seed=derived_seed(context.seed, context.index, purpose, key, count),
                         samples_per_run=self.samples_per_run,
                         spread_over_duration=True,
                         runs_per_scenario=count,
@@ -138,7 +141,7 @@ class SampleMaker:
         return made
 
     def select(
-        self, context: CycleContext, candidates: Sequence[DatasetSlice], keep: int
+        self, context: CycleContext, candidates: Sequence[DatasetSlice], keep: int, *, key: str
     ) -> tuple[list[DatasetSlice], str | None]:
         """The ``keep`` samples of ``candidates`` the champion separates least, and ``None``; without the
         model (server down, ``on_service_down = "skip"``) a seeded random subset and the reason."""
@@ -162,7 +165,7 @@ class SampleMaker:
                 for position, folder in enumerate(folders)
                 for sample in iter_samples(Path(folder), validate=False)
             ]
-            rng = context.rng(context.index, "unselected", folders[0] if folders else "")
+            rng = context.rng(context.index, "unselected", key)
             return keep_first(folders, [ids[i] for i in rng.permutation(len(ids))], keep), skipped.reason
 
 

@@ -21,10 +21,12 @@ from envirosense.learning.history import CraftedScenario, CycleSummary
 
 
 class RunStatus(StrEnum):
+    CREATED = "created"
     RUNNING = "running"
     WAITING_FOR_REVIEW = "waiting_for_review"
     COMPLETED = "completed"
     FAILED = "failed"
+    INTERRUPTED = "interrupted"
 
 
 class CycleStep(StrEnum):

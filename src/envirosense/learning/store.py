@@ -156,7 +156,9 @@ class RunStore:
     # runs -------------------------------------------------------------------------------------
 
     @_retried
-    def create_run(self, run_id: str, strategy: str, config: dict[str, Any]) -> bool:
+    def create_run(
+        self, run_id: str, strategy: str, config: dict[str, Any], status: RunStatus = RunStatus.RUNNING
+    ) -> bool:
         """Record a new run; ``False`` (and nothing written) when it exists already."""
         with self.engine.begin() as connection:
             exists = connection.execute(
@@ -169,7 +171,7 @@ class RunStore:
                     run_id=run_id,
                     strategy=strategy,
                     config=config,
-                    status=RunStatus.RUNNING.value,
+                    status=status.value,
                     created_utc=_now(),
                     updated_utc=_now(),
                 )

@@ -26,6 +26,7 @@ from envirosense.learning.sources import random_definitions, runs_for, save_defi
 from envirosense.learning.state import DatasetSlice
 from envirosense.learning.suggestions import Suggestion, SuggestionAction
 from envirosense.learning.targeting import explained_driver_params, neighbourhood_modifications
+from envirosense.learning.weak_spots import spot_key
 from envirosense.models.interface import ModelInterface
 from envirosense.ops import metrics
 from envirosense.ops.logging import get_logger
@@ -161,12 +162,13 @@ class TargetedPolicy:
             if action_runs <= 0:
                 continue
             count = action_runs * self.budget.samples_per_scenario_run
-            suggestion_id = Suggestion.make_id(context.run_id, context.index, spot.weak_spot_id, action)
+            draw_key = Suggestion.make_draw_key(context.index, spot_key(spot), action)
             varying = action is SuggestionAction.VARIATION
-            plan = self._variation_plan(context, spot, count, suggestion_id) if varying else []
+            plan = self._variation_plan(context, spot, count, draw_key) if varying else []
             suggestions.append(
                 Suggestion(
-                    suggestion_id=suggestion_id,
+                    suggestion_id=Suggestion.make_id(context.run_id, context.index, spot.weak_spot_id, action),
+                    draw_key=draw_key,
                     weak_spot_id=spot.weak_spot_id,
                     action=action,
                     samples=count,
@@ -181,7 +183,7 @@ class TargetedPolicy:
         return suggestions
 
     def _variation_plan(
-        self, context: CycleContext, spot: WeakSpot, samples: int, suggestion_id: str
+        self, context: CycleContext, spot: WeakSpot, samples: int, draw_key: str
     ) -> list[dict[str, Any]]:
         assert spot.original_scenario_id is not None
         try:
@@ -195,7 +197,7 @@ class TargetedPolicy:
             base.params.model_dump(mode="json"),
             explained_driver_params(type(base).sensor_drivers, spot),
             self._simulated_runs(samples),
-            context.rng(suggestion_id),
+            context.rng(draw_key),
             spread=self.targeting.neighbourhood_spread,
             driver_spread=self.targeting.driver_spread,
         )
@@ -242,10 +244,15 @@ class TargetedPolicy:
             bound.info("scenarios_targeted", action=action.value, scenario_ids=ids)
             acted = suggestion.model_copy(update={"action": action})
             made = self.maker.generate(
-                context, definitions, out, action.value, context.lineage(suggestion.weak_spot_id)
+                context,
+                definitions,
+                out,
+                action.value,
+                context.lineage(suggestion.weak_spot_id),
+                key=suggestion.stream,
             )
             if self._selecting and not self._selecting_over_cycle:
-                made, reason = self.maker.select(context, made, suggestion.samples)
+                made, reason = self.maker.select(context, made, suggestion.samples, key=suggestion.stream)
                 degraded.extend([reason] if reason else [])
             return Acquired(made, created_scenarios(definitions, acted, self.budget.samples_per_scenario_run), degraded)
         return Acquired()
@@ -258,7 +265,9 @@ class TargetedPolicy:
             return RandomPolicy(self.maker).apply(context, random)
         if self._selecting_over_cycle:
             return Acquired()  # the probe joins the cycle's selection pool in ``finish``
-        kept, reason = self.maker.select(context, [DatasetSlice(path=context.probe_dataset)], suggestion.samples)
+        kept, reason = self.maker.select(
+            context, [DatasetSlice(path=context.probe_dataset)], suggestion.samples, key=suggestion.stream
+        )
         return Acquired(kept, [], [reason] if reason else [])
 
     def finish(self, context: CycleContext, acquired: Acquired, budget: int) -> Acquired:
@@ -266,7 +275,7 @@ class TargetedPolicy:
         if not self._selecting_over_cycle:
             return acquired
         probe = [DatasetSlice(path=context.probe_dataset)] if context.probe_dataset else []
-        kept, reason = self.maker.select(context, [*acquired.datasets, *probe], budget)
+        kept, reason = self.maker.select(context, [*acquired.datasets, *probe], budget, key="cycle")
         return Acquired(kept, acquired.scenarios, [*acquired.degraded, *([reason] if reason else [])])
 
     def _definitions(
@@ -311,7 +320,7 @@ class TargetedPolicy:
         if self.targeting.failure_seeking:
             crafter = FailureSeekingCrafter(
                 champion_error_score(self.model_interface, context.champion),
-                rng=context.rng(suggestion.suggestion_id, "craft"),
+                rng=context.rng(suggestion.stream, "craft"),
             )
 
         def craft() -> BaseScenario[Any]:
@@ -333,7 +342,7 @@ class TargetedPolicy:
         # Fresh parameters for every run, drawn over the whole declared ranges of the classes that produce
         # the label: a weak class needs coverage, not the catalogue's few typical instances.
         definitions = random_definitions(
-            context.rng(suggestion.suggestion_id, "class"),
+            context.rng(suggestion.stream, "class"),
             runs,
             f"{context.run_id}-c{context.index}-{suggestion.suggestion_id}-class",
             tags=("class_known",),

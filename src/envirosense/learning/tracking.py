@@ -13,9 +13,13 @@ from envirosense.learning.state import write_json
 from envirosense.ops.tracking import ExperimentTracker
 from envirosense.simulation.parameters import flatten_params
 
+ENDINGS = {"run_complete": "FINISHED", "run_interrupted": "KILLED"}
+"""Loop events that end the parent MLflow run, and the status they end it with."""
+
 
 class MlflowListener:
-    """Logs each ``cycle_done`` event's summary to MLflow (idempotent: a resumed cycle finds its runs).
+    """Logs each ``cycle_done`` event's summary to MLflow (idempotent: a resumed cycle finds its runs), and
+    ends the parent run FINISHED when the loop completes (``run_complete``), KILLED when it is interrupted.
 
     Parameters
     ----------
@@ -38,9 +42,14 @@ class MlflowListener:
     def __call__(self, event: str, fields: Mapping[str, Any]) -> None:
         if event == "cycle_done":
             self.track(fields["summary"])
+        elif event in ENDINGS:
+            self.tracker.finish(self._parent(), ENDINGS[event])
+
+    def _parent(self) -> str:
+        return self.tracker.parent_run(self.run_id, flatten_params(self.config.model_dump(mode="json")))
 
     def track(self, summary: CycleSummary) -> None:
-        parent = self.tracker.parent_run(self.run_id, flatten_params(self.config.model_dump(mode="json")))
+        parent = self._parent()
         run = self.tracker.cycle_run(self.run_id, summary.cycle_index, {"model_version": summary.model_version})
         logged: dict[str, float] = {
             "macro_f1": summary.macro_f1,

@@ -33,6 +33,18 @@ def weak_spot_id(cycle_id: str | None, spot_type: WeakSpotType, key: str) -> str
     return f"ws-{digest}"
 
 
+def spot_key(spot: WeakSpot) -> str:
+    """A weak spot's content (type, class, sensor, member samples), without the names that carry the run id
+    (spot id, scenario id): what orders spots of equal priority and seeds what is drawn for them."""
+    members = ",".join(spot.member_sample_ids)
+    return f"{spot.weak_spot_type.value}|{spot.target_class}|{spot.sensor_id}|{members}"
+
+
+def spot_order(spot: WeakSpot) -> tuple[float, str]:
+    """Sort key: highest priority first, ties by content (``spot_key``)."""
+    return (-spot.priority, spot_key(spot))
+
+
 def identify_weak_spots(
     performance: ModelPerformanceData, config: WeakSpotConfig, cycle_id: str | None = None
 ) -> list[WeakSpot]:
@@ -81,7 +93,7 @@ def _low_recall_spots(
                 related_sensor_ids=ranked,
             )
         )
-    spots.sort(key=lambda spot: (-spot.priority, spot.weak_spot_id))
+    spots.sort(key=spot_order)
     return spots[: config.max_spots_per_type]
 
 
@@ -134,7 +146,7 @@ def _cluster_spots(
         for cluster in _clusters(members_all, config.merge_distance):
             members = [members_all[i] for i in cluster]
             spots.append(_spot_from_members(members, spot_type, len(samples), max_uncertainty, cycle_id))
-    spots.sort(key=lambda spot: (-spot.priority, spot.weak_spot_id))
+    spots.sort(key=spot_order)
     return spots[: config.max_spots_per_type]
 
 

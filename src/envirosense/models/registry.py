@@ -204,9 +204,13 @@ class ModelRegistry:
         """Log ``model`` in a training run and register it as the next version, with ``aliases``.
 
         The MLflow training run is named ``run_name`` (default ``train-<model type>``) and carries ``tags``
-        besides the model type (the loop names it after its run, cycle and model type).
+        besides the model type (the loop names it after its run, cycle and model type). Training runs with
+        the same ``tags`` left ``RUNNING`` by a killed registration are ended ``KILLED`` first, so a retry
+        leaves one finished run and no orphan; an interrupt (Ctrl-C) ends this one ``KILLED``.
         """
         self._ensure_registered_model()
+        if tags:
+            self._end_orphans(tags)
         run = self.client.create_run(
             self._experiment(),
             run_name=run_name or f"train-{model.config.model_type.value}",
@@ -233,8 +237,8 @@ class ModelRegistry:
                 model_sha, card_sha = sha256_file(local / MODEL_FILE), sha256_file(local / CARD_FILE)
                 self.client.log_artifacts(run_id, str(local), ARTIFACT_PATH)
             self.client.set_terminated(run_id)
-        except Exception:
-            self.client.set_terminated(run_id, status="FAILED")
+        except BaseException as exc:
+            self.client.set_terminated(run_id, status="FAILED" if isinstance(exc, Exception) else "KILLED")
             raise
         tags = {
             TAG_DATASETS: json.dumps(model.training_dataset_ids),
@@ -255,6 +259,14 @@ class ModelRegistry:
             self.set_alias(alias, int(version.version))
         log.info("model_registered", model=self.model_name, version=version.version, aliases=list(aliases))
         return self.resolve(str(version.version))
+
+    def _end_orphans(self, tags: dict[str, str]) -> None:
+        matching = " and ".join(f"tags.`{key}` = '{value}'" for key, value in sorted(tags.items()))
+        for orphan in self.client.search_runs(
+            [self._experiment()], filter_string=f"{matching} and attributes.status = 'RUNNING'"
+        ):
+            log.warning("orphaned_training_run_ended", mlflow_run_id=orphan.info.run_id, tags=tags)
+            self.client.set_terminated(orphan.info.run_id, status="KILLED")
 
     def set_alias(self, alias: str, version: int) -> None:
         """Point ``alias`` (e.g. ``champion``) at ``version``; the alias leaves any other version."""

@@ -1,0 +1,42 @@
+"""A run's stored configuration: what it records, how old records resume, which keys differ."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import envirosense
+from envirosense.learning.config import ActiveLearningConfig
+from envirosense.learning.run_config import LOCATION_KEYS, StoredRunConfig, differing_keys
+from envirosense.learning.settings import RunSettings
+from envirosense.schemas.avro import schema_versions
+
+
+def test_a_record_holds_every_section_and_the_versions_but_not_the_location(tmp_path: Path) -> None:
+    settings = RunSettings(workspace=tmp_path / "ws", model={"n_estimators": 24})
+    learning = ActiveLearningConfig(seed=9)
+    record = StoredRunConfig.of(settings, learning)
+    assert {"model", "generation", "datasets", "resilience", "active_learning"} <= set(record.settings)
+    assert not LOCATION_KEYS & set(record.settings)
+    assert record.settings["active_learning"]["seed"] == 9
+    assert record.package_version == envirosense.__version__
+    assert record.schema_versions == schema_versions()
+
+    elsewhere = RunSettings(workspace=tmp_path / "moved")
+    restored = StoredRunConfig.read(record.model_dump(mode="json"), elsewhere).run_settings(elsewhere)
+    assert restored.model.n_estimators == 24 and restored.active_learning.seed == 9
+    assert restored.workspace == tmp_path / "moved"
+
+
+def test_an_old_record_keeps_its_active_learning_and_takes_the_rest_from_the_given_config(tmp_path: Path) -> None:
+    old = ActiveLearningConfig(seed=4, strategy="random").model_dump(mode="json")
+    given = RunSettings(workspace=tmp_path, model={"n_estimators": 30})
+    restored = StoredRunConfig.read(old, given).run_settings(given)
+    assert restored.active_learning.seed == 4 and restored.active_learning.strategy == "random"
+    assert restored.model.n_estimators == 30
+
+
+def test_differing_keys_are_dotted_and_sorted() -> None:
+    stored = {"model": {"n_estimators": 24, "kind": "local"}, "active_learning": {"stopping": {"max_cycles": 2}}}
+    given = {"model": {"n_estimators": 60, "kind": "local"}, "active_learning": {"stopping": {"max_cycles": 5}}}
+    assert differing_keys(stored, given) == ["active_learning.stopping.max_cycles", "model.n_estimators"]
+    assert differing_keys(stored, stored) == []
