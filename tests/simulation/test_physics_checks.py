@@ -16,8 +16,9 @@ from typing import Any
 
 import numpy as np
 import pytest
+from scenario_setup import configured, field_and_readings
 
-from envirosense.simulation import BaseScenario, scenario_class
+from envirosense.simulation import BaseScenario
 from envirosense.simulation.field import TrueField
 from envirosense.simulation.physics.ambient import quiet_field
 from envirosense.simulation.physics.plume import PlumeGeometry, plume_dilution
@@ -38,21 +39,8 @@ SEEDS = range(4)
 
 def run(name: str, seed: int, steps: int = 24, **params: Any) -> tuple[TrueField, dict[str, Any], BaseScenario[Any]]:
     """The true field and the readings of ``name`` in still, mild air, started at t = 0."""
-    cls = scenario_class(name)
-    merged = cls().params.model_dump()
-    merged["environment"].update(STILL_AIR)
-    if "timing" in merged and "onset_fraction" in merged["timing"]:
-        merged["timing"].update(STARTED)
-    for key, value in params.items():
-        if isinstance(value, dict):
-            merged[key].update(value)
-        else:
-            merged[key] = value
-    scenario: BaseScenario[Any] = cls(merged)
-    times = scenario.sample_times(scenario.params.duration_seconds / steps, steps)
-    field, _ = scenario.build_field(times, np.random.default_rng(seed))
-    result = scenario.simulate(times, np.random.default_rng(seed))
-    return field, result.readings, scenario
+    scenario = configured(name, {"environment": STILL_AIR, "timing": STARTED}, **params)
+    return (*field_and_readings(scenario, seed, steps), scenario)
 
 
 def plume_concentration() -> float:

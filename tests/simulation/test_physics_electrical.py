@@ -6,8 +6,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from scenario_setup import configured, field_and_readings
 
-from envirosense.simulation import BaseScenario, scenario_class
 from envirosense.simulation.field import TrueField
 from envirosense.simulation.physics.emf import (
     evening_peak,
@@ -19,17 +19,7 @@ from envirosense.simulation.physics.plume import line_source_dilution
 
 
 def simulate(name: str, seed: int = 3, steps: int = 30, **params: Any) -> tuple[TrueField, dict[str, Any]]:
-    cls = scenario_class(name)
-    merged = cls().params.model_dump()
-    for key, value in params.items():
-        if isinstance(value, dict):
-            merged[key].update(value)
-        else:
-            merged[key] = value
-    scenario: BaseScenario[Any] = cls(merged)
-    times = scenario.sample_times(scenario.params.duration_seconds / steps, steps)
-    field, _ = scenario.build_field(times, np.random.default_rng(seed))
-    return field, scenario.simulate(times, np.random.default_rng(seed)).readings
+    return field_and_readings(configured(name, **params), seed, steps)
 
 
 def test_feeder_harmonics_span_two_to_eight_percent_and_peak_in_the_evening() -> None:

@@ -8,8 +8,9 @@ from typing import Any
 
 import numpy as np
 import pytest
+from scenario_setup import configured, field_and_readings
 
-from envirosense.simulation import BaseScenario, scenario_class
+from envirosense.simulation import scenario_class
 from envirosense.simulation.field import TrueField
 from envirosense.simulation.physics.ambient import quiet_field
 
@@ -25,21 +26,9 @@ STARTED = {"onset_fraction": 0.0, "ramp_seconds": 60.0, "growth": "step"}
 
 def field_of(name: str, seed: int = 7, steps: int = 30, **params: Any) -> TrueField:
     """The true field of scenario ``name`` with ``params`` merged into calm, on-axis, already-started defaults."""
-    cls = scenario_class(name)
-    merged = cls().params.model_dump()
-    merged["environment"].update(CALM_AXIS)
-    if "timing" in merged and "onset_fraction" in merged["timing"]:
-        merged["timing"].update(STARTED)
-    if "source" in merged:
-        merged["source"].update({k: v for k, v in ON_AXIS.items() if k in merged["source"]})
-    for key, value in params.items():
-        if isinstance(value, dict):
-            merged[key].update(value)
-        else:
-            merged[key] = value
-    scenario: BaseScenario[Any] = cls(merged)
-    times = scenario.sample_times(scenario.params.duration_seconds / steps, steps)
-    return scenario.build_field(times, np.random.default_rng(seed))[0]
+    return field_and_readings(
+        configured(name, {"environment": CALM_AXIS, "timing": STARTED, "source": ON_AXIS}, **params), seed, steps
+    )[0]
 
 
 def pm2_5(field: TrueField) -> float:
