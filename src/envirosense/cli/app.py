@@ -13,6 +13,7 @@ from envirosense.cli.dataset import dataset_app
 from envirosense.cli.db import db_app
 from envirosense.cli.errors import ErrorReportingGroup
 from envirosense.cli.generate import generate_command
+from envirosense.cli.lineage import lineage_command
 from envirosense.cli.models import evaluate_command, models_app, train_command
 from envirosense.cli.output import ReadableGroup
 from envirosense.cli.run import report_command, run_command, runs_command, suggestions_app
@@ -41,6 +42,7 @@ app.command("run", help="Run the active-learning loop, or --resume RUN_ID.")(run
 app.command("report", help="Write the HTML report of a run (against baselines).")(report_command)
 app.command("runs", help="List the active-learning runs of the workspace.")(runs_command)
 app.add_typer(suggestions_app, name="suggestions", cls=ReadableGroup)
+app.command("lineage", help="Trace a sample: its dataset, scenario, weak spot, cycle and models.")(lineage_command)
 app.command("simulate", help="Simulate scenarios; one summary row of readings per scenario.")(simulate_command)
 
 
