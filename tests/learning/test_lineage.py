@@ -3,7 +3,9 @@ run store and (the same records copied through the real ``RunStore``) on Postgre
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,11 +13,14 @@ from pathlib import Path
 import pytest
 from loop_helpers import write_small_config
 from sqlalchemy import text
+from typer.testing import CliRunner
 
+from envirosense.cli.app import app
 from envirosense.generation.reader import iter_samples
 from envirosense.learning.assembly import Workspace, build_manager
 from envirosense.learning.lineage import SampleLineage, UnknownSampleError, trace
 from envirosense.learning.settings import RunSettings
+from envirosense.learning.state import DatasetSlice
 from envirosense.learning.store import RunStore
 from envirosense.repository.database import make_engine
 from envirosense.repository.migrate import upgrade_database
@@ -24,6 +29,7 @@ pytestmark = pytest.mark.slow
 
 POSTGRES_URL = os.environ.get("ENVIROSENSE_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 RUN_ID = "traced"
+DOCS = Path(__file__).parents[2] / "docs"
 
 
 @pytest.fixture(scope="module")
@@ -74,14 +80,19 @@ def _only(records: list[SampleLineage]) -> SampleLineage:
     return records[0]
 
 
+def _targeted(store: RunStore) -> tuple[DatasetSlice, str]:
+    """A slice cycle 1 acquired for a weak spot, and its first sample id."""
+    spotted = {row["suggestion_id"] for row in store.suggestions(RUN_ID, 1) if row["weak_spot_id"] is not None}
+    acquired = [s for s in store.cycles(RUN_ID)[1].state.datasets or [] if spotted & set(Path(s.path).parts)]
+    assert acquired, "the targeted cycle acquired nothing for a weak spot"
+    return acquired[0], acquired[0].ids()[0]
+
+
 def test_a_targeted_sample_leads_to_its_spot_suggestion_cycle_champion_and_models(
     store: RunStore, workspace: Path
 ) -> None:
     cycles = store.cycles(RUN_ID)
-    state = cycles[1].state
-    assert state.datasets, "the targeted cycle acquired no data"
-    acquired = state.datasets[0]
-    sample_id = acquired.sample_ids[0] if acquired.sample_ids else acquired.ids()[0]
+    acquired, sample_id = _targeted(store)
 
     record = _only(trace(store, sample_id, workspace=workspace))
 
@@ -101,9 +112,8 @@ def test_a_targeted_sample_leads_to_its_spot_suggestion_cycle_champion_and_model
     recorded_spots = {row["weak_spot_id"] for row in store.weak_spots(RUN_ID, 1)}
     assert [spot.weak_spot_id for spot in record.weak_spots] == list(meta["weak_spot_ids"])
     assert suggestion.weak_spot_id == stored["weak_spot_id"]
-    if stored["weak_spot_id"] is not None:
-        assert stored["weak_spot_id"] in {spot.weak_spot_id for spot in record.weak_spots} <= recorded_spots
-        assert all(spot.weak_spot_type is not None for spot in record.weak_spots)
+    assert stored["weak_spot_id"] in {spot.weak_spot_id for spot in record.weak_spots} <= recorded_spots
+    assert all(spot.weak_spot_type is not None for spot in record.weak_spots)
     assert record.answered_model is not None
     assert (record.answered_model.version, record.answered_model.cycle_index) == (cycles[0].state.candidate_version, 0)
     model_name = RunSettings().model.registered_model_name
@@ -129,3 +139,49 @@ def test_an_initial_sample_has_no_cycle_and_every_candidate_trained_on_it(store:
 def test_an_unknown_sample_id_names_the_problem_and_an_example(store: RunStore, workspace: Path) -> None:
     with pytest.raises(UnknownSampleError, match=r"no sample 'nope-1'.*e\.g\. '[0-9a-f]{24}-0'"):
         trace(store, "nope-1", workspace=workspace)
+
+
+def _shape(line: str) -> str:
+    """A tree line's branch drawing and first word: what the documented example must share with a real one."""
+    prefix = re.match(r"[│├└─ ]*", line)
+    assert prefix is not None
+    return prefix.group() + line[prefix.end() :].split(" ")[0]
+
+
+def test_the_command_prints_the_documented_tree_and_json(workspace: Path) -> None:
+    store = _sqlite_store(workspace)
+    _, sample_id = _targeted(store)
+    runner = CliRunner()
+
+    printed = runner.invoke(app, ["lineage", sample_id, "--workspace", str(workspace)])
+    as_json = runner.invoke(app, ["lineage", sample_id, "--workspace", str(workspace), "--json"])
+
+    assert printed.exit_code == 0, printed.output
+    documented = re.search(
+        r"<!-- example: lineage-tree -->\n```text\n(.*?)\n```", (DOCS / "cli.md").read_text("utf-8"), re.S
+    )
+    assert documented is not None
+    shown = documented.group(1).splitlines()
+    real = printed.output.strip().splitlines()
+    assert [_shape(line) for line in real] == [_shape(line) for line in shown], printed.output
+    assert real[-2] == shown[-2] == "└── trained on it: 1 model version"
+    assert json.loads(as_json.stdout) == [
+        r.model_dump(mode="json") for r in trace(store, sample_id, workspace=workspace)
+    ]
+
+
+def test_the_documented_python_example_runs(workspace: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    store = _sqlite_store(workspace)
+    _, sample_id = _targeted(store)
+    (block,) = re.findall(r"```python lineage\n(.*?)```", (DOCS / "learning.md").read_text("utf-8"), re.S)
+
+    exec(compile(block, "docs/learning.md", "exec"), {"store": store, "sample_id": sample_id, "workspace": workspace})
+
+    assert f"{RUN_ID} 1" in capsys.readouterr().out
+
+
+def test_the_command_refuses_an_unknown_id_with_exit_status_2(workspace: Path) -> None:
+    result = CliRunner().invoke(app, ["lineage", "0123-4", "--workspace", str(workspace)])
+
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output and "no sample '0123-4'" in result.output

@@ -15,7 +15,7 @@ from envirosense.learning.lineage import ModelLink, SampleLineage, UnknownSample
 
 
 def _model(link: ModelLink) -> str:
-    name = link.registered_model or f"model of run {link.run_id}"
+    name = f"model {link.registered_model}" if link.registered_model else f"the model of run {link.run_id}"
     cycle = f", cycle {link.cycle_index}" if link.cycle_index is not None else ""
     champion = ", champion" if link.champion else ""
     return f"{name} v{link.version} (run {link.run_id}{cycle}{champion})"
