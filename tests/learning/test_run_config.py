@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+
+import pytest
 
 import envirosense
 from envirosense.learning.config import ActiveLearningConfig
@@ -40,3 +43,28 @@ def test_differing_keys_are_dotted_and_sorted() -> None:
     given = {"model": {"n_estimators": 60, "kind": "local"}, "active_learning": {"stopping": {"max_cycles": 5}}}
     assert differing_keys(stored, given) == ["active_learning.stopping.max_cycles", "model.n_estimators"]
     assert differing_keys(stored, stored) == []
+
+
+def test_a_record_holds_no_credential_of_the_databases_or_the_model_server(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret = "s3cr3t-pw"
+    monkeypatch.setenv("LOOP_MODEL_TOKEN", secret)
+    settings = RunSettings(
+        workspace=tmp_path / "ws",
+        database_url=f"postgresql://loop:{secret}@db.example.com/envirosense",
+        mlflow_tracking_uri=f"postgresql://mlflow:{secret}@db.example.com/mlflow",
+        model={
+            "kind": "api",
+            "server": {
+                "base_url": "https://models.example.com",
+                "model_repository": str(tmp_path / "models"),
+                "token_env_var": "LOOP_MODEL_TOKEN",
+            },
+        },
+    )
+    record = StoredRunConfig.of(settings, settings.active_learning).model_dump(mode="json")
+    stored = json.dumps(record)
+    assert secret not in stored
+    # The model server's bearer token is read when a request is made; only where it comes from is stored.
+    assert record["settings"]["model"]["server"]["token_env_var"] == "LOOP_MODEL_TOKEN"
