@@ -127,14 +127,13 @@ def _exit_with(parent_pid: int, interval: float) -> None:
 
 
 def _init_worker(logging_of_parent: tuple[str, LogFormat] | None, parent_pid: int, interval: float) -> None:
-    """Set up a pool worker: the parent's logging, the parent watch, and deaf to SIGINT and SIGTERM.
+    """Set up a pool worker: the parent's logging, the parent watch, and deaf to SIGINT.
 
-    Ctrl-C signals the whole process group and SIGTERM may too; the run's own process handles them (it
-    records the run as interrupted and shuts the pool down), so a worker neither prints a
-    ``KeyboardInterrupt`` traceback nor dies under a unit the pool would then count as broken.
+    Ctrl-C signals the whole process group; the run's own process handles it (it records the run as
+    interrupted and shuts the pool down), so a worker prints no ``KeyboardInterrupt`` traceback. SIGTERM
+    keeps its default (a quiet exit): the pool ends a broken pool's workers with it.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     inherit_logging(logging_of_parent)
     threading.Thread(target=_exit_with, args=(parent_pid, interval), name="parent-watch", daemon=True).start()
 
