@@ -116,7 +116,7 @@ def _registered_model(config: dict[str, Any], run_id: str) -> str | None:
     return f"{name}-{run_id}" if name else None
 
 
-class _Workspace:
+class _Records:
     """What the run store says about every run, read once per trace."""
 
     def __init__(self, store: RunStore, datasets: Path | None) -> None:
@@ -126,18 +126,15 @@ class _Workspace:
         for run in store.runs():
             self.cycles[run.run_id] = store.cycles(run.run_id)
             self.models[run.run_id] = _registered_model(run.config, run.run_id)
-        folders: dict[str, None] = {}
+        folders: list[Path] = []
         for records in self.cycles.values():
             for record in records:
-                for entry in record.state.datasets or []:
-                    folders[entry.path] = None
+                folders.extend(Path(entry.path) for entry in record.state.datasets or [])
                 if record.state.probe_dataset:
-                    folders[record.state.probe_dataset] = None
+                    folders.append(Path(record.state.probe_dataset))
         if datasets is not None and datasets.is_dir():
-            for folder in sorted(datasets.iterdir()):
-                if folder.is_dir():
-                    folders[str(folder)] = None
-        self.folders = [Path(folder) for folder in folders]
+            folders.extend(folder for folder in sorted(datasets.iterdir()) if folder.is_dir())
+        self.folders = list(dict.fromkeys(folder.resolve() for folder in folders))
 
     def packages(self, folder: Path) -> Iterator[tuple[str, Path]]:
         """``(unit key, package file)`` of every package of ``folder``: from its manifest, else from the
@@ -231,7 +228,8 @@ class _Workspace:
 
 
 def _holds(entry: DatasetSlice, folder: Path, sample_id: str) -> bool:
-    if Path(entry.path).resolve() != folder.resolve():
+    """Whether the training slice ``entry`` holds the sample ``sample_id`` of the (resolved) ``folder``."""
+    if Path(entry.path).resolve() != folder:
         return False
     return entry.sample_ids is None or sample_id in entry.sample_ids
 
@@ -247,7 +245,7 @@ def trace(store: RunStore, sample_id: str, *, workspace: Path | None = None) -> 
     ``workspace``, every folder of ``<workspace>/datasets`` (the shared initial and evaluation sets).
     Raises ``UnknownSampleError`` when none holds it.
     """
-    known = _Workspace(store, workspace / "datasets" if workspace is not None else None)
+    known = _Records(store, workspace / "datasets" if workspace is not None else None)
     records: list[SampleLineage] = []
     for folder, file in known.holding(sample_id):
         sample = _read_sample(file, sample_id)
@@ -294,7 +292,7 @@ def trace(store: RunStore, sample_id: str, *, workspace: Path | None = None) -> 
     return records
 
 
-def _answered(known: _Workspace, run_id: str, version: str) -> ModelLink:
+def _answered(known: _Records, run_id: str, version: str) -> ModelLink:
     """The champion version ``version`` of ``run_id``, with the cycle that trained it."""
     for record in known.cycles.get(run_id, []):
         if record.state.candidate_version == version:
