@@ -123,17 +123,30 @@ def test_a_targeted_sample_leads_to_its_spot_suggestion_cycle_champion_and_model
     ]
 
 
-def test_an_initial_sample_has_no_cycle_and_every_candidate_trained_on_it(store: RunStore, workspace: Path) -> None:
+def test_an_initial_sample_has_no_cycle_and_every_candidate_trained_on_it(
+    store: RunStore, workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     initial = store.cycles(RUN_ID)[0].state.datasets
     assert initial is not None
     sample_id = initial[0].ids()[-1]
+    monkeypatch.chdir(workspace.parent)
 
-    record = _only(trace(store, sample_id, workspace=workspace))
+    record = _only(trace(store, sample_id, workspace=Path(workspace.name)))  # relative: the same folder once
 
     assert record.run_id is None and record.suggestion is None and record.answered_model is None
     assert Path(record.dataset).name.startswith("initial-")
     versions = [record.state.candidate_version for record in store.cycles(RUN_ID)]
     assert [(m.cycle_index, m.version) for m in record.trained_by] == [(0, versions[0]), (1, versions[1])]
+
+
+def test_an_evaluation_sample_was_trained_on_by_no_model(store: RunStore, workspace: Path) -> None:
+    (evaluation,) = (workspace / "datasets").glob("evaluation-*")
+    sample_id = next(iter_samples(evaluation, validate=False))["sample_id"]
+
+    record = _only(trace(store, sample_id, workspace=workspace))
+
+    assert Path(record.dataset) == evaluation.resolve()
+    assert record.run_id is None and record.trained_by == []
 
 
 def test_an_unknown_sample_id_names_the_problem_and_an_example(store: RunStore, workspace: Path) -> None:
