@@ -77,10 +77,10 @@ def test_every_cycle_records_the_samples_its_policy_simulated(
 
 
 def test_pool_margin_matched_needs_its_simulation_budget() -> None:
-    with pytest.raises(ValidationError, match="needs budget.simulation_samples_per_cycle"):
+    with pytest.raises(ValidationError, match=r"needs budget\.simulation_samples_per_cycle"):
         ActiveLearningConfig.model_validate({"strategy": "pool-margin-matched"})
     small = {"samples_per_cycle": 100, "simulation_samples_per_cycle": 50}
-    with pytest.raises(ValidationError, match="at least budget.samples_per_cycle"):
+    with pytest.raises(ValidationError, match=r"at least budget\.samples_per_cycle"):
         ActiveLearningConfig.model_validate({"strategy": "pool-margin-matched", "budget": small})
 
 
