@@ -1,4 +1,4 @@
-"""Cluster-margin batch selection (Citovsky et al., 2021, "Batch Active Learning at Scale" [S61]).
+"""Cluster-margin batch selection (Citovsky et al., 2021, "Batch Active Learning at Scale" [S81]).
 
 Margin sampling alone fills a batch with near-duplicates from the one region the model is least sure
 about. Cluster-margin keeps the uncertainty but spreads the batch: take the pool's least-separated
