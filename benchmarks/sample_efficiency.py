@@ -295,22 +295,34 @@ def plot_per_class(runs: Runs, path: Path) -> None:
 
 
 def table(
-    runs: Runs, evaluation: str, target: float | None, rng: np.random.Generator, axis: str = "samples"
+    runs: Runs,
+    evaluation: str,
+    target: float | None,
+    rng: np.random.Generator,
+    axis: str = "samples",
+    over: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """Print and return, on one evaluation set against one ``axis`` (``AXES``), the AUBC (bootstrap CI),
-    its paired differences to random and to pool-margin (CI), and the samples to target."""
+    its paired differences to random and to pool-margin (CI), and the samples to target.
+
+    The AUBC range is the one every run covers, or with ``over`` the one the runs of those labels cover:
+    strategies whose runs end before it are left out (on the simulated axis, the cheap ones)."""
     labels = [label for label, records in runs.items() if all(evaluation in r and axis in r for r in records)]
+    start, end = common_range([runs[label] for label in labels if label in over or not over], axis)
+    short = [label for label in labels if min(record[axis][-1] for record in runs[label]) < end]
+    labels = [label for label in labels if label not in short]
     curves = {label: [(record[axis], record[evaluation]) for record in runs[label]] for label in labels}
     final = [curve[1][-1] for label in labels for curve in curves[label]]
     target = target or round(float(np.median(final)) - 0.01, 3)
-    start, end = common_range([runs[label] for label in labels], axis)
     areas = {label: np.array([aubc(*curve, start, end) for curve in curves[label]]) for label in labels}
     reach = {label: np.array([samples_to_reach(*curve, target) for curve in curves[label]]) for label in labels}
     baselines = ("random", "pool-margin")
     baseline_reach = {name: float(np.median(reach[name])) if name in reach else math.nan for name in baselines}
     print(
         f"\n{evaluation} evaluation set, against {AXES[axis]}: target macro-F1 {target}; "
-        f"AUBC over {start}–{end} {AXES[axis]}\n"
+        f"AUBC over {start}–{end} {AXES[axis]}"
+        + (f" (left out, their runs end earlier: {', '.join(short)})" if short else "")
+        + "\n"
     )
     print(
         f"{'strategy':22s} {'seeds':>5s} {'AUBC mean':>9s} {'AUBC 95% CI':>17s} {'Δ vs random (95% CI)':>26s} "
@@ -338,7 +350,7 @@ def table(
             f"{ratios['random']:>8s} {ratios['pool-margin']:>13s}"
         )
         entries[label] = entry
-    return {"target_macro_f1": target, "aubc_range": [start, end], "axis": axis, "labels": entries}
+    return {"target_macro_f1": target, "aubc_range": [start, end], "axis": axis, "labels": entries, "left_out": short}
 
 
 def common_range(groups: list[list[dict[str, Any]]], axis: str = "samples") -> tuple[int, int]:
@@ -456,7 +468,9 @@ def report(runs: Runs, targets: dict[str, float | None], out: Path, tag: str) ->
         evaluation: table(main, evaluation, targets.get(evaluation), rng) for evaluation in EVALUATION_SETS
     }
     results["simulated"] = {
-        evaluation: table(main, evaluation, targets.get(evaluation), rng, axis="simulated")
+        evaluation: table(
+            main, evaluation, targets.get(evaluation), rng, "simulated", tuple(set(main) & {"alm", "pool-margin"})
+        )
         for evaluation in EVALUATION_SETS
     }
     if variants and "alm" in runs:

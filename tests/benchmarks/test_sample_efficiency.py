@@ -59,7 +59,11 @@ def test_quick_mode_counts_what_each_policy_simulated(results: dict[str, Any]) -
     # alm simulates at least a probe (200) and its selection's candidates on top of what it keeps
     assert cost[ALM]["simulated_per_cycle"] >= 200 + 80
     for evaluation in sample_efficiency.EVALUATION_SETS:
-        assert set(results["simulated"][evaluation]["labels"]) == {ALM, "random", "pool-margin"}
+        # against simulated samples the AUBC is over the range alm and pool-margin both cover; random's runs,
+        # 80 simulated samples a cycle, end before it
+        compared = results["simulated"][evaluation]
+        assert set(compared["labels"]) == {ALM, "pool-margin"} and compared["left_out"] == ["random"]
+        assert compared["aubc_range"] == [200, 200 + 3 * 240]
 
 
 def _mean_aubc(results: dict[str, Any], evaluation: str, label: str) -> float:
