@@ -20,6 +20,7 @@ from envirosense.learning.degradation import ServiceGuard
 from envirosense.learning.manager import ActiveLearningManager
 from envirosense.learning.sampling import SampleMaker
 from envirosense.learning.suggestions import Suggestion, SuggestionAction
+from envirosense.models.api import CircuitOpenError
 from envirosense.models.datasets import iter_dataset
 from envirosense.models.features import FeatureExtractor
 from envirosense.repository import SQLiteScenarioRepository
@@ -110,3 +111,25 @@ def test_cluster_margin_keeps_what_the_selector_picks_from_the_pool(
 def _margins(model: ScriptedModel, folder: str) -> tuple[list[str], list[float]]:
     predictions = model.predict_proba(Path(folder))
     return predictions.sample_ids, predictions.margins().tolist()
+
+
+class DownModel(ScriptedModel):
+    """A model server whose circuit breaker is open for every prediction."""
+
+    def predict_proba(self, samples: Any, model_version_tag: str | None = None) -> Any:
+        raise CircuitOpenError("model server down")
+
+
+def test_cluster_margin_without_the_model_keeps_a_seeded_random_subset_and_says_so(
+    tmp_path: Path, repository: SQLiteScenarioRepository, make_performance: Callable[..., ModelPerformanceData]
+) -> None:
+    config = ActiveLearningConfig.model_validate(
+        {"budget": {"samples_per_scenario_run": 5}, "resilience": {"on_service_down": "skip"}}
+    )
+    model = DownModel({}, make_performance)
+    maker = SampleMaker(MLDataGenerator(workers=1), repository, model, ServiceGuard(config.resilience), 5)
+    context = CycleContext("r", 1, None, config, tmp_path / "cycle-1", lambda event, fields: None)
+    suggestion = Suggestion(suggestion_id="sg-pool", action=SuggestionAction.POOL, samples=10)
+    acquired = ClusterMarginPolicy(maker, pool_factor=3).apply(context, suggestion)
+    assert sum(len(entry.sample_ids or ()) for entry in acquired.datasets) == 10
+    assert len(acquired.degraded) == 1 and "selection" in acquired.degraded[0]
