@@ -246,24 +246,32 @@ Runs = dict[str, list[dict[str, Any]]]
 
 
 def plot(runs: Runs, path: Path) -> None:
-    """Learning curves on both evaluation sets (mean and range over seeds) and the hit rate per cycle."""
-    figure = Figure(figsize=(13, 4.2), layout="constrained")
-    axes = figure.subplots(1, 3)
+    """Learning curves on both evaluation sets (mean and range over seeds), the uniform set's against
+    simulated samples (mean over seeds on both axes), and the hit rate per cycle."""
+    figure = Figure(figsize=(17, 4.2), layout="constrained")
+    axes = figure.subplots(1, 4)
     for label, records in runs.items():
         samples = np.asarray(records[0]["samples"], dtype=float)
         for axis, evaluation in zip(axes[:2], EVALUATION_SETS, strict=True):
             scores = np.asarray([record[evaluation] for record in records], dtype=float)
             axis.plot(samples, scores.mean(axis=0), marker="o", label=label)
             axis.fill_between(samples, scores.min(axis=0), scores.max(axis=0), alpha=0.12)
+        if all("simulated" in record for record in records):
+            simulated = np.asarray([record["simulated"] for record in records], dtype=float).mean(axis=0)
+            scores = np.asarray([record["uniform"] for record in records], dtype=float)
+            axes[2].plot(simulated, scores.mean(axis=0), marker="o", label=label)
         hits = np.asarray([[row["hit_rate"] for row in record["quality"]] for record in records], dtype=float)
-        axes[2].plot(samples[1:], hits.mean(axis=0), marker="o", label=label)
+        axes[3].plot(samples[1:], hits.mean(axis=0), marker="o", label=label)
     for axis, evaluation in zip(axes[:2], EVALUATION_SETS, strict=True):
         axis.set_title(f"{evaluation} evaluation set")
         axis.set_xlabel("training samples")
         axis.set_ylabel("macro-F1 of the champion")
-    axes[2].set_title("hit rate of each cycle's new samples")
-    axes[2].set_xlabel("training samples after the cycle")
-    axes[2].set_ylabel("wrong or uncertain under the pre-cycle champion")
+    axes[2].set_title("uniform set, against simulation cost")
+    axes[2].set_xlabel("simulated samples (initial set, probes, pools, candidates)")
+    axes[2].set_ylabel("macro-F1 of the champion")
+    axes[3].set_title("hit rate of each cycle's new samples")
+    axes[3].set_xlabel("training samples after the cycle")
+    axes[3].set_ylabel("wrong or uncertain under the pre-cycle champion")
     for axis in axes:
         axis.grid(alpha=0.3)
     axes[0].legend()
