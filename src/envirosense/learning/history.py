@@ -32,8 +32,8 @@ class CycleSummary(BaseModel):
         None,
         ge=0,
         description="Samples simulated by the run up to this cycle, cumulative: the initial set, then every probe, "
-        "pool, candidate and crafting verification that went through the run's sample maker (None: recorded "
-        "before issue 17).",
+        "pool, candidate and exploration run that went through the run's sample maker; a cycle resumed in a new "
+        "process counts only what it simulated after the resume (None: recorded before issue 17).",
     )
     macro_f1: float
     accuracy: float
