@@ -95,3 +95,27 @@ def test_matched_simulation_is_the_alm_run_cost_per_cycle_in_whole_runs() -> Non
     runs = {ALM: [{"seed": 3, "simulated": [200, 700, 1190, 1700]}]}
     assert sample_efficiency.matched_simulation(runs, 3) == 500
     assert sample_efficiency.matched_simulation(runs, 4) is None
+
+
+def _record(seed: int, simulated: list[int], uniform: list[float]) -> dict[str, Any]:
+    return {"seed": seed, "samples": [100, 200, 300], "simulated": simulated, "uniform": uniform}
+
+
+def test_the_simulated_axis_compares_over_the_range_alm_and_pool_margin_cover() -> None:
+    runs = {
+        ALM: [_record(s, [100, 600, 1100], [0.2, 0.3, 0.5]) for s in (0, 1)],
+        "pool-margin": [_record(s, [100, 400, 700], [0.2, 0.4, 0.5]) for s in (0, 1)],
+        "random": [_record(s, [100, 200, 300], [0.2, 0.3, 0.3]) for s in (0, 1)],
+    }
+    rng = np.random.default_rng(0)
+    result = sample_efficiency.table(runs, "uniform", 0.45, rng, "simulated", (ALM, "pool-margin"))
+    assert result["aubc_range"] == [100, 700] and result["left_out"] == ["random"]
+    labels = result["labels"]
+    # trapezoids over 100-700: alm 500 x 0.25 + 100 x (0.3 + 0.34) / 2; pool-margin 300 x 0.3 + 300 x 0.45
+    alm, pool = (500 * 0.25 + 100 * 0.32) / 600, 0.375
+    assert np.mean(labels[ALM]["aubc"]) == pytest.approx(alm, abs=0.002)
+    assert labels[ALM]["aubc_minus_pool-margin"][0] == pytest.approx(alm - pool, abs=0.003)
+    assert labels[ALM]["samples_to_target"] == [975.0, 975.0]
+    assert labels["pool-margin"]["samples_to_target"] == [550.0, 550.0]
+    on_training = sample_efficiency.table(runs, "uniform", 0.45, rng)
+    assert on_training["aubc_range"] == [100, 300] and on_training["left_out"] == []
