@@ -125,7 +125,7 @@ class _PyrolysisScenario(HazardScenario[PyrolysisParams]):
             surface = pyrolysing_surface_c(p.surface_temperature_c, growth)
             distance = source_distance(p.source, p.device)
             diameter = pyrolysing_diameter_m(consumption)
-            place_hotspot(field, surface, diameter, distance, p.emissivity, active=growth > 0)
+            place_hotspot(field, surface, diameter, distance, p.emissivity, active=growth > 0, on_equipment=False)
         field.extras["consumption_g_s"] = consumption
         field.extras["dilution_s_m3"] = dilution
         strength = 0.2 + 0.8 * range_fraction(type(p), "fuel_consumption_g_s", p.fuel_consumption_g_s)
@@ -225,7 +225,9 @@ class EarlyCombustionScenario(HazardScenario[EarlyCombustionParams]):
         if p.source.in_camera_view:
             air = field.ambient.air_temperature_c
             flame = air + (p.flame_temperature_c - air) * growth**0.25
-            place_hotspot(field, flame, flame_diameter, distance, flame_emissivity, active=growth > 0)
+            place_hotspot(
+                field, flame, flame_diameter, distance, flame_emissivity, active=growth > 0, on_equipment=False
+            )
         crackle = p.crackle_level_db_at_1m + 10.0 * np.log10(np.maximum(growth, 1e-6))
         roar = 10.0 * np.log10(np.maximum(heat_w, 1e-3)) + 18.0
         add_sound(field, {"low": roar, "mid": crackle, "high": crackle - 3.0}, distance, impulsiveness=0.6)
@@ -284,7 +286,7 @@ class FirePrecursorCombinationScenario(HazardScenario[FirePrecursorCombinationPa
         # temperature it reaches in that run's wind, and the growth of the pyrolysis takes it there.
         part = pyrolysing_surface_c(p.ignition_source_temperature_c, growth)
         distance = equipment_distance(p.source)
-        place_hotspot(field, part, p.ignition_source_diameter_m, distance, 0.85, active=growth > 0)
+        place_hotspot(field, part, p.ignition_source_diameter_m, distance, 0.85, active=growth > 0, on_equipment=True)
         field.extras["consumption_g_s"] = consumption
         field.extras["dilution_s_m3"] = dilution
         strength = 0.2 + 0.8 * range_fraction(
