@@ -79,6 +79,22 @@ def pyrolysing_diameter_m(consumption_g_s: FloatArray) -> FloatArray:
     return result
 
 
+def hot_part_with_debris(
+    part_diameter_m: float, part_c: FloatArray, debris_diameter_m: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """The hot surface a camera sees where debris pyrolyses on a hot part: diameter (m) and temperature (°C).
+
+    The debris's pyrolysing area (``pyrolysing_diameter_m``) is itself at least at the pyrolysis onset
+    (docs/physics.md §2.1), so the hot surface is the part and the debris together: their areas add,
+    and the temperature is the area-weighted mean of the part (``part_c``) and the debris at the onset.
+    Shapes ``(n,)``.
+    """
+    part_area, debris_area = part_diameter_m**2, debris_diameter_m**2
+    surface = (part_area * part_c + debris_area * np.minimum(PYROLYSIS_ONSET_C, part_c)) / (part_area + debris_area)
+    diameter: FloatArray = np.sqrt(part_area + debris_area)
+    return diameter, surface
+
+
 class PyrolysisParams(HazardParams):
     """A cellulosic or woody material heated to pyrolysis, without flame."""
 
@@ -286,7 +302,8 @@ class FirePrecursorCombinationScenario(HazardScenario[FirePrecursorCombinationPa
         # temperature it reaches in that run's wind, and the growth of the pyrolysis takes it there.
         part = pyrolysing_surface_c(p.ignition_source_temperature_c, growth)
         distance = equipment_distance(p.source)
-        place_hotspot(field, part, p.ignition_source_diameter_m, distance, 0.85, active=growth > 0, on_equipment=True)
+        diameter, surface = hot_part_with_debris(p.ignition_source_diameter_m, part, pyrolysing_diameter_m(consumption))
+        place_hotspot(field, surface, diameter, distance, 0.85, active=growth > 0, on_equipment=True)
         field.extras["consumption_g_s"] = consumption
         field.extras["dilution_s_m3"] = dilution
         strength = 0.2 + 0.8 * range_fraction(
