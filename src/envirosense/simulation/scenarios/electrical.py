@@ -12,7 +12,8 @@
 - Equipment overheat: a connection's excess rise ΔT_rated · load^n (n = 1.6–2.0) on top of the healthy
   equipment's own temperature, seen through its emissivity: shiny metal hides heat.
 Faults on the equipment sit on top of its own load- and sun-driven temperature (the scene's warm
-region), so a fault reads as an excess over the healthy part, as in NETA's "similar part" comparison.
+region), so a fault reads as an excess over the healthy part, as in NETA's "similar part" comparison;
+their hotspots sit on the equipment, inside the camera's regions of interest (``roi_delta_c``).
 """
 
 from __future__ import annotations

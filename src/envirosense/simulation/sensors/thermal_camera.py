@@ -30,7 +30,15 @@ are isolated, so they are never part of such a region: they move the maximum and
 (the Lepton replaces the defective pixels it knows of and its FFC removes offsets [S13]; field failures
 get through, but a single one must not read as a fault). ``hotspot_area_px`` = the pixels of the
 overlay (or background) holding the hottest atom at or above ``median + (region − median)/2``: the
-spot's half-maximum area, 9 for anything smaller than the 3 × 3 blur (``hotspot_area``). The 16×12 image
+spot's half-maximum area, 9 for anything smaller than the 3 × 3 blur (``hotspot_area``).
+``roi_delta_c`` is the fixed installation's phase comparison (``roi_delta``, docs/physics.md §2.5): the
+regions of interest drawn on the monitored equipment at installation hold its healthy parts (the warm
+region) and the hotspot when it sits on the equipment (``ThermalScene.hotspot_on_equipment``); the
+reading is the hottest 3 × 3 region inside them minus the healthy reference part's, as an ROI delta of
+a fixed-mount monitor [S82] computed from the Lepton's per-pixel radiometric output [S13]. The hottest
+healthy part of a set reads above the reference by a per-device share of the reference's excess over
+the scene, ``|N(0, 0.15)|`` (load imbalance between phases, emissivity of weathered parts
+[assumption]). A hotspot elsewhere in view leaves it at that healthy level. The 16×12 image
 is exact for the same scene: the background pattern's block means, plus each overlay atom's excess in
 the blocks that hold its pixels (row and column classes are separable), plus the defects in their
 blocks. ``render_frame`` draws the same scene pixel by pixel; the tests check the atoms against it.
