@@ -7,6 +7,13 @@ both digests against the registry *before* deserialising, and skops then loads w
 types chosen here (never the list stored beside the model). Aliases (``champion``, ``candidate``) name
 versions; ``model_version_tag`` resolves to a version through ``ModelRegistry.resolve``. An active-learning run
 registers its models under ``<prefix>-<run id>``; ``ModelRegistry.for_run`` finds them by run id.
+
+A registry made with ``cache=True`` (the loop's) remembers what it resolved and loaded: a version's
+description and files never change, and an alias moves only through ``set_alias`` (promotion), which
+clears what it remembered, as does registering a version. It does not see aliases another process moves:
+use it only where this process is the one that moves the aliases of its model (the loop, for the model
+of its own run); every other reader (CLI, model server, API) uses the default, which asks MLflow each time.
+Every call is timed as the cycle's model bookkeeping (``ops.timing``) when a cycle is being timed.
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ import json
 import os
 import re
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -34,6 +41,7 @@ from mlflow.tracking import MlflowClient
 
 from envirosense.models.training import Ensemble, ModelType, TrainedModel
 from envirosense.ops.logging import get_logger
+from envirosense.ops.timing import BOOKKEEPING_MODELS, timed
 from envirosense.ops.tracking import prepare_local_store
 
 log = get_logger(__name__)
@@ -141,6 +149,9 @@ class ModelRegistry:
         Name of the registered model.
     experiment_name:
         MLflow experiment holding the training runs.
+    cache:
+        Remember resolved versions and loaded models until this registry moves an alias or registers a
+        version (see the module docstring for when that is correct).
     """
 
     def __init__(
@@ -150,6 +161,7 @@ class ModelRegistry:
         workspace: Path | None = None,
         model_name: str = DEFAULT_MODEL_NAME,
         experiment_name: str = DEFAULT_EXPERIMENT,
+        cache: bool = False,
     ) -> None:
         self.workspace = workspace or default_workspace()
         if tracking_uri is None:
@@ -160,6 +172,9 @@ class ModelRegistry:
         self.experiment_name = experiment_name
         self.client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
         self._experiment_id: str | None = None
+        self.cache = cache
+        self._resolved: dict[str | None, ModelVersionInfo] = {}
+        self._loaded: dict[int, LoadedModel] = {}
 
     @classmethod
     def for_run(cls, run_id: str, tracking_uri: str | None = None, *, workspace: Path | None = None) -> ModelRegistry:
@@ -183,6 +198,7 @@ class ModelRegistry:
             )
         return cls(probe.tracking_uri, workspace=probe.workspace, model_name=matches[0])
 
+    @timed(BOOKKEEPING_MODELS)
     def model_names(self) -> list[str]:
         """Names of every registered model in the store, sorted (this one and the runs')."""
         try:
@@ -192,6 +208,7 @@ class ModelRegistry:
 
     # --- writing ---------------------------------------------------------------------------------
 
+    @timed(BOOKKEEPING_MODELS)
     def register(
         self,
         model: TrainedModel,
@@ -209,6 +226,7 @@ class ModelRegistry:
         leaves one finished run and no orphan; an interrupt (Ctrl-C) ends this one ``KILLED``.
         """
         self._ensure_registered_model()
+        self._resolved.clear()
         if tags:
             self._end_orphans(tags)
         run = self.client.create_run(
@@ -268,11 +286,13 @@ class ModelRegistry:
             log.warning("orphaned_training_run_ended", mlflow_run_id=orphan.info.run_id, tags=tags)
             self.client.set_terminated(orphan.info.run_id, status="KILLED")
 
+    @timed(BOOKKEEPING_MODELS)
     def set_alias(self, alias: str, version: int) -> None:
         """Point ``alias`` (e.g. ``champion``) at ``version``; the alias leaves any other version."""
         if alias.isdigit() or re.fullmatch(r"v\d+", alias):
             raise ValueError(f"alias {alias!r} would be read as a version number")
         self.resolve(str(version))
+        self._resolved.clear()
         self.client.set_registered_model_alias(self.model_name, alias, str(version))
 
     def promote(self, version: int) -> None:
@@ -281,6 +301,7 @@ class ModelRegistry:
 
     # --- reading ---------------------------------------------------------------------------------
 
+    @timed(BOOKKEEPING_MODELS)
     def list_versions(self) -> list[ModelVersionInfo]:
         """Every version, newest first."""
         try:
@@ -300,6 +321,7 @@ class ModelRegistry:
             by_version.setdefault(int(version), []).append(alias)
         return by_version
 
+    @timed(BOOKKEEPING_MODELS)
     def resolve(self, model_version_tag: str | int | None = None) -> ModelVersionInfo:
         """The version ``model_version_tag`` names.
 
@@ -307,6 +329,14 @@ class ModelRegistry:
         version 3; any other string → the alias of that name.
         """
         tag = None if model_version_tag is None else str(model_version_tag).strip()
+        if not self.cache:
+            return self._resolve(tag)
+        info = self._resolved.get(tag)
+        if info is None:
+            info = self._resolved[tag] = self._resolve(tag)
+        return info
+
+    def _resolve(self, tag: str | None) -> ModelVersionInfo:
         try:
             if tag is None:
                 try:
@@ -326,9 +356,18 @@ class ModelRegistry:
                 f"model {self.model_name!r} has no version or alias {tag!r}; known: {', '.join(known) or 'none'}"
             ) from exc
 
+    @timed(BOOKKEEPING_MODELS)
     def load(self, model_version_tag: str | int | None = None) -> LoadedModel:
         """Download, integrity-check and deserialise the version ``model_version_tag`` names."""
         info = self.resolve(model_version_tag)
+        loaded = self._loaded.get(info.version)
+        if loaded is None:
+            loaded = self._load(info)
+            if self.cache:
+                self._loaded[info.version] = loaded
+        return replace(loaded, info=info)
+
+    def _load(self, info: ModelVersionInfo) -> LoadedModel:
         with tempfile.TemporaryDirectory() as tmp:
             assert info.run_id is not None
             local = Path(self.client.download_artifacts(info.run_id, ARTIFACT_PATH, tmp))
