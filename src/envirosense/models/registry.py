@@ -333,7 +333,8 @@ class ModelRegistry:
             return self._resolve(tag)
         info = self._resolved.get(tag)
         if info is None:
-            info = self._resolved[tag] = self._resolve(tag)
+            info = self._resolve(tag)
+            self._resolved[tag] = self._resolved[str(info.version)] = info
         return info
 
     def _resolve(self, tag: str | None) -> ModelVersionInfo:
