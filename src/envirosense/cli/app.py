@@ -15,7 +15,8 @@ from envirosense.cli.errors import ErrorReportingGroup
 from envirosense.cli.generate import generate_command
 from envirosense.cli.models import evaluate_command, models_app, train_command
 from envirosense.cli.output import ReadableGroup
-from envirosense.cli.run import report_command, run_command, runs_command, suggestions_app
+from envirosense.cli.run import report_command, run_command, suggestions_app
+from envirosense.cli.runs import runs_app
 from envirosense.cli.scenarios import scenarios_app
 from envirosense.cli.simulate import simulate_command
 from envirosense.ops.logging import configure_logging
@@ -39,7 +40,7 @@ app.command("train", help="Train a model on Avro datasets and register it in MLf
 app.command("evaluate", help="Evaluate a model version: summary table and feedback JSON.")(evaluate_command)
 app.command("run", help="Run the active-learning loop, or --resume RUN_ID.")(run_command)
 app.command("report", help="Write the HTML report of a run (against baselines).")(report_command)
-app.command("runs", help="List the active-learning runs of the workspace.")(runs_command)
+app.add_typer(runs_app, name="runs", cls=ReadableGroup)
 app.add_typer(suggestions_app, name="suggestions", cls=ReadableGroup)
 app.command("simulate", help="Simulate scenarios; one summary row of readings per scenario.")(simulate_command)
 

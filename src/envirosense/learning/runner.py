@@ -47,7 +47,6 @@ from envirosense.ops.logging import get_logger
 from envirosense.ops.timing import (
     CANDIDATE_EVALUATION,
     CYCLE_STEP_SECONDS,
-    CYCLE_STEPS,
     OTHER,
     PRIORITISATION,
     PROBE_EVALUATION,
@@ -56,6 +55,7 @@ from envirosense.ops.timing import (
     TRAINING,
     WEAK_SPOT_IDENTIFICATION,
     StepTimer,
+    ordered_profile,
     timed,
     timing,
 )
@@ -77,12 +77,6 @@ def load_history(store: StateStore, run_id: str) -> RunHistory:
     run = store.run(run_id)
     cycles = [r.state.summary for r in store.cycles(run_id) if r.step is CycleStep.DONE and r.state.summary]
     return RunHistory(run_id=run_id, strategy=run.strategy, status=run.status, cycles=cycles)
-
-
-def ordered_profile(seconds: Mapping[str, float]) -> dict[str, float]:
-    """``seconds`` per step in the order of ``CYCLE_STEPS`` (steps it does not know last, as given)."""
-    known = {step: seconds[step] for step in CYCLE_STEPS if step in seconds}
-    return {**known, **{step: value for step, value in seconds.items() if step not in known}}
 
 
 class CycleClock:

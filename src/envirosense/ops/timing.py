@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 
@@ -68,6 +68,12 @@ CYCLE_STEPS = (
 )
 """The steps of a cycle's time profile, in the order they are shown; ``other`` is the cycle's wall time
 outside every timed block (small files, summaries, the loop itself)."""
+
+
+def ordered_profile(seconds: Mapping[str, float]) -> dict[str, float]:
+    """``seconds`` per step in the order of ``CYCLE_STEPS`` (steps it does not know last, as given)."""
+    known = {step: seconds[step] for step in CYCLE_STEPS if step in seconds}
+    return {**known, **{step: value for step, value in seconds.items() if step not in known}}
 
 
 class _Frame:
