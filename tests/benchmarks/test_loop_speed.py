@@ -38,8 +38,8 @@ def test_quick_mode_profiles_alm_and_random(tmp_path: Path) -> None:
         assert set(profile) == set(loop_speed.STEPS)
         assert all(seconds >= 0 for seconds in profile.values()), profile
         assert sum(profile.values()) == pytest.approx(wall)
-        for step in (TARGETED_GENERATION, TRAINING, CANDIDATE_EVALUATION, *BOOKKEEPING, OTHER):
+        for step in (PRIORITISATION, TARGETED_GENERATION, TRAINING, CANDIDATE_EVALUATION, *BOOKKEEPING, OTHER):
             assert profile[step] > 0, (strategy, step)
-    for step in (PROBE_GENERATION, PROBE_EVALUATION, WEAK_SPOT_IDENTIFICATION, PRIORITISATION):
+    for step in (PROBE_GENERATION, PROBE_EVALUATION, WEAK_SPOT_IDENTIFICATION):
         assert result["profiles"]["alm"][step] > 0, step
         assert result["profiles"]["random"][step] == 0, step

@@ -40,6 +40,8 @@ class MlflowListener:
         self.run_id = run_id
         self.config = config
         self.run_dir = run_dir
+        self._parent_id: str | None = None
+        self._cycle_ids: dict[int, str] = {}
 
     @timed(BOOKKEEPING_TRACKING)
     def __call__(self, event: str, fields: Mapping[str, Any]) -> None:
@@ -51,11 +53,18 @@ class MlflowListener:
             self.tracker.finish(self._parent(), ENDINGS[event])
 
     def _parent(self) -> str:
-        return self.tracker.parent_run(self.run_id, flatten_params(self.config.model_dump(mode="json")))
+        if self._parent_id is None:
+            self._parent_id = self.tracker.parent_run(self.run_id, flatten_params(self.config.model_dump(mode="json")))
+        return self._parent_id
+
+    def _cycle(self, index: int, params: Mapping[str, Any]) -> str:
+        if index not in self._cycle_ids:
+            self._cycle_ids[index] = self.tracker.cycle_run(self.run_id, index, params)
+        return self._cycle_ids[index]
 
     def track(self, summary: CycleSummary) -> None:
         parent = self._parent()
-        run = self.tracker.cycle_run(self.run_id, summary.cycle_index, {"model_version": summary.model_version})
+        run = self._cycle(summary.cycle_index, {"model_version": summary.model_version})
         logged: dict[str, float] = {
             "macro_f1": summary.macro_f1,
             "accuracy": summary.accuracy,
@@ -80,5 +89,5 @@ class MlflowListener:
         """Log the cycle's time profile as ``step_seconds.<step>`` metrics of its run (and its parent's, at
         step ``cycle``), once the cycle is recorded done."""
         logged = {f"step_seconds.{step}": seconds for step, seconds in step_seconds.items()}
-        self.tracker.log_metrics(self.tracker.cycle_run(self.run_id, cycle, {}), logged, step=cycle)
+        self.tracker.log_metrics(self._cycle(cycle, {}), logged, step=cycle)
         self.tracker.log_metrics(self._parent(), logged, step=cycle)

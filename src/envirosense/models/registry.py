@@ -42,7 +42,7 @@ from mlflow.tracking import MlflowClient
 from envirosense.models.training import Ensemble, ModelType, TrainedModel
 from envirosense.ops.logging import get_logger
 from envirosense.ops.timing import BOOKKEEPING_MODELS, timed
-from envirosense.ops.tracking import prepare_local_store
+from envirosense.ops.tracking import log_batch, prepare_local_store
 
 log = get_logger(__name__)
 
@@ -237,11 +237,8 @@ class ModelRegistry:
         run_id = run.info.run_id
         try:
             params = {f"training.{k}": str(v) for k, v in model.config.model_dump(mode="json").items()}
-            params["training_dataset_ids"] = ",".join(model.training_dataset_ids)[:6000]
-            for key, value in sorted(params.items()):
-                self.client.log_param(run_id, key, value)
-            for key, metric in sorted(model.metrics.items()):
-                self.client.log_metric(run_id, key, float(metric))
+            params["training_dataset_ids"] = ",".join(model.training_dataset_ids)
+            log_batch(self.client, run_id, metrics=model.metrics, params=params)
             with tempfile.TemporaryDirectory() as tmp:
                 local = Path(tmp) / ARTIFACT_PATH
                 mlflow.sklearn.save_model(
