@@ -226,7 +226,6 @@ class ModelRegistry:
         leaves one finished run and no orphan; an interrupt (Ctrl-C) ends this one ``KILLED``.
         """
         self._ensure_registered_model()
-        self._resolved.clear()
         if tags:
             self._end_orphans(tags)
         run = self.client.create_run(
@@ -270,6 +269,7 @@ class ModelRegistry:
             tags=tags,
             description=description,
         )
+        self._resolved.clear()  # the newest version changed
         for alias in aliases:
             self.set_alias(alias, int(version.version))
         log.info("model_registered", model=self.model_name, version=version.version, aliases=list(aliases))
@@ -289,8 +289,8 @@ class ModelRegistry:
         if alias.isdigit() or re.fullmatch(r"v\d+", alias):
             raise ValueError(f"alias {alias!r} would be read as a version number")
         self.resolve(str(version))
-        self._resolved.clear()
         self.client.set_registered_model_alias(self.model_name, alias, str(version))
+        self._resolved.clear()
 
     def promote(self, version: int) -> None:
         """Make ``version`` the champion."""
