@@ -170,7 +170,7 @@ def test_a_caching_registry_asks_mlflow_once_until_it_moves_an_alias(
     assert cached.resolve("champion").aliases == ["champion"]
     first = cached.load("champion")
     assert cached.load(1).estimator is first.estimator
-    assert queries.calls == asked and downloads.calls == 1
+    assert queries.calls == asked and downloads.calls == 0  # it kept the models it registered
     cached.promote(2)
     assert cached.resolve("champion").version == 2 and cached.resolve(None).version == 2
     assert cached.load("champion").info.aliases == ["candidate", "champion"]
@@ -178,6 +178,26 @@ def test_a_caching_registry_asks_mlflow_once_until_it_moves_an_alias(
     other.promote(1)
     assert other.resolve("champion").version == 1
     assert cached.resolve("champion").version == 2
+
+
+def test_a_caching_registry_keeps_the_model_it_registered(tmp_path: Path, trained_model: TrainedModel) -> None:
+    """The candidate just registered is not read back from its files, and predicts as the stored one does."""
+    cached = ModelRegistry(workspace=tmp_path / "ws", model_name="m", cache=True)
+    version = cached.register(trained_model, aliases=("candidate",)).version
+    downloads = CallCounter(cached, "download_artifacts")
+    kept = cached.load("candidate")
+    assert downloads.calls == 0 and kept.estimator is trained_model.estimator and kept.info.version == version
+    stored = ModelRegistry(workspace=tmp_path / "ws", model_name="m").load(version)
+    assert (kept.feature_names, kept.class_labels, kept.extractor_params) == (
+        stored.feature_names,
+        stored.class_labels,
+        stored.extractor_params,
+    )
+    features = np.random.default_rng(0).normal(size=(5, len(kept.feature_names)))
+    np.testing.assert_array_equal(kept.estimator.predict_proba(features), stored.estimator.predict_proba(features))
+    resumed = ModelRegistry(workspace=tmp_path / "ws", model_name="m", cache=True)  # e.g. a resumed run
+    reads = CallCounter(resumed, "download_artifacts")
+    assert resumed.load(version).estimator is resumed.load("candidate").estimator and reads.calls == 1
 
 
 def test_registry_calls_are_timed_as_model_bookkeeping(

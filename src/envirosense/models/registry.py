@@ -8,7 +8,8 @@ types chosen here (never the list stored beside the model). Aliases (``champion`
 versions; ``model_version_tag`` resolves to a version through ``ModelRegistry.resolve``. An active-learning run
 registers its models under ``<prefix>-<run id>``; ``ModelRegistry.for_run`` finds them by run id.
 
-A registry made with ``cache=True`` (the loop's) remembers what it resolved and loaded: a version's
+A registry made with ``cache=True`` (the loop's) remembers what it resolved, loaded and registered (the
+model in memory, so the candidate is not read back from the files just written): a version's
 description and files never change, and an alias moves only through ``set_alias`` (promotion), which
 clears what it remembered, as does registering a version. It does not see aliases another process moves:
 use it only where this process is the one that moves the aliases of its model (the loop, for the model
@@ -273,7 +274,16 @@ class ModelRegistry:
         for alias in aliases:
             self.set_alias(alias, int(version.version))
         log.info("model_registered", model=self.model_name, version=version.version, aliases=list(aliases))
-        return self.resolve(str(version.version))
+        info = self.resolve(str(version.version))
+        if self.cache:  # the model just written is the one a load would read back
+            self._loaded[info.version] = LoadedModel(
+                estimator=model.estimator,
+                feature_names=list(model.feature_names),
+                class_labels=list(model.class_labels),
+                extractor_params=dict(model.extractor_params),
+                info=info,
+            )
+        return info
 
     def _end_orphans(self, tags: dict[str, str]) -> None:
         matching = " and ".join(f"tags.`{key}` = '{value}'" for key, value in sorted(tags.items()))
