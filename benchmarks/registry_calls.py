@@ -3,8 +3,9 @@
     python benchmarks/registry_calls.py [--calls N]
 
 1. Resolving ``champion`` and loading its model, as every model call of a cycle does:
-   ``ModelRegistry(cache=True)`` (the loop's) against the default registry, which asks MLflow each time
-   (two queries per resolution) and, for a load, downloads, checks and deserialises the files again.
+   ``ModelRegistry(cache=True)`` (the loop's, which registered the model and kept it) against the default
+   registry, which asks MLflow each time (two queries per resolution) and, for a load, downloads, checks
+   and deserialises the files again.
 2. Logging a cycle's metrics (``--metrics`` values): one ``log_batch`` (``ops.tracking.log_batch``)
    against one ``log_metric`` per value, each a transaction on the SQLite store.
 
@@ -103,7 +104,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"## Registry and tracking calls ({args.calls} calls each; load average {os.getloadavg()[0]:.2f})")
     print(f"{'call':24s}{'before, s':>12s}{'now, s':>12s}{'ratio':>10s}")
     for name, (before, now) in rows.items():
-        print(f"{name:24s}{before:12.4f}{now:12.5f}{before / now:10.0f}x")
+        ratio = before / now if now > 0 else float("inf")
+        print(f"{name:24s}{before:12.4f}{now:12.5f}{ratio:10.0f}x")
     return 0
 
 
