@@ -7,20 +7,21 @@ budget for every strategy; ``--quick``: its CI-sized settings), and runs their c
 cycle 1 of every strategy, then cycle 2 of every strategy, …, so each ratio compares cycles that ran on
 this machine at the same moment, under the same load.
 
-Every call a cycle makes to the loop's collaborators is timed into named steps with
-``envirosense.ops.timing.StepTimer`` (exclusive: a registry call inside training counts as bookkeeping,
-not twice):
+The figures are the loop's own time profile: every cycle's summary holds the seconds of each of its steps
+(``envirosense.ops.timing.CYCLE_STEPS``, exclusive: a registry call inside training counts as
+bookkeeping, not twice), the same figures ``envirosense runs show RUN_ID`` prints:
 
-- ``probe generation``, ``generation``: the generator, for the probe and for the cycle's new data;
-- ``probe evaluation``, ``candidate evaluation``: the champion's feedback on the probe; deploying and
-  scoring the candidate;
-- ``crafting``: the scenario repository's crafting, with the model calls that score its candidates;
+- ``probe_generation``, ``probe_evaluation``: the probe simulated; the champion's feedback on it;
+- ``weak_spot_identification``, ``prioritisation``: weak spots from the feedback; ranking them and
+  planning the cycle's suggestions;
+- ``crafting``: the scenario repository's failure-seeking crafting, with the model calls scoring it;
+- ``targeted_generation``: simulating the cycle's new data (the baselines: their random or pool draws);
 - ``selection``: the model's margins when a strategy keeps the least-separated samples;
-- ``training``: fitting the candidate;
-- bookkeeping: ``run store`` and ``repository`` (the database: cycle records, weak spots, suggestions,
-  scenario definitions), ``model registry`` (MLflow: registering, resolving and loading models, their
-  files) and ``tracking`` (MLflow runs, metrics, artifacts);
-- ``other``: the rest of the cycle's wall time (weak-spot identification, prioritisation, small files).
+- ``training``, ``candidate_evaluation``: fitting the candidate; deploying and scoring it;
+- bookkeeping: ``bookkeeping.database`` (run store, scenario records), ``bookkeeping.models`` (the model
+  registry: versions, aliases, model files) and ``bookkeeping.tracking`` (MLflow runs, metrics, artifacts);
+- ``other``: the cycle's wall time outside every step; ``outside cycles``: the loop's time around the
+  cycle (stopping rules, run status), measured here.
 
 Prints, per strategy, the mean seconds per cycle and its profile, then the ratios the targets are about:
 alm's wall per cycle over random's (target ≤ 1.3) and the bookkeeping share of a cycle (target ≤ 5 %),
@@ -36,88 +37,20 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from envirosense.learning.assembly import open_run
 from envirosense.learning.manager import ActiveLearningManager
 from envirosense.ops.logging import configure_logging
-from envirosense.ops.timing import StepTimer
+from envirosense.ops.timing import BOOKKEEPING, CYCLE_STEPS
 from sample_efficiency import settings_for
 
-BOOKKEEPING = ("run store", "repository", "model registry", "tracking")
-"""The bookkeeping steps: database (run store, scenario repository), files and MLflow (registry, tracking)."""
-STEPS = (
-    "probe generation",
-    "probe evaluation",
-    "crafting",
-    "generation",
-    "selection",
-    "training",
-    "candidate evaluation",
-    *BOOKKEEPING,
-    "other",
-)
-
-
-StepOf = Callable[[str, tuple[Any, ...], dict[str, Any]], str]
-"""``step(method name, args, kwargs) -> step name`` for one call."""
-
-
-def _timed(timer: StepTimer, name: str, step: StepOf, call: Callable[..., Any]) -> Callable[..., Any]:
-    def timed_call(*args: Any, **kwargs: Any) -> Any:
-        with timer.step(step(name, args, kwargs)):
-            return call(*args, **kwargs)
-
-    return timed_call
-
-
-def _time_methods(obj: Any, timer: StepTimer, step: str | StepOf, names: tuple[str, ...] | None = None) -> None:
-    """Replace the public methods of ``obj`` (all, or ``names``), on the instance, by ones timed as ``step``."""
-    cls = type(obj)
-    for name in names or tuple(dir(cls)):
-        method = getattr(cls, name, None)
-        if name.startswith("_") or not callable(method) or isinstance(method, type):
-            continue
-        step_of: StepOf = (lambda _n, _a, _k, fixed=step: fixed) if isinstance(step, str) else step
-        setattr(obj, name, _timed(timer, name, step_of, getattr(obj, name)))
-
-
-def instrument(manager: ActiveLearningManager, timer: StepTimer) -> None:
-    """Time every call the manager makes to its collaborators into ``timer``'s steps."""
-
-    def generation(_name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
-        output_dir = kwargs["output_dir"] if "output_dir" in kwargs else args[1]
-        return "probe generation" if "probe" in Path(output_dir).parts else "generation"
-
-    def model(name: str, *, feedback: str) -> str:
-        if name == "predict_proba":
-            return "crafting" if timer.current == "crafting" else "selection"
-        if name == "deploy":
-            return "candidate evaluation"
-        return feedback
-
-    def repository(name: str, _args: tuple[Any, ...], _kwargs: dict[str, Any]) -> str:
-        return "crafting" if name.startswith("craft") else "repository"
-
-    _time_methods(manager.maker.generator, timer, generation, names=("generate",))
-    _time_methods(manager.repository, timer, repository)
-    _time_methods(manager.store, timer, "run store")
-    for listener in manager.runner.listeners:
-        tracker = getattr(listener, "tracker", None)
-        if tracker is not None:
-            _time_methods(tracker, timer, "tracking")
-    _time_methods(manager.trainer.registry, timer, "model registry")
-    _time_methods(manager.trainer, timer, "training")
-    if manager.scoring_interface is not manager.model_interface:
-        _time_methods(manager.scoring_interface, timer, lambda n, _a, _k: model(n, feedback="candidate evaluation"))
-        _time_methods(manager.model_interface, timer, lambda n, _a, _k: model(n, feedback="probe evaluation"))
-    else:
-        _time_methods(manager.model_interface, timer, lambda n, _a, _k: model(n, feedback="model feedback"))
+OUTSIDE = "outside cycles"
+STEPS = (*CYCLE_STEPS, OUTSIDE)
+"""The rows of the table: the cycle's own profile, then the loop's time around the cycle."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -140,48 +73,46 @@ def main(argv: list[str] | None = None) -> int:
     initial: dict[str, float] = {}
     try:
         with ExitStack() as stack:
-            runs: dict[str, tuple[ActiveLearningManager, StepTimer]] = {}
+            runs: dict[str, ActiveLearningManager] = {}
             for strategy in strategies:
                 settings = settings_for(root, strategy, args.seed, args.quick)
                 stopping = settings.active_learning.stopping.model_copy(update={"max_cycles": cycles})
                 learning = settings.active_learning.model_copy(update={"stopping": stopping})
                 started = time.perf_counter()
-                manager = stack.enter_context(
+                runs[strategy] = stack.enter_context(
                     open_run(settings.model_copy(update={"active_learning": learning}), f"{strategy}-speed")
                 )
                 setup[strategy] = time.perf_counter() - started
-                runs[strategy] = (manager, StepTimer())
-                instrument(manager, runs[strategy][1])
                 started = time.perf_counter()
-                manager.run(max_cycles=0)  # cycle 0: the initial model, the same for every strategy
+                runs[strategy].run(max_cycles=0)  # cycle 0: the initial model, the same for every strategy
                 initial[strategy] = time.perf_counter() - started
             for cycle in range(1, cycles + 1):
-                for strategy, (manager, timer) in runs.items():
-                    timer.reset()
+                for strategy, manager in runs.items():
                     started = time.perf_counter()
-                    manager.run(max_cycles=cycle)
+                    history = manager.run(max_cycles=cycle)
                     seconds = time.perf_counter() - started
                     wall[strategy].append(seconds)
-                    for step, spent in timer.profile().items():
+                    profile = history.cycles[cycle].step_seconds
+                    for step, spent in profile.items():
                         profiles[strategy][step] = profiles[strategy].get(step, 0.0) + spent
-                    profiles[strategy]["other"] += seconds - timer.total
+                    profiles[strategy][OUTSIDE] += seconds - sum(profile.values())
     finally:
         if args.keep is None:
             shutil.rmtree(root, ignore_errors=True)
 
     print(f"## Loop speed ({'quick' if args.quick else 'full'} settings, seed {args.seed}, {cycles} cycles)")
     print(f"load average before: {load_before:.2f}, after: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
-    header = f"{'step (s per cycle)':22s}" + "".join(f"{s:>13s}" for s in strategies)
+    header = f"{'step (s per cycle)':26s}" + "".join(f"{s:>13s}" for s in strategies)
     print(header)
     for step in STEPS:
         if any(profiles[s].get(step, 0.0) > 0 for s in strategies):
-            print(f"{step:22s}" + "".join(f"{profiles[s].get(step, 0.0) / cycles:13.2f}" for s in strategies))
+            print(f"{step:26s}" + "".join(f"{profiles[s].get(step, 0.0) / cycles:13.2f}" for s in strategies))
     per_cycle = {s: sum(wall[s]) / cycles for s in strategies}
-    print(f"{'wall per cycle':22s}" + "".join(f"{per_cycle[s]:13.2f}" for s in strategies))
+    print(f"{'wall per cycle':26s}" + "".join(f"{per_cycle[s]:13.2f}" for s in strategies))
     shares = {s: sum(profiles[s][step] for step in BOOKKEEPING) / sum(wall[s]) for s in strategies}
-    print(f"{'bookkeeping share':22s}" + "".join(f"{shares[s]:13.1%}" for s in strategies))
-    print(f"{'set-up (shared data)':22s}" + "".join(f"{setup[s]:13.2f}" for s in strategies))
-    print(f"{'cycle 0 (initial)':22s}" + "".join(f"{initial[s]:13.2f}" for s in strategies))
+    print(f"{'bookkeeping share':26s}" + "".join(f"{shares[s]:13.1%}" for s in strategies))
+    print(f"{'set-up (shared data)':26s}" + "".join(f"{setup[s]:13.2f}" for s in strategies))
+    print(f"{'cycle 0 (initial)':26s}" + "".join(f"{initial[s]:13.2f}" for s in strategies))
     if "alm" in per_cycle and "random" in per_cycle:
         print(f"alm / random wall per cycle (target <= 1.3): {per_cycle['alm'] / per_cycle['random']:.2f}")
     print(f"largest bookkeeping share (target <= 5 %)  : {max(shares.values()):.1%}")

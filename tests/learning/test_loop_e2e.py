@@ -13,6 +13,17 @@ from envirosense.learning.assembly import Workspace, build_manager
 from envirosense.learning.report import write_report
 from envirosense.learning.settings import RunSettings
 from envirosense.learning.store import CycleStep, SuggestionStatus
+from envirosense.ops.timing import (
+    BOOKKEEPING,
+    CANDIDATE_EVALUATION,
+    OTHER,
+    PRIORITISATION,
+    PROBE_EVALUATION,
+    PROBE_GENERATION,
+    TARGETED_GENERATION,
+    TRAINING,
+    WEAK_SPOT_IDENTIFICATION,
+)
 from envirosense.ops.tracking import RUN_TAG, ExperimentTracker
 
 pytestmark = pytest.mark.slow
@@ -76,9 +87,27 @@ def test_alm_cycles_find_weak_spots_create_scenarios_and_retrain(tmp_path: Path)
     assert len(runs) == 4
     assert all("macro_f1" in run.data.metrics for run in runs)
 
+    # Each cycle timed itself: the loop's steps, and the database, registry and tracking as bookkeeping;
+    # the same figures are MLflow metrics of the cycle's run.
+    for cycle in history.cycles[1:]:
+        assert set(cycle.step_seconds) >= {
+            PROBE_GENERATION,
+            PROBE_EVALUATION,
+            WEAK_SPOT_IDENTIFICATION,
+            PRIORITISATION,
+            TARGETED_GENERATION,
+            TRAINING,
+            CANDIDATE_EVALUATION,
+            *BOOKKEEPING,
+            OTHER,
+        }
+        assert all(seconds >= 0 for seconds in cycle.step_seconds.values()) and cycle.step_seconds[TRAINING] > 0
+    assert all("step_seconds.training" in run.data.metrics for run in runs)
+
     # The report renders from the recorded history.
     report = write_report(history, Workspace.from_settings(settings).report("e2e"))
     assert "Learning curve" in report.read_text(encoding="utf-8")
+    assert "Time per cycle and step" in report.read_text(encoding="utf-8")
 
 
 def test_baselines_run_on_the_same_machinery(tmp_path: Path) -> None:

@@ -14,8 +14,15 @@ from envirosense.generation import MLDataGenerator
 from envirosense.learning.config import ActiveLearningConfig, StoppingConfig
 from envirosense.learning.history import CycleSummary, RunHistory
 from envirosense.learning.manager import ActiveLearningManager
-from envirosense.learning.state import CycleStep, DatasetSlice, SuggestionStatus
+from envirosense.learning.state import CycleRecord, CycleStep, DatasetSlice, SuggestionStatus
 from envirosense.learning.stopping import stop_reason
+from envirosense.ops.timing import (
+    CANDIDATE_EVALUATION,
+    OTHER,
+    PRIORITISATION,
+    TARGETED_GENERATION,
+    TRAINING,
+)
 from envirosense.repository import SQLiteScenarioRepository
 from envirosense.schemas import ModelPerformanceData
 
@@ -108,9 +115,18 @@ def build(
     return make
 
 
+def _untimed(record: CycleRecord) -> CycleRecord:
+    """The record without its time profile (seconds differ from run to run; they are not its result)."""
+    summary = record.state.summary
+    state = record.state.model_copy(
+        update={"step_seconds": None, "summary": summary.model_copy(update={"step_seconds": {}}) if summary else None}
+    )
+    return CycleRecord(record.cycle_index, record.step, state)
+
+
 def _fingerprint(store: MemoryStore, trainer: CountingTrainer) -> dict[str, Any]:
     return {
-        "cycles": store.cycles("r"),
+        "cycles": [_untimed(record) for record in store.cycles("r")],
         "suggestions": store.suggestions("r"),
         "versions": trainer.versions,
         "champion": store.run("r").champion_version,
@@ -148,6 +164,34 @@ def test_a_run_resumed_after_a_crash_at_any_step_equals_an_uninterrupted_one(bui
     store.crash_at = None
     build(store, trainer).run()
     assert _fingerprint(store, trainer) == _fingerprint(reference_store, reference_trainer)
+
+
+def test_every_cycle_records_its_time_profile_in_step_order(build: Build) -> None:
+    """The summary's ``step_seconds`` hold the steps the random policy performs, in ``CYCLE_STEPS`` order,
+    and add up to about the cycle's wall time (``other`` is the rest), never negative."""
+    history = build(MemoryStore(), CountingTrainer()).run()
+    first, later = history.cycles[0], history.cycles[1]
+    assert list(first.step_seconds) == [TRAINING, CANDIDATE_EVALUATION, OTHER]
+    assert list(later.step_seconds) == [PRIORITISATION, TARGETED_GENERATION, TRAINING, CANDIDATE_EVALUATION, OTHER]
+    assert all(seconds >= 0 for cycle in history.cycles for seconds in cycle.step_seconds.values())
+    assert later.step_seconds[TARGETED_GENERATION] > 0  # the policy's simulation
+
+
+def test_a_resumed_cycle_keeps_the_seconds_recorded_before_the_crash(build: Build) -> None:
+    """Crash before cycle 2 is recorded done: the profile recorded with its last step carries over, so the
+    steps not redone keep their seconds exactly and the redone finish only adds."""
+    store, trainer = MemoryStore(crash_at=RECORDS), CountingTrainer()
+    with pytest.raises(CrashError):
+        build(store, trainer).run()
+    record = store.cycle("r", 2)
+    assert record is not None and record.step is CycleStep.CANDIDATE_EVALUATED
+    carried = record.state.step_seconds or {}
+    assert carried[TRAINING] > 0
+    store.crash_at = None
+    summary = build(store, trainer).run().cycles[2]
+    for step in (TARGETED_GENERATION, TRAINING, CANDIDATE_EVALUATION):
+        assert summary.step_seconds[step] == carried[step]
+    assert summary.step_seconds[OTHER] >= carried[OTHER]
 
 
 def test_manual_review_waits_then_skips_the_rejected(build: Build) -> None:

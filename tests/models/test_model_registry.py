@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -18,6 +19,7 @@ from envirosense.models.registry import (
     default_tracking_uri,
 )
 from envirosense.models.training import TrainedModel
+from envirosense.ops.timing import BOOKKEEPING_MODELS, StepTimer, timing
 
 
 @pytest.fixture
@@ -127,3 +129,82 @@ def test_a_training_run_orphaned_by_a_killed_registration_is_ended(
     assert info.run_id is not None and fresh_registry.client.get_run(info.run_id).info.status == "FINISHED"
     others = fresh_registry.client.search_runs([experiment.experiment_id], "tags.`envirosense.training_key` = 'other'")
     assert [run.info.status for run in others] == ["FINISHED"]
+
+
+class CallCounter:
+    """Counts the calls a real MLflow client method receives (and passes them on)."""
+
+    def __init__(self, registry: ModelRegistry, *names: str) -> None:
+        self.calls = 0
+        for name in names:
+            setattr(registry.client, name, self._counted(getattr(registry.client, name)))
+
+    def _counted(self, method: Any) -> Any:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            self.calls += 1
+            return method(*args, **kwargs)
+
+        return call
+
+
+RESOLVING = ("get_model_version", "get_model_version_by_alias", "get_registered_model", "search_model_versions")
+
+
+def test_a_caching_registry_asks_mlflow_once_until_it_moves_an_alias(
+    tmp_path: Path, trained_model: TrainedModel
+) -> None:
+    """The loop's registry (``cache=True``) resolves each tag once and loads each version once; its own
+    promotion is seen at once. An alias moved by another registry (another process) is not seen: that is the
+    rule documented, and why only the process that moves its model's aliases may cache."""
+    workspace = tmp_path / "ws"
+    cached = ModelRegistry(workspace=workspace, model_name="m", cache=True)
+    cached.register(trained_model, aliases=("champion",))
+    cached.register(trained_model, aliases=("candidate",))
+    queries = CallCounter(cached, *RESOLVING)
+    downloads = CallCounter(cached, "download_artifacts")
+    assert cached.resolve("champion").version == cached.resolve(None).version == 1
+    asked = queries.calls
+    assert asked > 0
+    for _ in range(3):  # the version found is remembered under its number too
+        assert cached.resolve("champion").version == cached.resolve(None).version == cached.resolve(1).version == 1
+    assert cached.resolve("champion").aliases == ["champion"]
+    first = cached.load("champion")
+    assert cached.load(1).estimator is first.estimator
+    assert queries.calls == asked and downloads.calls == 0  # it kept the models it registered
+    cached.promote(2)
+    assert cached.resolve("champion").version == 2 and cached.resolve(None).version == 2
+    assert cached.load("champion").info.aliases == ["candidate", "champion"]
+    other = ModelRegistry(workspace=workspace, model_name="m")  # another process: asks MLflow every time
+    other.promote(1)
+    assert other.resolve("champion").version == 1
+    assert cached.resolve("champion").version == 2
+
+
+def test_a_caching_registry_keeps_the_model_it_registered(tmp_path: Path, trained_model: TrainedModel) -> None:
+    """The candidate just registered is not read back from its files, and predicts as the stored one does."""
+    cached = ModelRegistry(workspace=tmp_path / "ws", model_name="m", cache=True)
+    version = cached.register(trained_model, aliases=("candidate",)).version
+    downloads = CallCounter(cached, "download_artifacts")
+    kept = cached.load("candidate")
+    assert downloads.calls == 0 and kept.estimator is trained_model.estimator and kept.info.version == version
+    stored = ModelRegistry(workspace=tmp_path / "ws", model_name="m").load(version)
+    assert (kept.feature_names, kept.class_labels, kept.extractor_params) == (
+        stored.feature_names,
+        stored.class_labels,
+        stored.extractor_params,
+    )
+    features = np.random.default_rng(0).normal(size=(5, len(kept.feature_names)))
+    np.testing.assert_array_equal(kept.estimator.predict_proba(features), stored.estimator.predict_proba(features))
+    resumed = ModelRegistry(workspace=tmp_path / "ws", model_name="m", cache=True)  # e.g. a resumed run
+    reads = CallCounter(resumed, "download_artifacts")
+    assert resumed.load(version).estimator is resumed.load("candidate").estimator and reads.calls == 1
+
+
+def test_registry_calls_are_timed_as_model_bookkeeping(
+    fresh_registry: ModelRegistry, trained_model: TrainedModel
+) -> None:
+    timer = StepTimer()
+    with timing(timer):
+        fresh_registry.register(trained_model, aliases=("champion",))
+        fresh_registry.load("champion")
+    assert list(timer.profile()) == [BOOKKEEPING_MODELS] and timer.total > 0

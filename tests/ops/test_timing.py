@@ -7,7 +7,7 @@ import threading
 import pytest
 from prometheus_client import CollectorRegistry, Histogram
 
-from envirosense.ops.timing import StepTimer
+from envirosense.ops.timing import StepTimer, timed, timing
 
 
 class FakeClock:
@@ -99,3 +99,31 @@ def test_bad_input_is_refused() -> None:
         pass
     with pytest.raises(ValueError, match="0 or more"):
         timer.add("x", -1.0)
+
+
+def test_timed_times_into_the_bound_timer_at_any_depth_and_nothing_unbound() -> None:
+    clock = FakeClock()
+    timer = StepTimer(clock=clock)
+
+    @timed("bookkeeping.database")
+    def save() -> str:
+        clock.advance(0.25)
+        return "saved"
+
+    assert save() == "saved"  # no timer bound: nothing timed, nothing fails
+    with timing(timer), timed("training"):
+        clock.advance(1.0)
+        assert save() == "saved"
+        assert save() == "saved"
+    assert save() == "saved"  # the binding ended with the block
+    assert timer.profile() == {"training": 1.0, "bookkeeping.database": 0.5}
+
+
+def test_bindings_nest_and_restore() -> None:
+    outer, inner = StepTimer(clock=FakeClock()), StepTimer(clock=FakeClock())
+    with timing(outer):
+        with timing(inner), timed("inner step"):
+            pass
+        with timed("outer step"):
+            pass
+    assert list(inner.profile()) == ["inner step"] and list(outer.profile()) == ["outer step"]

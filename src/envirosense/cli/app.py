@@ -16,7 +16,8 @@ from envirosense.cli.generate import generate_command
 from envirosense.cli.lineage import lineage_command
 from envirosense.cli.models import evaluate_command, models_app, train_command
 from envirosense.cli.output import ReadableGroup
-from envirosense.cli.run import report_command, run_command, runs_command, suggestions_app
+from envirosense.cli.run import report_command, run_command, suggestions_app
+from envirosense.cli.runs import runs_app
 from envirosense.cli.scenarios import scenarios_app
 from envirosense.cli.simulate import simulate_command
 from envirosense.ops.logging import configure_logging
@@ -40,7 +41,7 @@ app.command("train", help="Train a model on Avro datasets and register it in MLf
 app.command("evaluate", help="Evaluate a model version: summary table and feedback JSON.")(evaluate_command)
 app.command("run", help="Run the active-learning loop, or --resume RUN_ID.")(run_command)
 app.command("report", help="Write the HTML report of a run (against baselines).")(report_command)
-app.command("runs", help="List the active-learning runs of the workspace.")(runs_command)
+app.add_typer(runs_app, name="runs", cls=ReadableGroup)
 app.add_typer(suggestions_app, name="suggestions", cls=ReadableGroup)
 app.command("lineage", help="Trace a sample: its dataset, scenario, weak spot, cycle and models.")(lineage_command)
 app.command("simulate", help="Simulate scenarios; one summary row of readings per scenario.")(simulate_command)

@@ -1,4 +1,4 @@
-"""``envirosense run``, ``report``, ``runs`` and ``suggestions``: the active-learning loop from the shell."""
+"""``envirosense run``, ``report`` and ``suggestions``: the active-learning loop from the shell."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from envirosense.learning.history import RunHistory
 from envirosense.learning.run_config import SAFE_OVERRIDES, StoredRunConfig, differing_keys
 from envirosense.learning.settings import ConfigError, RunSettings
 from envirosense.learning.state import RunRecord, RunStatus
-from envirosense.learning.store import CycleStep, RunStore, SuggestionStatus, UnknownRunError
+from envirosense.learning.store import RunStore, SuggestionStatus, UnknownRunError
 
 suggestions_app = typer.Typer(help="Review the loop's suggestions (with review = manual).", no_args_is_help=True)
 
@@ -261,38 +261,6 @@ def report_command(
         settings, history, output or Path(settings.workspace) / "reports" / f"{run_id}.html", others
     )
     typer.echo(str(path))
-
-
-def runs_command(config: ConfigOption = None, workspace: WorkspaceOption = None, as_json: JsonOption = False) -> None:
-    """List the active-learning runs of the workspace."""
-    store = _store(_settings(config, workspace))
-    rows: list[dict[str, Any]] = [
-        {
-            "run_id": run.run_id,
-            "strategy": run.strategy,
-            "status": run.status,
-            "champion_version": run.champion_version,
-            "cycles_done": max(sum(1 for _, step, _ in store.cycles(run.run_id) if step is CycleStep.DONE) - 1, 0),
-            "created_utc": run.created_utc.isoformat(),
-        }
-        for run in store.runs()
-    ]
-    if as_json:
-        print_json(rows)
-        return
-    table = Table(title="Active-learning runs")
-    for column in ("run", "strategy", "status", "champion", "cycles done", "created (UTC)"):
-        table.add_column(column, overflow="fold")
-    for row in rows:
-        table.add_row(
-            row["run_id"],
-            row["strategy"],
-            row["status"],
-            row["champion_version"] or "–",
-            str(row["cycles_done"]),
-            row["created_utc"][:19].replace("T", " "),
-        )
-    stdout().print(table)
 
 
 @suggestions_app.command("list")

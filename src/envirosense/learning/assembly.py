@@ -182,6 +182,7 @@ def build_manager(
             workspace.tracking_uri,
             workspace=workspace.root,
             model_name=f"{settings.model.registered_model_name}-{run_id}",
+            cache=True,  # this run's process alone moves the aliases of its run's model
         )
         tracker = ExperimentTracker(workspace.tracking_uri, artifact_location=workspace.root / "mlartifacts")
     interface, scoring = model_interfaces(settings, registry)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from envirosense.ops.timing import BOOKKEEPING
 from envirosense.schemas import ConfusionMatrix, WeakSpot
 
 
@@ -50,6 +51,16 @@ class CycleSummary(BaseModel):
     step_seconds: dict[str, float] = Field(
         default_factory=dict, description="Wall time of each step of the cycle, in step order, s (empty: not recorded)."
     )
+
+    def wall_seconds(self) -> float:
+        """The cycle's wall time, s: the sum of its profile (0 when not recorded)."""
+        return sum(self.step_seconds.values())
+
+    def bookkeeping_share(self) -> float:
+        """The fraction of the cycle's wall time spent on bookkeeping (database, model registry, tracking);
+        0 when no profile was recorded."""
+        wall = self.wall_seconds()
+        return sum(self.step_seconds.get(step, 0.0) for step in BOOKKEEPING) / wall if wall > 0 else 0.0
 
     def absent_classes(self) -> list[str]:
         """Classes without an evaluation sample (confusion-matrix rows summing to 0), in matrix order: they

@@ -16,6 +16,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from envirosense.learning.history import RunHistory
+from envirosense.ops.timing import ordered_profile
 from envirosense.schemas import ConfusionMatrix
 
 
@@ -122,7 +123,7 @@ def time_profile_plot(run: RunHistory) -> Figure | None:
     timed = [cycle for cycle in run.cycles if cycle.step_seconds]
     if not timed:
         return None
-    steps = list(dict.fromkeys(step for cycle in timed for step in cycle.step_seconds))
+    steps = list(ordered_profile(dict.fromkeys((step for cycle in timed for step in cycle.step_seconds), 0.0)))
     figure = Figure(figsize=(8, 4))
     axis = figure.subplots()
     cycles = [cycle.cycle_index for cycle in timed]

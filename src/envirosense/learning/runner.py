@@ -5,6 +5,13 @@ reviewed → generated (the policy applies every approved suggestion) → traine
 done. Each step's outputs are recorded in the store before the next step begins; a resumed cycle skips
 the steps recorded and redoes the one that was interrupted (ids, seeds and folders are deterministic;
 the generator and the registry skip what exists). Cycle 0 trains the initial model on the initial set.
+
+Each cycle is timed into the steps of ``ops.timing.CYCLE_STEPS`` by a ``StepTimer`` bound for the cycle:
+the runner times its own steps, and the collaborators (store, registry, repository calls, selection,
+tracking) time their parts with ``ops.timing.timed``. Every recorded step carries the profile so far, so
+a resumed cycle adds to the seconds recorded before the interruption (the seconds between the last
+recorded step and the interruption are lost). The summary holds the profile (``step_seconds``); the
+``cycle_profile`` event hands it to the listeners once the cycle is recorded done.
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ from envirosense.learning.history import CycleSummary, RunHistory
 from envirosense.learning.policies import Acquired, AcquisitionPolicy
 from envirosense.learning.sampling import SampleMaker, repository_call
 from envirosense.learning.sources import random_definitions, runs_for, save_definitions
-from envirosense.learning.state import CycleState, CycleStep, DatasetSlice, SuggestionStatus, write_json
+from envirosense.learning.state import CycleRecord, CycleState, CycleStep, DatasetSlice, SuggestionStatus, write_json
 from envirosense.learning.store import StateStore
 from envirosense.learning.strategies import SensorFamilyRouter, prioritise
 from envirosense.learning.suggestions import Suggestion
@@ -37,6 +44,21 @@ from envirosense.models.interface import ModelInterface
 from envirosense.ops import metrics
 from envirosense.ops.failpoints import failpoint
 from envirosense.ops.logging import get_logger
+from envirosense.ops.timing import (
+    CANDIDATE_EVALUATION,
+    CYCLE_STEP_SECONDS,
+    OTHER,
+    PRIORITISATION,
+    PROBE_EVALUATION,
+    PROBE_GENERATION,
+    TARGETED_GENERATION,
+    TRAINING,
+    WEAK_SPOT_IDENTIFICATION,
+    StepTimer,
+    ordered_profile,
+    timed,
+    timing,
+)
 from envirosense.schemas import ModelPerformanceData, WeakSpot
 
 log = get_logger(__name__)
@@ -55,6 +77,26 @@ def load_history(store: StateStore, run_id: str) -> RunHistory:
     run = store.run(run_id)
     cycles = [r.state.summary for r in store.cycles(run_id) if r.step is CycleStep.DONE and r.state.summary]
     return RunHistory(run_id=run_id, strategy=run.strategy, status=run.status, cycles=cycles)
+
+
+class CycleClock:
+    """The time profile of one cycle: the ``timer``'s steps plus the profile ``carried`` from before a resume,
+    and ``other``, the wall time since ``started`` spent outside every step."""
+
+    def __init__(self, carried: Mapping[str, float] | None = None) -> None:
+        self.timer = StepTimer(histogram=CYCLE_STEP_SECONDS)
+        self.carried = dict(carried or {})
+        self.started = time.perf_counter()
+
+    def other(self) -> float:
+        return max(time.perf_counter() - self.started - self.timer.total, 0.0)
+
+    def profile(self) -> dict[str, float]:
+        """Seconds per step so far, ``CYCLE_STEPS`` order."""
+        seconds = dict(self.carried)
+        for step, spent in [*self.timer.profile().items(), (OTHER, self.other())]:
+            seconds[step] = seconds.get(step, 0.0) + spent
+        return ordered_profile(seconds)
 
 
 def training_slices(store: StateStore, run_id: str, index: int) -> list[DatasetSlice]:
@@ -100,13 +142,14 @@ class CycleRunner:
 
     def run_cycle(self, context: CycleContext) -> CycleSummary | None:
         """Run or resume the cycle of ``context``; ``None`` when it waits for a manual review."""
-        with structlog.contextvars.bound_contextvars(cycle=context.index):
-            return self._steps(context)
+        record = self.store.cycle(context.run_id, context.index)
+        clock = CycleClock(record.state.step_seconds if record is not None else None)
+        with structlog.contextvars.bound_contextvars(cycle=context.index), timing(clock.timer):
+            return self._steps(context, record, clock)
 
-    def _steps(self, context: CycleContext) -> CycleSummary | None:
-        run_id, index, started = context.run_id, context.index, time.perf_counter()
+    def _steps(self, context: CycleContext, record: CycleRecord | None, clock: CycleClock) -> CycleSummary | None:
+        run_id, index = context.run_id, context.index
         metrics.CYCLE_INDEX.set(index)
-        record = self.store.cycle(run_id, index)
         step, state = (record.step, record.state) if record is not None else (CycleStep.STARTED, CycleState())
         if record is None:
             self.store.record_step(run_id, index, CycleStep.STARTED, CycleState())
@@ -116,6 +159,7 @@ class CycleRunner:
         def done(target: CycleStep, update: CycleState) -> None:
             nonlocal step, state
             failpoint(f"cycle-{index}:before-{target.value}")
+            update = update.model_copy(update={"step_seconds": clock.profile()})
             self.store.record_step(run_id, index, target, update)
             step, state = target, state.merged(update)
             metrics.CYCLE_STEP.set(target.order)
@@ -148,9 +192,12 @@ class CycleRunner:
             done(CycleStep.CANDIDATE_EVALUATED, self._evaluate_candidate(context, state))
         if due(CycleStep.DONE):
             summary = self._finish(context, state)
+            CYCLE_STEP_SECONDS.labels(step=OTHER).observe(clock.other())
+            summary = summary.model_copy(update={"step_seconds": clock.profile()})
             done(CycleStep.DONE, CycleState(summary=summary))
-            metrics.CYCLE_SECONDS.observe(time.perf_counter() - started)
+            metrics.CYCLE_SECONDS.observe(time.perf_counter() - clock.started)
             metrics.CYCLE_MACRO_F1.set(summary.macro_f1)
+            self.emit("cycle_profile", {"cycle": index, "step_seconds": summary.step_seconds})
         assert state.summary is not None
         return state.summary
 
@@ -158,6 +205,10 @@ class CycleRunner:
         """Simulate this cycle's probe set and evaluate the champion on it (policies that use a probe)."""
         if not self.policy.uses_probe:
             return CycleState()
+        with timed(PROBE_EVALUATION):
+            return self._probe(context)
+
+    def _probe(self, context: CycleContext) -> CycleState:
         budget = context.config.budget
         definitions = random_definitions(
             context.rng(context.index, "probe"),
@@ -169,15 +220,16 @@ class CycleRunner:
             save_definitions(self.maker.repository, definitions)
 
         def probe() -> tuple[str, ModelPerformanceData]:
-            made = self.maker.generate(
-                context,
-                definitions,
-                context.folder / "probe",
-                "probe",
-                Lineage(cycle_id=context.cycle_id),
-                key="probe",
-                guarded=False,
-            )
+            with timed(PROBE_GENERATION):
+                made = self.maker.generate(
+                    context,
+                    definitions,
+                    context.folder / "probe",
+                    "probe",
+                    Lineage(cycle_id=context.cycle_id),
+                    key="probe",
+                    guarded=False,
+                )
             with metrics.observe(metrics.MODEL_FEEDBACK_SECONDS, purpose="probe"):
                 return made[0].path, self.model_interface.get_model_performance_feedback(made[0].path, context.champion)
 
@@ -191,9 +243,14 @@ class CycleRunner:
     def _identify(self, context: CycleContext, state: CycleState) -> CycleState:
         if not self.policy.uses_probe or state.probe_feedback is None:
             return CycleState(weak_spot_ids=[])
-        feedback = ModelPerformanceData.model_validate_json(Path(state.probe_feedback).read_text("utf-8"))
+        with timed(WEAK_SPOT_IDENTIFICATION):
+            return self._weak_spots(context, state.probe_feedback)
+
+    def _weak_spots(self, context: CycleContext, probe_feedback: str) -> CycleState:
+        feedback = ModelPerformanceData.model_validate_json(Path(probe_feedback).read_text("utf-8"))
         spots = identify_weak_spots(feedback, context.config.weak_spots, cycle_id=context.cycle_id)
-        kept = prioritise(spots, SensorFamilyRouter(context.config.strategies))
+        with timed(PRIORITISATION):
+            kept = prioritise(spots, SensorFamilyRouter(context.config.strategies))
         rows = [
             {"spot": k.spot.model_dump(mode="json"), "strategy": k.strategy, "utility": k.spot.priority} for k in kept
         ]
@@ -210,6 +267,7 @@ class CycleRunner:
         spots = [WeakSpot.model_validate(row["spot"]) for row in self.store.weak_spots(context.run_id, context.index)]
         return sorted(spots, key=spot_order)
 
+    @timed(PRIORITISATION)
     def _suggest(self, context: CycleContext) -> CycleState:
         suggestions = self.policy.suggest(context, self.weak_spots(context), context.config.budget.samples_per_cycle)
         status = SuggestionStatus.APPROVED if context.config.review == "auto" else SuggestionStatus.PENDING
@@ -227,6 +285,7 @@ class CycleRunner:
         self.store.save_suggestions(context.run_id, context.index, rows)
         return CycleState(suggestion_ids=[s.suggestion_id for s in suggestions])
 
+    @timed(TARGETED_GENERATION)
     def _generate(self, context: CycleContext) -> CycleState:
         context = replace(context, weak_spots=tuple(self.weak_spots(context)))
         acquired, budget = Acquired(), 0
@@ -256,6 +315,7 @@ class CycleRunner:
             degraded_generate=final.degraded,
         )
 
+    @timed(TRAINING)
     def _train(self, context: CycleContext) -> CycleState:
         loaded = [entry.load() for entry in training_slices(self.store, context.run_id, context.index)]
         version = self.trainer.train(
@@ -265,6 +325,7 @@ class CycleRunner:
         )
         return CycleState(candidate_version=str(version), samples_total=sum(count for _, count in loaded))
 
+    @timed(CANDIDATE_EVALUATION)
     def _evaluate_candidate(self, context: CycleContext, state: CycleState) -> CycleState:
         """Deploy the candidate (a model server loads it; nothing for a local model) and score it on the
         held-out set. Both wait while the service is down: a cycle cannot be finished without them."""

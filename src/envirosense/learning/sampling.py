@@ -3,8 +3,8 @@ dataset folder, and keep the samples the champion separates least."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -22,6 +22,7 @@ from envirosense.learning.suggestions import Suggestion
 from envirosense.models.interface import ModelInterface
 from envirosense.ops import metrics
 from envirosense.ops.logging import get_logger
+from envirosense.ops.timing import BOOKKEEPING_DATABASE, CRAFTING, SELECTION, timed
 from envirosense.repository.interface import ScenarioRepositoryInterface
 from envirosense.schemas import ScenarioDefinition
 from envirosense.simulation.scenario import BaseScenario
@@ -46,9 +47,14 @@ class SampleGenerator(Protocol):
     ) -> GenerationReport: ...
 
 
-def repository_call(operation: str) -> AbstractContextManager[None]:
-    """Times a scenario-repository call into ``envirosense_repository_seconds{operation}``."""
-    return metrics.observe(metrics.REPOSITORY_SECONDS, operation=operation)
+@contextmanager
+def repository_call(operation: str) -> Iterator[None]:
+    """Times a scenario-repository call into ``envirosense_repository_seconds{operation}`` and into the
+    cycle's profile: crafting (``craft``: its simulations and model scoring) as ``crafting``, every other
+    call as database bookkeeping."""
+    step = CRAFTING if operation == "craft" else BOOKKEEPING_DATABASE
+    with timed(step), metrics.observe(metrics.REPOSITORY_SECONDS, operation=operation):
+        yield
 
 
 class SampleMaker:
@@ -145,6 +151,7 @@ class SampleMaker:
             made.append(DatasetSlice(path=str(folder), samples=report.total_samples))
         return made
 
+    @timed(SELECTION)
     def select(
         self, context: CycleContext, candidates: Sequence[DatasetSlice], keep: int, *, key: str
     ) -> tuple[list[DatasetSlice], str | None]:

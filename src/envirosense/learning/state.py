@@ -103,6 +103,9 @@ class CycleState(BaseModel):
     samples_total: int | None = Field(None, ge=0, description="trained: samples the candidate was trained on.")
     evaluation_feedback: str | None = Field(None, description="candidate_evaluated: held-out feedback (JSON).")
     summary: CycleSummary | None = Field(None, description="done: the cycle's summary.")
+    step_seconds: dict[str, float] | None = Field(
+        None, description="every step: the cycle's time profile so far, s (a resumed cycle adds to it)."
+    )
 
     def merged(self, update: CycleState) -> CycleState:
         """This state with the fields ``update`` set replaced."""

@@ -32,6 +32,7 @@ from envirosense.learning.state import (
 from envirosense.ops import metrics
 from envirosense.ops.logging import get_logger
 from envirosense.ops.resilience import RetrySettings, database_transient, retrying
+from envirosense.ops.timing import BOOKKEEPING_DATABASE, timed
 from envirosense.repository.database import SCHEMA_TOKEN, schema_engine
 from envirosense.repository.migrate import check_schema
 
@@ -112,7 +113,8 @@ class UnknownRunError(LookupError):
 
 
 def _retried(method: Callable[Concatenate[RunStore, P], T]) -> Callable[Concatenate[RunStore, P], T]:
-    """Run the store method again on transient database errors, within the store's ``retry`` settings."""
+    """Run the store method again on transient database errors, within the store's ``retry`` settings; the
+    call is timed as the cycle's database bookkeeping (``ops.timing``)."""
 
     def call(self: RunStore, /, *args: P.args, **kwargs: P.kwargs) -> T:
         def before_sleep(state: RetryCallState) -> None:
@@ -120,7 +122,8 @@ def _retried(method: Callable[Concatenate[RunStore, P], T]) -> Callable[Concaten
             error = state.outcome.exception() if state.outcome else None
             log.warning("state_store_retry", operation=method.__name__, attempt=state.attempt_number, error=str(error))
 
-        return retrying(self.retry, self.is_transient, on_retry=before_sleep)(method, self, *args, **kwargs)
+        with timed(BOOKKEEPING_DATABASE):
+            return retrying(self.retry, self.is_transient, on_retry=before_sleep)(method, self, *args, **kwargs)
 
     update_wrapper(call, method)
     return call

@@ -7,6 +7,14 @@ both digests against the registry *before* deserialising, and skops then loads w
 types chosen here (never the list stored beside the model). Aliases (``champion``, ``candidate``) name
 versions; ``model_version_tag`` resolves to a version through ``ModelRegistry.resolve``. An active-learning run
 registers its models under ``<prefix>-<run id>``; ``ModelRegistry.for_run`` finds them by run id.
+
+A registry made with ``cache=True`` (the loop's) remembers what it resolved, loaded and registered (the
+model in memory, so the candidate is not read back from the files just written): a version's
+description and files never change, and an alias moves only through ``set_alias`` (promotion), which
+clears what it remembered, as does registering a version. It does not see aliases another process moves:
+use it only where this process is the one that moves the aliases of its model (the loop, for the model
+of its own run); every other reader (CLI, model server, API) uses the default, which asks MLflow each time.
+Every call is timed as the cycle's model bookkeeping (``ops.timing``) when a cycle is being timed.
 """
 
 from __future__ import annotations
@@ -16,7 +24,7 @@ import json
 import os
 import re
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -34,7 +42,8 @@ from mlflow.tracking import MlflowClient
 
 from envirosense.models.training import Ensemble, ModelType, TrainedModel
 from envirosense.ops.logging import get_logger
-from envirosense.ops.tracking import prepare_local_store
+from envirosense.ops.timing import BOOKKEEPING_MODELS, timed
+from envirosense.ops.tracking import log_batch, prepare_local_store
 
 log = get_logger(__name__)
 
@@ -141,6 +150,9 @@ class ModelRegistry:
         Name of the registered model.
     experiment_name:
         MLflow experiment holding the training runs.
+    cache:
+        Remember resolved versions and loaded models until this registry moves an alias or registers a
+        version (see the module docstring for when that is correct).
     """
 
     def __init__(
@@ -150,6 +162,7 @@ class ModelRegistry:
         workspace: Path | None = None,
         model_name: str = DEFAULT_MODEL_NAME,
         experiment_name: str = DEFAULT_EXPERIMENT,
+        cache: bool = False,
     ) -> None:
         self.workspace = workspace or default_workspace()
         if tracking_uri is None:
@@ -160,6 +173,9 @@ class ModelRegistry:
         self.experiment_name = experiment_name
         self.client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
         self._experiment_id: str | None = None
+        self.cache = cache
+        self._resolved: dict[str | None, ModelVersionInfo] = {}
+        self._loaded: dict[int, LoadedModel] = {}
 
     @classmethod
     def for_run(cls, run_id: str, tracking_uri: str | None = None, *, workspace: Path | None = None) -> ModelRegistry:
@@ -183,6 +199,7 @@ class ModelRegistry:
             )
         return cls(probe.tracking_uri, workspace=probe.workspace, model_name=matches[0])
 
+    @timed(BOOKKEEPING_MODELS)
     def model_names(self) -> list[str]:
         """Names of every registered model in the store, sorted (this one and the runs')."""
         try:
@@ -192,6 +209,7 @@ class ModelRegistry:
 
     # --- writing ---------------------------------------------------------------------------------
 
+    @timed(BOOKKEEPING_MODELS)
     def register(
         self,
         model: TrainedModel,
@@ -219,11 +237,8 @@ class ModelRegistry:
         run_id = run.info.run_id
         try:
             params = {f"training.{k}": str(v) for k, v in model.config.model_dump(mode="json").items()}
-            params["training_dataset_ids"] = ",".join(model.training_dataset_ids)[:6000]
-            for key, value in sorted(params.items()):
-                self.client.log_param(run_id, key, value)
-            for key, metric in sorted(model.metrics.items()):
-                self.client.log_metric(run_id, key, float(metric))
+            params["training_dataset_ids"] = ",".join(model.training_dataset_ids)
+            log_batch(self.client, run_id, metrics=model.metrics, params=params)
             with tempfile.TemporaryDirectory() as tmp:
                 local = Path(tmp) / ARTIFACT_PATH
                 mlflow.sklearn.save_model(
@@ -255,10 +270,20 @@ class ModelRegistry:
             tags=tags,
             description=description,
         )
+        self._resolved.clear()  # the newest version changed
         for alias in aliases:
             self.set_alias(alias, int(version.version))
         log.info("model_registered", model=self.model_name, version=version.version, aliases=list(aliases))
-        return self.resolve(str(version.version))
+        info = self.resolve(str(version.version))
+        if self.cache:  # the model just written is the one a load would read back
+            self._loaded[info.version] = LoadedModel(
+                estimator=model.estimator,
+                feature_names=list(model.feature_names),
+                class_labels=list(model.class_labels),
+                extractor_params=dict(model.extractor_params),
+                info=info,
+            )
+        return info
 
     def _end_orphans(self, tags: dict[str, str]) -> None:
         matching = " and ".join(f"tags.`{key}` = '{value}'" for key, value in sorted(tags.items()))
@@ -268,12 +293,14 @@ class ModelRegistry:
             log.warning("orphaned_training_run_ended", mlflow_run_id=orphan.info.run_id, tags=tags)
             self.client.set_terminated(orphan.info.run_id, status="KILLED")
 
+    @timed(BOOKKEEPING_MODELS)
     def set_alias(self, alias: str, version: int) -> None:
         """Point ``alias`` (e.g. ``champion``) at ``version``; the alias leaves any other version."""
         if alias.isdigit() or re.fullmatch(r"v\d+", alias):
             raise ValueError(f"alias {alias!r} would be read as a version number")
         self.resolve(str(version))
         self.client.set_registered_model_alias(self.model_name, alias, str(version))
+        self._resolved.clear()
 
     def promote(self, version: int) -> None:
         """Make ``version`` the champion."""
@@ -281,6 +308,7 @@ class ModelRegistry:
 
     # --- reading ---------------------------------------------------------------------------------
 
+    @timed(BOOKKEEPING_MODELS)
     def list_versions(self) -> list[ModelVersionInfo]:
         """Every version, newest first."""
         try:
@@ -300,6 +328,7 @@ class ModelRegistry:
             by_version.setdefault(int(version), []).append(alias)
         return by_version
 
+    @timed(BOOKKEEPING_MODELS)
     def resolve(self, model_version_tag: str | int | None = None) -> ModelVersionInfo:
         """The version ``model_version_tag`` names.
 
@@ -307,6 +336,15 @@ class ModelRegistry:
         version 3; any other string → the alias of that name.
         """
         tag = None if model_version_tag is None else str(model_version_tag).strip()
+        if not self.cache:
+            return self._resolve(tag)
+        info = self._resolved.get(tag)
+        if info is None:
+            info = self._resolve(tag)
+            self._resolved[tag] = self._resolved[str(info.version)] = info
+        return info
+
+    def _resolve(self, tag: str | None) -> ModelVersionInfo:
         try:
             if tag is None:
                 try:
@@ -326,9 +364,18 @@ class ModelRegistry:
                 f"model {self.model_name!r} has no version or alias {tag!r}; known: {', '.join(known) or 'none'}"
             ) from exc
 
+    @timed(BOOKKEEPING_MODELS)
     def load(self, model_version_tag: str | int | None = None) -> LoadedModel:
         """Download, integrity-check and deserialise the version ``model_version_tag`` names."""
         info = self.resolve(model_version_tag)
+        loaded = self._loaded.get(info.version)
+        if loaded is None:
+            loaded = self._load(info)
+            if self.cache:
+                self._loaded[info.version] = loaded
+        return replace(loaded, info=info)
+
+    def _load(self, info: ModelVersionInfo) -> LoadedModel:
         with tempfile.TemporaryDirectory() as tmp:
             assert info.run_id is not None
             local = Path(self.client.download_artifacts(info.run_id, ARTIFACT_PATH, tmp))

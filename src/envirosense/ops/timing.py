@@ -12,14 +12,20 @@ values add up to the time spent inside steps at all (no double counting, whateve
 
 Each finished block is also observed, with its exclusive seconds, by the Prometheus histogram given
 (label ``step``), so a dashboard sees the same figures as the profile.
+
+Code deep inside a piece of work times itself without being handed the timer: the work binds its timer
+(``with timing(timer):``) and a collaborator writes ``with timed(BOOKKEEPING_DATABASE):`` (or decorates a
+method with ``@timed(...)``), which times into the bound timer and does nothing when none is bound. The
+binding is a context variable: it holds on the thread (and async task) that bound it.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from contextvars import ContextVar
 
 from prometheus_client import Histogram
 
@@ -29,6 +35,45 @@ CYCLE_STEP_SECONDS = Histogram(
     ["step"],
     buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 900.0),
 )
+
+
+PROBE_GENERATION = "probe_generation"
+PROBE_EVALUATION = "probe_evaluation"
+WEAK_SPOT_IDENTIFICATION = "weak_spot_identification"
+PRIORITISATION = "prioritisation"
+CRAFTING = "crafting"
+TARGETED_GENERATION = "targeted_generation"
+SELECTION = "selection"
+TRAINING = "training"
+CANDIDATE_EVALUATION = "candidate_evaluation"
+BOOKKEEPING_DATABASE = "bookkeeping.database"
+BOOKKEEPING_MODELS = "bookkeeping.models"
+BOOKKEEPING_TRACKING = "bookkeeping.tracking"
+OTHER = "other"
+BOOKKEEPING = (BOOKKEEPING_DATABASE, BOOKKEEPING_MODELS, BOOKKEEPING_TRACKING)
+"""The bookkeeping steps: the database (run store, scenario records), the model registry (MLflow versions,
+aliases and model files) and experiment tracking (MLflow runs, metrics, artifacts)."""
+CYCLE_STEPS = (
+    PROBE_GENERATION,
+    PROBE_EVALUATION,
+    WEAK_SPOT_IDENTIFICATION,
+    PRIORITISATION,
+    CRAFTING,
+    TARGETED_GENERATION,
+    SELECTION,
+    TRAINING,
+    CANDIDATE_EVALUATION,
+    *BOOKKEEPING,
+    OTHER,
+)
+"""The steps of a cycle's time profile, in the order they are shown; ``other`` is the cycle's wall time
+outside every timed block (small files, summaries, the loop itself)."""
+
+
+def ordered_profile(seconds: Mapping[str, float]) -> dict[str, float]:
+    """``seconds`` per step in the order of ``CYCLE_STEPS`` (steps it does not know last, as given)."""
+    known = {step: seconds[step] for step in CYCLE_STEPS if step in seconds}
+    return {**known, **{step: value for step, value in seconds.items() if step not in known}}
 
 
 class _Frame:
@@ -118,3 +163,29 @@ class StepTimer:
         with self._lock:
             profile, self._totals = self._totals, {}
         return profile
+
+
+_BOUND: ContextVar[StepTimer | None] = ContextVar("envirosense_step_timer", default=None)
+
+
+@contextmanager
+def timing(timer: StepTimer) -> Iterator[StepTimer]:
+    """Bind ``timer`` for the block: ``timed`` steps inside it (at any depth) time into it."""
+    token = _BOUND.set(timer)
+    try:
+        yield timer
+    finally:
+        _BOUND.reset(token)
+
+
+@contextmanager
+def timed(step: str) -> Iterator[None]:
+    """Time the block (or, as a decorator, each call) as ``step`` of the bound timer; nothing when none is
+    bound. The timer is looked up when the block starts, so a decorated method times into whichever timer
+    is bound at call time."""
+    timer = _BOUND.get()
+    if timer is None:
+        yield
+        return
+    with timer.step(step):
+        yield

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import time
 from collections.abc import Mapping
 from contextlib import suppress
 from functools import cache
@@ -30,6 +31,28 @@ def mlflow_client_class() -> Any:
     from mlflow.tracking import MlflowClient
 
     return MlflowClient
+
+
+def log_batch(
+    client: Any,
+    mlflow_run_id: str,
+    *,
+    metrics: Mapping[str, float] | None = None,
+    params: Mapping[str, Any] | None = None,
+    step: int = 0,
+) -> None:
+    """Log ``metrics`` (at ``step``) and ``params`` (as strings, cut at 6,000 characters) in as few MLflow
+    requests as its limits allow (1,000 metrics or 100 parameters each) rather than one per value: a SQLite
+    store makes each request durable on its own."""
+    from mlflow.entities import Metric, Param
+
+    stamp = int(time.time() * 1000)
+    logged_metrics = [Metric(key, float(value), stamp, step) for key, value in sorted((metrics or {}).items())]
+    logged_params = [Param(key, str(value)[:6000]) for key, value in sorted((params or {}).items())]
+    for start in range(0, len(logged_metrics), 1000):
+        client.log_batch(mlflow_run_id, metrics=logged_metrics[start : start + 1000])
+    for start in range(0, len(logged_params), 100):
+        client.log_batch(mlflow_run_id, params=logged_params[start : start + 100])
 
 
 def prepare_local_store(tracking_uri: str) -> None:
@@ -149,12 +172,10 @@ class ExperimentTracker:
         return str(run.info.run_id)
 
     def _log_params(self, mlflow_run_id: str, params: Mapping[str, Any]) -> None:
-        for key, value in sorted(params.items()):
-            self.client.log_param(mlflow_run_id, key, str(value)[:6000])
+        log_batch(self.client, mlflow_run_id, params=params)
 
     def log_metrics(self, mlflow_run_id: str, metrics: Mapping[str, float], step: int = 0) -> None:
-        for key, value in sorted(metrics.items()):
-            self.client.log_metric(mlflow_run_id, key, float(value), step=step)
+        log_batch(self.client, mlflow_run_id, metrics=metrics, step=step)
 
     def log_artifact(self, mlflow_run_id: str, path: Path, artifact_path: str | None = None) -> None:
         self.client.log_artifact(mlflow_run_id, str(path), artifact_path)
