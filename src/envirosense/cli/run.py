@@ -36,7 +36,7 @@ WorkspaceOption = Annotated[Path | None, typer.Option(help="Workspace folder (ov
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
-def _settings(config: Path | None, workspace: Path | None, **overrides: Any) -> RunSettings:
+def load_settings(config: Path | None, workspace: Path | None, **overrides: Any) -> RunSettings:
     values = {key: value for key, value in overrides.items() if value is not None}
     if workspace is not None:
         values["workspace"] = workspace
@@ -49,7 +49,7 @@ def _database(settings: RunSettings) -> str:
     return str(redact(make_url(resolve_database_url(settings.database_url, settings.workspace.resolve()))))
 
 
-def _store(settings: RunSettings, *, existing: bool = True) -> RunStore:
+def open_store(settings: RunSettings, *, existing: bool = True) -> RunStore:
     """The run store of the workspace; with ``existing`` (commands that read runs) a workspace that does not
     exist is refused instead of created."""
     from envirosense.learning.assembly import Workspace, prepare_database
@@ -66,7 +66,7 @@ def _store(settings: RunSettings, *, existing: bool = True) -> RunStore:
     return RunStore(make_engine(workspace.database_url))
 
 
-def _known_run(store: RunStore, run_id: str, settings: RunSettings) -> RunRecord:
+def known_run(store: RunStore, run_id: str, settings: RunSettings) -> RunRecord:
     """The stored run ``run_id``; an unknown id ends the command naming the runs of the database searched."""
     try:
         return store.run(run_id)
@@ -81,7 +81,7 @@ def _known_run(store: RunStore, run_id: str, settings: RunSettings) -> RunRecord
         )
 
 
-def _summary_table(history: RunHistory) -> Table:
+def summary_table(history: RunHistory) -> Table:
     table = Table(
         title=f"Run {history.run_id} ({history.strategy}, {history.status})",
         box=box.SIMPLE_HEAD,
@@ -135,7 +135,7 @@ def run_command(
         from envirosense.ops.metrics import serve_metrics
 
         typer.echo(f"Metrics: http://127.0.0.1:{serve_metrics(metrics_port)}/metrics", err=True)
-    settings = _settings(config, workspace)
+    settings = load_settings(config, workspace)
     learning = settings.active_learning.model_dump()
     if strategy is not None:
         learning["strategy"] = strategy
@@ -167,7 +167,7 @@ def run_command(
     finally:
         if main:
             signal.signal(signal.SIGTERM, previous)
-    stdout().print(_summary_table(history))
+    stdout().print(summary_table(history))
     print_champion(history, settings)
     if history.status == "waiting_for_review":
         typer.echo(f"Waiting for review: envirosense suggestions list --run {identifier}")
@@ -183,7 +183,7 @@ def _interrupt(signum: int, frame: object) -> None:
 
 def _mark_interrupted(settings: RunSettings, run_id: str) -> None:
     """Record ``run_id`` as interrupted (the loop does so itself once running; this covers its setup)."""
-    store = _store(settings)
+    store = open_store(settings)
     with contextlib.suppress(UnknownRunError):
         if store.run(run_id).status != RunStatus.INTERRUPTED.value:
             store.set_run(run_id, status=RunStatus.INTERRUPTED)
@@ -194,7 +194,7 @@ def _refuse_existing(settings: RunSettings, run_id: str) -> None:
     if settings.database_url is None and not settings.workspace.is_dir():
         return
     try:
-        record = _store(settings).run(run_id)
+        record = open_store(settings).run(run_id)
     except UnknownRunError:
         return
     fail(
@@ -215,7 +215,7 @@ def _resumed(
 ) -> tuple[RunSettings, ActiveLearningConfig]:
     """The stored settings of run ``run_id`` (``--cycles`` the one override); a ``--config``, ``--strategy``
     or ``--seed`` that contradicts them ends the command listing what differs."""
-    record = _known_run(_store(settings), run_id, settings)
+    record = known_run(open_store(settings), run_id, settings)
     stored = StoredRunConfig.read(record.config, settings)
     resume_hint = f"`envirosense run --resume {run_id}` alone uses the configuration the run was started with"
     if strategy is not None and strategy != record.strategy:
@@ -251,10 +251,10 @@ def report_command(
     matrices first vs last, weak spots per sensor and type, the scenarios created and lineage counts."""
     from envirosense.learning.manager import load_history
 
-    settings = _settings(config, workspace)
-    store = _store(settings)
+    settings = load_settings(config, workspace)
+    store = open_store(settings)
     for known in (run_id, *(compare or [])):
-        _known_run(store, known, settings)
+        known_run(store, known, settings)
     history = load_history(store, run_id)
     others = [load_history(store, other) for other in compare or []]
     path = write_run_report(
@@ -272,10 +272,10 @@ def suggestions_list(
     as_json: JsonOption = False,
 ) -> None:
     """List suggestions with their status (ids in full; a unique prefix is enough to approve or reject)."""
-    settings = _settings(config, workspace)
-    store = _store(settings)
+    settings = load_settings(config, workspace)
+    store = open_store(settings)
     if run is not None:
-        _known_run(store, run, settings)
+        known_run(store, run, settings)
     rows = store.suggestions(run, status=status)
     if as_json:
         keys = ("suggestion_id", "run_id", "cycle_index", "action", "samples", "weak_spot_id", "status", "payload")
@@ -313,7 +313,7 @@ def _resolve_ids(store: RunStore, given: list[str]) -> list[str]:
 
 
 def _review(ids: list[str], status: SuggestionStatus, note: str | None, settings: RunSettings) -> None:
-    store = _store(settings)
+    store = open_store(settings)
     full_ids = _resolve_ids(store, ids)
     failed = [
         suggestion_id
@@ -335,7 +335,7 @@ def suggestions_approve(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Approve pending suggestions; `envirosense run --resume RUN_ID` then generates them."""
-    _review(ids, SuggestionStatus.APPROVED, note, _settings(config, workspace))
+    _review(ids, SuggestionStatus.APPROVED, note, load_settings(config, workspace))
 
 
 @suggestions_app.command("reject")
@@ -346,4 +346,4 @@ def suggestions_reject(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Reject pending suggestions; the cycle goes on without them."""
-    _review(ids, SuggestionStatus.REJECTED, note, _settings(config, workspace))
+    _review(ids, SuggestionStatus.REJECTED, note, load_settings(config, workspace))

@@ -10,7 +10,15 @@ from rich import box
 from rich.table import Table
 
 from envirosense.cli.output import print_json, stdout
-from envirosense.cli.run import ConfigOption, JsonOption, WorkspaceOption, _known_run, _settings, _store, _summary_table
+from envirosense.cli.run import (
+    ConfigOption,
+    JsonOption,
+    WorkspaceOption,
+    known_run,
+    load_settings,
+    open_store,
+    summary_table,
+)
 from envirosense.learning.history import RunHistory
 from envirosense.learning.store import CycleStep
 from envirosense.ops.timing import ordered_profile
@@ -25,7 +33,7 @@ def runs_command(
     """List the active-learning runs of the workspace."""
     if ctx.invoked_subcommand is not None:
         return
-    store = _store(_settings(config, workspace))
+    store = open_store(load_settings(config, workspace))
     rows: list[dict[str, Any]] = [
         {
             "run_id": run.run_id,
@@ -87,9 +95,9 @@ def show_command(
     """Show one run cycle by cycle: its results, and the seconds each step of each cycle took."""
     from envirosense.learning.manager import load_history
 
-    settings = _settings(config, workspace)
-    store = _store(settings)
-    _known_run(store, run_id, settings)
+    settings = load_settings(config, workspace)
+    store = open_store(settings)
+    known_run(store, run_id, settings)
     history = load_history(store, run_id)
     if as_json:
         print_json(
@@ -112,6 +120,6 @@ def show_command(
         )
         return
     console = stdout()
-    console.print(_summary_table(history))
+    console.print(summary_table(history))
     profile = profile_table(history)
     console.print(profile if profile is not None else "No time profile recorded (a run older than the profile).")
