@@ -4,7 +4,7 @@
 for the whole run (a warm process pool or a Dask client), cut into a few contiguous chunks per worker
 so that each submission carries enough work to pay for its round trip. The outcomes come back in job
 order and equal ``InProcessBatch``'s: every job carries its own simulation seed. When the executor fails
-(a worker killed, the scheduler lost), the kept executor is discarded, as a failed generation attempt
+(a worker killed, the scheduler lost or down), the kept executor is discarded, as a failed generation attempt
 discards it, and the batch runs in this process instead.
 """
 
@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from itertools import pairwise
 
+from envirosense.generation.errors import SchedulerUnavailableError
 from envirosense.generation.executors import ExecutorFailedError, is_infrastructure_failure
 from envirosense.generation.generator import MLDataGenerator
 from envirosense.ops.logging import get_logger
@@ -51,17 +52,17 @@ class ExecutorBatch:
         try:
             # The generation package's own kept executor: the one its generate calls use.
             with self.generator._kept_executor() as handle:
-                futures = [
-                    handle.executor.submit(run_jobs, chunk)
-                    for chunk in chunks(jobs, handle.parallelism, self.chunks_per_worker)
-                ]
                 try:
+                    futures = [
+                        handle.executor.submit(run_jobs, chunk)
+                        for chunk in chunks(jobs, handle.parallelism, self.chunks_per_worker)
+                    ]
                     return [outcome for future in futures for outcome in future.result()]
                 except Exception as exc:
                     if is_infrastructure_failure(exc):
                         raise ExecutorFailedError(f"{type(exc).__name__}: {exc}") from exc
                     raise
-        except ExecutorFailedError as exc:
+        except (ExecutorFailedError, SchedulerUnavailableError) as exc:
             log.warning("simulation_batch_in_process", executor=self.generator.executor_description, error=str(exc))
             return run_jobs(jobs)
 
