@@ -10,7 +10,7 @@ checks that every mode crafts the same scenarios:
   loop crafted before simulation batches (the baseline);
 - ``batched here``: a round simulated as one ``InProcessBatch`` and scored in one model call;
 - ``batched on pool``: the round on a warm 2-worker pool kept by an open ``MLDataGenerator`` (the run's
-  executor), scored in one model call.
+  executor; ``local_below=0``: every batch, however small), scored in one model call.
 
 Then the same for the rule-based inverse crafter (the repository's default, used by the CLI and by
 alm runs with ``failure_seeking = false``) on three of the targets: without the early stop, with it in
@@ -140,7 +140,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         interface = champion(Path(folder), args.seed)
         scorer = ChampionErrorScore(interface, "champion")
         spots = requests(args.seed)
-        pool = ExecutorBatch(generator)
+        pool = ExecutorBatch(generator, local_below=0)
         pool.run(ForwardModel(n_steps=2, n_repeats=4).jobs(scenario_classes()[0](), [], ClassLabel.NORMAL))
 
         def seeking(score: Any, batch: SimulationBatch) -> Callable[[], list[CraftResult]]:

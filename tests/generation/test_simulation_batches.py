@@ -12,17 +12,28 @@ from generation_helpers import kill_pool_workers, pool_workers
 
 from envirosense.generation import MLDataGenerator
 from envirosense.generation.batches import ExecutorBatch, chunks, simulation_batch
-from envirosense.repository.crafting import CraftRequest, FailureSeekingCrafter, RuleBasedInverseCrafter, feature_targets
+from envirosense.repository.crafting import (
+    CraftRequest,
+    FailureSeekingCrafter,
+    RuleBasedInverseCrafter,
+    feature_targets,
+)
 from envirosense.repository.crafting.batch import InProcessBatch, SimulationJob
 from envirosense.repository.crafting.forward import ForwardModel
-from envirosense.repository.sensors import parse_feature_path
+from envirosense.repository.sensors import FeatureField, parse_feature_path
 from envirosense.schemas import ClassLabel, SampleFeaturesSummary
 from envirosense.simulation.registry import scenario_class
 from envirosense.simulation.result import SimulationResult
 from envirosense.simulation.scenario import BaseScenario
 
-HOTSPOT = parse_feature_path("sensor_readings_map.U26_Lepton35.hotspot_delta_c")
-assert HOTSPOT is not None
+
+def _hotspot() -> FeatureField:
+    field = parse_feature_path("sensor_readings_map.U26_Lepton35.hotspot_delta_c")
+    assert field is not None
+    return field
+
+
+HOTSPOT = _hotspot()
 
 
 def _request(value: float) -> CraftRequest:
@@ -53,10 +64,14 @@ def test_chunks_keep_the_order_and_differ_by_at_most_one() -> None:
     assert [len(chunk) for chunk in chunks(jobs[:3], parallelism=4, chunks_per_worker=2)] == [1, 1, 1]
 
 
-def test_a_closed_generator_or_another_source_runs_the_batch_here() -> None:
+def test_a_closed_generator_a_small_batch_or_another_source_runs_here() -> None:
     jobs = _jobs(3)
     expected = InProcessBatch().run(jobs)
-    assert ExecutorBatch(MLDataGenerator(workers=2)).run(jobs) == expected
+    assert ExecutorBatch(MLDataGenerator(workers=2), local_below=0).run(jobs) == expected
+    with MLDataGenerator(workers=2) as generator:
+        assert ExecutorBatch(generator, local_below=4).run(jobs) == expected
+        assert not pool_workers()  # the pool was never started
+    assert isinstance(simulation_batch(MLDataGenerator(workers=0)), ExecutorBatch)
     assert isinstance(simulation_batch(object()), InProcessBatch)
 
 
@@ -67,8 +82,7 @@ def test_crafters_give_the_same_scenario_on_the_pool_as_in_process() -> None:
     here_seeking = FailureSeekingCrafter(_hotspot_score, rng=np.random.default_rng(3), candidates_per_craft=6)
     seeking_here = [here_seeking.craft(request) for _ in range(2)]
     with MLDataGenerator(workers=2) as generator:
-        batch = simulation_batch(generator)
-        assert isinstance(batch, ExecutorBatch)
+        batch = ExecutorBatch(generator, local_below=0)
         pooled = RuleBasedInverseCrafter(seed=11, batch=batch).craft(request)
         assert len(pool_workers()) == 2  # the batch ran on the generator's pool
         pooled_seeking = FailureSeekingCrafter(
@@ -86,7 +100,7 @@ def test_a_batch_survives_a_killed_pool() -> None:
     jobs = _jobs(6)
     expected = InProcessBatch().run(jobs)
     with MLDataGenerator(workers=2) as generator:
-        batch = ExecutorBatch(generator)
+        batch = ExecutorBatch(generator, local_below=0)
         assert batch.run(jobs) == expected
         deadline = time.monotonic() + 60
         while len(pool_workers()) < 2 and time.monotonic() < deadline:

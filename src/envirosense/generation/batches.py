@@ -33,21 +33,31 @@ def chunks(jobs: Sequence[SimulationJob], parallelism: int, chunks_per_worker: i
     return [jobs[start:stop] for start, stop in pairwise(bounds) if stop > start]
 
 
+LOCAL_BELOW = 16
+"""Batches of fewer jobs run in this process: a short run takes about 5 ms, and a round trip through a
+local pool costs about as much as a dozen of them when each brings back a whole run (``BENCHMARKS.md``,
+*Crafting speed*)."""
+
+
 class ExecutorBatch:
     """Runs batches on ``generator``'s kept executor (``chunks_per_worker`` chunks per worker).
 
     ``generator`` must be open (``MLDataGenerator.open`` or its ``with`` block); a closed one runs the
-    batch in this process rather than start a pool for a fraction of a second's work.
+    batch in this process rather than start a pool for a fraction of a second's work, and so does a batch
+    of fewer than ``local_below`` jobs (0 sends every batch to the executor).
     """
 
-    def __init__(self, generator: MLDataGenerator, *, chunks_per_worker: int = 2) -> None:
-        if chunks_per_worker < 1:
-            raise ValueError("chunks_per_worker must be >= 1")
+    def __init__(
+        self, generator: MLDataGenerator, *, chunks_per_worker: int = 2, local_below: int = LOCAL_BELOW
+    ) -> None:
+        if chunks_per_worker < 1 or local_below < 0:
+            raise ValueError("need chunks_per_worker >= 1 and local_below >= 0")
         self.generator = generator
         self.chunks_per_worker = chunks_per_worker
+        self.local_below = local_below
 
     def run(self, jobs: Sequence[SimulationJob]) -> list[JobOutcome]:
-        if not jobs or not self.generator.is_open:
+        if len(jobs) < max(self.local_below, 1) or not self.generator.is_open:
             return run_jobs(jobs)
         try:
             # The generation package's own kept executor: the one its generate calls use.
