@@ -184,7 +184,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     for name in names:
         baseline = names[0] if name.startswith("failure") else names[3]
         simulations = sum(r.report.get("simulations", r.report.get("candidates", 0)) for r in crafted[name])
-        print(f"  {name:<40s} {best[name]:7.2f} s  {best[baseline] / best[name]:5.2f}x  {simulations:5d} simulations")
+        print(
+            f"  {name:<38s} wall {best[name]:5.2f} s ({best[baseline] / best[name]:4.2f}x)  "
+            f"own CPU {cpu[name]:5.2f} s  {simulations:4d} simulations"
+        )
     print(f"same crafted scenarios: failure-seeking {same_seeking}; inverse here vs pool {same_inverse}")
     if not (same_seeking and same_inverse):
         raise SystemExit("the modes crafted different scenarios")
