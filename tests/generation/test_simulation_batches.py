@@ -4,6 +4,7 @@ process, the jobs cut into ordered chunks, and a batch that survives a killed po
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -89,6 +90,7 @@ def test_crafters_give_the_same_scenario_on_the_pool_as_in_process() -> None:
             _hotspot_score, rng=np.random.default_rng(3), candidates_per_craft=6, batch=batch
         )
         seeking_pooled = [pooled_seeking.craft(request) for _ in range(2)]
+    assert batch.sent > 0 and batch.fallbacks == 0
     assert pooled.params == here.params
     assert pooled.report == here.report
     assert [r.params for r in seeking_pooled] == [r.params for r in seeking_here]
@@ -107,5 +109,33 @@ def test_a_batch_survives_a_killed_pool() -> None:
             time.sleep(0.1)
         assert kill_pool_workers() == 2
         assert batch.run(jobs) == expected  # the broken pool is dropped; this batch ran here
+        assert (batch.sent, batch.fallbacks) == (1, 1)
         assert batch.run(jobs) == expected  # and the next one on a fresh pool
+        assert (batch.sent, batch.fallbacks) == (2, 1)
         assert len(pool_workers()) == 2
+
+
+@pytest.mark.slow
+def test_a_dask_cluster_crafts_the_same_scenario(tmp_path: Path) -> None:
+    import dask
+    from distributed import LocalCluster
+
+    request = _request(18.0)
+    here = RuleBasedInverseCrafter(seed=11).craft(request)
+    with (
+        dask.config.set({"temporary-directory": str(tmp_path)}),
+        LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            host="127.0.0.1",
+            local_directory=str(tmp_path),
+        ) as cluster,
+        MLDataGenerator(dask_scheduler=cluster.scheduler_address) as generator,
+    ):
+        batch = ExecutorBatch(generator, local_below=0)
+        remote = RuleBasedInverseCrafter(seed=11, batch=batch).craft(request)
+    assert batch.sent > 0 and batch.fallbacks == 0
+    assert remote.params == here.params
+    assert remote.report == here.report

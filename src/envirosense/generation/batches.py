@@ -55,6 +55,10 @@ class ExecutorBatch:
         self.generator = generator
         self.chunks_per_worker = chunks_per_worker
         self.local_below = local_below
+        self.sent = 0
+        """Batches sent to the executor and finished there."""
+        self.fallbacks = 0
+        """Batches the executor failed and this process ran instead."""
 
     def run(self, jobs: Sequence[SimulationJob]) -> list[JobOutcome]:
         if len(jobs) < max(self.local_below, 1) or not self.generator.is_open:
@@ -67,13 +71,16 @@ class ExecutorBatch:
                         handle.executor.submit(run_jobs, chunk)
                         for chunk in chunks(jobs, handle.parallelism, self.chunks_per_worker)
                     ]
-                    return [outcome for future in futures for outcome in future.result()]
+                    outcomes = [outcome for future in futures for outcome in future.result()]
+                    self.sent += 1
+                    return outcomes
                 except Exception as exc:
                     if is_infrastructure_failure(exc):
                         raise ExecutorFailedError(f"{type(exc).__name__}: {exc}") from exc
                     raise
         except (ExecutorFailedError, SchedulerUnavailableError) as exc:
             log.warning("simulation_batch_in_process", executor=self.generator.executor_description, error=str(exc))
+            self.fallbacks += 1
             return run_jobs(jobs)
 
 
