@@ -1,12 +1,17 @@
 """Sample efficiency: does targeted simulation teach the model faster than simulating at random?
 
-Runs the loop with each strategy (``alm``, ``random``, ``pool-margin``) for several seeds on the same
-initial-set recipe, per-cycle budget and fixed held-out evaluation set, then reports per strategy:
+Runs the loop with each strategy (``alm`` and the baselines ``random``, ``pool-margin``,
+``pool-margin-matched``, ``cluster-margin``) for several seeds on the same initial-set recipe, per-cycle
+budget and fixed held-out evaluation set, then reports per strategy, against two axes, the training
+samples and the simulated samples (everything the run simulated: initial set, probes, pools, candidates):
 
-- the learning curve (macro-F1 of the best model so far against training samples), averaged over seeds;
-- the area under it (AUBC: trapezoid over the sample axis, divided by its length, so 1.0 is perfect);
+- the learning curve (macro-F1 of the best model so far), averaged over seeds;
+- the area under it (AUBC: trapezoid over the axis, divided by the length of the range every run covers,
+  so 1.0 is perfect);
 - the samples needed to reach the target macro-F1 (linear interpolation; "not reached" counts as ∞);
-- bootstrap 95 % confidence intervals (over seeds) of the AUBC and of its difference to ``random``;
+- bootstrap 95 % confidence intervals (over seeds) of the AUBC and of its paired differences to ``random``
+  and to ``pool-margin``;
+- the simulation cost per cycle and the wall time per run;
 - per cycle, the quality of the new data: hit rate (share of new training samples the pre-cycle champion
   gets wrong or separates by a top-two margin below ``UNCERTAIN_MARGIN``), and for the scenarios a cycle
   created, parameter-space coverage (share of each parameter's deciles reached, per scenario class) and
@@ -17,6 +22,9 @@ repository (ALM chooses scenarios only from per-cycle probe sets): ``uniform`` (
 uniformly, as training draws them) and ``low-intensity`` (weak, distant hazards among many confounders,
 ``learning.sources.low_intensity_definitions``). The second scores, after the run, the same champion each
 cycle picked on the first, so it never influences the run.
+
+``pool-margin-matched`` gets, on each seed, the samples per cycle that seed's ``alm`` run simulated on
+average (measured; ``--matched-simulation`` sets it when alm does not run in the same invocation).
 
     python benchmarks/sample_efficiency.py --quick --check    # CI-sized regression check (ALM > random)
     python benchmarks/sample_efficiency.py --seeds 10         # the figures in BENCHMARKS.md
@@ -44,37 +52,41 @@ from envirosense.learning.comparison import aubc, bootstrap_mean, samples_to_rea
 from envirosense.learning.config import ActiveLearningConfig
 from envirosense.learning.history import RunHistory
 from envirosense.learning.manager import ActiveLearningManager
+from envirosense.learning.policy_registry import policy_names
 from envirosense.learning.settings import RunSettings
 from envirosense.learning.sources import low_intensity_definitions
 from envirosense.ops.logging import configure_logging
 from envirosense.simulation.parameters import flatten_params, param_ranges
 from envirosense.simulation.registry import scenario_class
 
-STRATEGIES = ("alm", "random", "pool-margin")
+STRATEGIES = ("alm", "random", "pool-margin", "pool-margin-matched", "cluster-margin")
+AXES = {"samples": "training samples", "simulated": "simulated samples"}
 EVALUATION_SETS = ("uniform", "low-intensity")
 UNCERTAIN_MARGIN = 0.2
 """A new sample counts as a hit when the pre-cycle champion gets it wrong or its top-two margin is below this."""
 
 
-def settings_for(workspace: Path, strategy: str, seed: int, quick: bool) -> RunSettings:
-    budget = (
-        {"samples_per_cycle": 120, "probe_samples": 200, "samples_per_scenario_run": 10, "min_samples_per_spot": 10}
+SAMPLES_PER_RUN = 10
+
+
+def settings_for(
+    workspace: Path, strategy: str, seed: int, quick: bool, simulation_per_cycle: int | None = None
+) -> RunSettings:
+    """The benchmark's run settings; ``simulation_per_cycle`` is pool-margin-matched's simulation budget."""
+    budget: dict[str, Any] = (
+        {"samples_per_cycle": 80, "probe_samples": 200, "min_samples_per_spot": 10}
         if quick
-        else {
-            "samples_per_cycle": 250,
-            "probe_samples": 500,
-            "samples_per_scenario_run": 10,
-            "min_samples_per_spot": 20,
-        }
+        else {"samples_per_cycle": 250, "probe_samples": 500, "min_samples_per_spot": 20}
     )
+    budget |= {"samples_per_scenario_run": SAMPLES_PER_RUN, "simulation_samples_per_cycle": simulation_per_cycle}
     return RunSettings.model_validate(
         {
             "workspace": workspace,
-            "model": {"n_estimators": 30 if quick else 80},
+            "model": {"n_estimators": 50 if quick else 80},
             "generation": {"workers": 2},
             "datasets": {
-                "initial_samples": 100 if quick else 300,
-                "evaluation_samples": 300 if quick else 1500,
+                "initial_samples": 200 if quick else 300,
+                "evaluation_samples": 1500,
                 "initial_seed": 1000 + seed,
                 "evaluation_seed": 7,
             },
@@ -84,7 +96,7 @@ def settings_for(workspace: Path, strategy: str, seed: int, quick: bool) -> RunS
                 "pool_factor": 3 if quick else 5,
                 "budget": budget,
                 "stopping": {
-                    "max_cycles": 2 if quick else 5,
+                    "max_cycles": 3 if quick else 5,
                     "target_macro_f1": None,
                     "plateau_cycles": None,
                 },
@@ -98,9 +110,18 @@ def bootstrap_ci(values: np.ndarray, rng: np.random.Generator, rounds: int = 200
     return estimate.low, estimate.high
 
 
-def run_one(root: Path, strategy: str, seed: int, quick: bool, overrides: dict[str, Any], label: str) -> dict[str, Any]:
-    """Run one strategy for one seed; returns its curves on both evaluation sets and per-cycle data quality."""
-    settings = settings_for(root, strategy, seed, quick)
+def run_one(
+    root: Path,
+    strategy: str,
+    seed: int,
+    quick: bool,
+    overrides: dict[str, Any],
+    label: str,
+    simulation_per_cycle: int | None = None,
+) -> dict[str, Any]:
+    """Run one strategy for one seed; returns its curves on both evaluation sets (against training and
+    simulated samples), its wall time and per-cycle data quality."""
+    settings = settings_for(root, strategy, seed, quick, simulation_per_cycle)
     if overrides:
         learning = settings.active_learning.model_dump()
         for dotted, value in overrides.items():
@@ -111,7 +132,9 @@ def run_one(root: Path, strategy: str, seed: int, quick: bool, overrides: dict[s
             node[leaf] = value
         settings = settings.model_copy(update={"active_learning": ActiveLearningConfig.model_validate(learning)})
     with open_run(settings, f"{label}-s{seed}") as manager:
+        started = time.perf_counter()
         history = manager.run()
+        seconds = time.perf_counter() - started
     samples, scores = history.learning_curve()
     champions = champion_after_each_cycle(history)
     second = second_evaluation_set(settings)
@@ -124,6 +147,8 @@ def run_one(root: Path, strategy: str, seed: int, quick: bool, overrides: dict[s
     return {
         "seed": seed,
         "samples": samples,
+        "simulated": [int(cycle.samples_simulated or 0) for cycle in history.cycles],
+        "seconds": seconds,
         "uniform": scores,
         "low-intensity": [on_second[version] for version in champions],
         "per_class_f1": [per_class[version] for version in champions],
@@ -221,24 +246,32 @@ Runs = dict[str, list[dict[str, Any]]]
 
 
 def plot(runs: Runs, path: Path) -> None:
-    """Learning curves on both evaluation sets (mean and range over seeds) and the hit rate per cycle."""
-    figure = Figure(figsize=(13, 4.2), layout="constrained")
-    axes = figure.subplots(1, 3)
+    """Learning curves on both evaluation sets (mean and range over seeds), the uniform set's against
+    simulated samples (mean over seeds on both axes), and the hit rate per cycle."""
+    figure = Figure(figsize=(17, 4.2), layout="constrained")
+    axes = figure.subplots(1, 4)
     for label, records in runs.items():
         samples = np.asarray(records[0]["samples"], dtype=float)
         for axis, evaluation in zip(axes[:2], EVALUATION_SETS, strict=True):
             scores = np.asarray([record[evaluation] for record in records], dtype=float)
             axis.plot(samples, scores.mean(axis=0), marker="o", label=label)
             axis.fill_between(samples, scores.min(axis=0), scores.max(axis=0), alpha=0.12)
+        if all("simulated" in record for record in records):
+            simulated = np.asarray([record["simulated"] for record in records], dtype=float).mean(axis=0)
+            scores = np.asarray([record["uniform"] for record in records], dtype=float)
+            axes[2].plot(simulated, scores.mean(axis=0), marker="o", label=label)
         hits = np.asarray([[row["hit_rate"] for row in record["quality"]] for record in records], dtype=float)
-        axes[2].plot(samples[1:], hits.mean(axis=0), marker="o", label=label)
+        axes[3].plot(samples[1:], hits.mean(axis=0), marker="o", label=label)
     for axis, evaluation in zip(axes[:2], EVALUATION_SETS, strict=True):
         axis.set_title(f"{evaluation} evaluation set")
         axis.set_xlabel("training samples")
         axis.set_ylabel("macro-F1 of the champion")
-    axes[2].set_title("hit rate of each cycle's new samples")
-    axes[2].set_xlabel("training samples after the cycle")
-    axes[2].set_ylabel("wrong or uncertain under the pre-cycle champion")
+    axes[2].set_title("uniform set, against simulation cost")
+    axes[2].set_xlabel("simulated samples (initial set, probes, pools, candidates)")
+    axes[2].set_ylabel("macro-F1 of the champion")
+    axes[3].set_title("hit rate of each cycle's new samples")
+    axes[3].set_xlabel("training samples after the cycle")
+    axes[3].set_ylabel("wrong or uncertain under the pre-cycle champion")
     for axis in axes:
         axis.grid(alpha=0.3)
     axes[0].legend()
@@ -269,47 +302,69 @@ def plot_per_class(runs: Runs, path: Path) -> None:
     figure.savefig(path, dpi=90)
 
 
-def table(runs: Runs, evaluation: str, target: float | None, rng: np.random.Generator) -> dict[str, Any]:
-    """Print and return AUBC (bootstrap CI), its difference to random (CI) and samples to target on one set."""
-    labels = [label for label, records in runs.items() if all(evaluation in record for record in records)]
-    curves = {label: [(record["samples"], record[evaluation]) for record in runs[label]] for label in labels}
+def table(
+    runs: Runs,
+    evaluation: str,
+    target: float | None,
+    rng: np.random.Generator,
+    axis: str = "samples",
+    over: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """Print and return, on one evaluation set against one ``axis`` (``AXES``), the AUBC (bootstrap CI),
+    its paired differences to random and to pool-margin (CI), and the samples to target.
+
+    The AUBC range is the one every run covers, or with ``over`` the one the runs of those labels cover:
+    strategies whose runs end before it are left out (on the simulated axis, the cheap ones)."""
+    labels = [label for label, records in runs.items() if all(evaluation in r and axis in r for r in records)]
+    start, end = common_range([runs[label] for label in labels if label in over or not over], axis)
+    short = [label for label in labels if min(record[axis][-1] for record in runs[label]) < end]
+    labels = [label for label in labels if label not in short]
+    curves = {label: [(record[axis], record[evaluation]) for record in runs[label]] for label in labels}
     final = [curve[1][-1] for label in labels for curve in curves[label]]
     target = target or round(float(np.median(final)) - 0.01, 3)
-    start, end = common_range([runs[label] for label in labels])
     areas = {label: np.array([aubc(*curve, start, end) for curve in curves[label]]) for label in labels}
     reach = {label: np.array([samples_to_reach(*curve, target) for curve in curves[label]]) for label in labels}
-    baseline_reach = {name: float(np.median(reach[name])) if name in reach else math.nan for name in STRATEGIES[1:]}
-    print(f"\n{evaluation} evaluation set: target macro-F1 {target}; AUBC over {start}–{end} samples\n")
+    baselines = ("random", "pool-margin")
+    baseline_reach = {name: float(np.median(reach[name])) if name in reach else math.nan for name in baselines}
+    print(
+        f"\n{evaluation} evaluation set, against {AXES[axis]}: target macro-F1 {target}; "
+        f"AUBC over {start}–{end} {AXES[axis]}"
+        + (f" (left out, their runs end earlier: {', '.join(short)})" if short else "")
+        + "\n"
+    )
     print(
         f"{'strategy':22s} {'seeds':>5s} {'AUBC mean':>9s} {'AUBC 95% CI':>17s} {'Δ vs random (95% CI)':>26s} "
-        f"{'samples to target':>17s} {'× random':>8s} {'× pool-margin':>13s}"
+        f"{'Δ vs pool-margin (95% CI)':>26s} {'to target':>11s} {'× random':>8s} {'× pool-margin':>13s}"
     )
     entries: dict[str, Any] = {}
     for label in labels:
         low, high = bootstrap_ci(areas[label], rng)
         entry: dict[str, Any] = {"aubc": areas[label].tolist(), "aubc_ci": [low, high]}
-        delta = ""
-        if "random" in areas and label != "random" and len(areas[label]) == len(areas["random"]):
-            difference = areas[label] - areas["random"]
-            d_low, d_high = bootstrap_ci(difference, rng)
-            delta = f"{difference.mean():+.4f} [{d_low:+.4f}, {d_high:+.4f}]"
-            entry["aubc_minus_random"] = [float(difference.mean()), d_low, d_high]
+        deltas = {}
+        for name in baselines:
+            deltas[name] = ""
+            if name in areas and label != name and len(areas[label]) == len(areas[name]):
+                difference = areas[label] - areas[name]
+                d_low, d_high = bootstrap_ci(difference, rng)
+                deltas[name] = f"{difference.mean():+.4f} [{d_low:+.4f}, {d_high:+.4f}]"
+                entry[f"aubc_minus_{name}"] = [float(difference.mean()), d_low, d_high]
         median_reach = float(np.median(reach[label]))
         ratios = {name: reach_ratio(median_reach, value, end) for name, value in baseline_reach.items()}
         entry.update(samples_to_target=reach[label].tolist(), ratio=ratios)
         print(
-            f"{label:22s} {len(areas[label]):5d} {areas[label].mean():9.4f} [{low:.4f}, {high:.4f}] {delta:>26s} "
-            f"{'not reached' if math.isinf(median_reach) else f'{median_reach:.0f}':>17s} "
+            f"{label:22s} {len(areas[label]):5d} {areas[label].mean():9.4f} [{low:.4f}, {high:.4f}] "
+            f"{deltas['random']:>26s} {deltas['pool-margin']:>26s} "
+            f"{'not reached' if math.isinf(median_reach) else f'{median_reach:.0f}':>11s} "
             f"{ratios['random']:>8s} {ratios['pool-margin']:>13s}"
         )
         entries[label] = entry
-    return {"target_macro_f1": target, "aubc_range": [start, end], "labels": entries}
+    return {"target_macro_f1": target, "aubc_range": [start, end], "axis": axis, "labels": entries, "left_out": short}
 
 
-def common_range(groups: list[list[dict[str, Any]]]) -> tuple[int, int]:
-    """The sample range every run covers (AUBCs are compared over it)."""
+def common_range(groups: list[list[dict[str, Any]]], axis: str = "samples") -> tuple[int, int]:
+    """The range of ``axis`` every run covers (AUBCs are compared over it)."""
     every = [record for records in groups for record in records]
-    return max(record["samples"][0] for record in every), min(record["samples"][-1] for record in every)
+    return max(record[axis][0] for record in every), min(record[axis][-1] for record in every)
 
 
 def reach_ratio(samples: float, baseline: float, end: float) -> str:
@@ -320,6 +375,33 @@ def reach_ratio(samples: float, baseline: float, end: float) -> str:
     if math.isfinite(samples) and math.isinf(baseline):
         return f"< {samples / end:.2f}"
     return "–"
+
+
+def cost_table(runs: Runs) -> dict[str, dict[str, float]]:
+    """Print and return per strategy what a cycle costs: training and simulated samples added per cycle
+    (cycles ≥ 1) and the wall time of a run (the loop only, not the shared set-up), mean over seeds."""
+    print(
+        f"\n{'strategy':22s} {'trained/cycle':>13s} {'simulated/cycle':>15s} {'simulated/trained':>17s} {'s/run':>7s}"
+    )
+    costs: dict[str, dict[str, float]] = {}
+    for label, records in runs.items():
+        if not all("simulated" in record for record in records):
+            continue
+        trained = float(np.mean([np.diff(record["samples"]).mean() for record in records]))
+        simulated = float(np.mean([np.diff(record["simulated"]).mean() for record in records]))
+        seconds = float(np.mean([record["seconds"] for record in records]))
+        costs[label] = {"trained_per_cycle": trained, "simulated_per_cycle": simulated, "seconds_per_run": seconds}
+        print(f"{label:22s} {trained:13.0f} {simulated:15.0f} {simulated / trained:17.2f} {seconds:7.0f}")
+    return costs
+
+
+def matched_simulation(runs: Runs, seed: int) -> int | None:
+    """The samples per cycle the ``alm`` run of ``seed`` simulated on average (cycles ≥ 1), in whole
+    scenario runs; None when no such run is in ``runs``."""
+    record = next((r for r in runs.get("alm", []) if r["seed"] == seed and "simulated" in r), None)
+    if record is None:
+        return None
+    return round(float(np.diff(record["simulated"]).mean()) / SAMPLES_PER_RUN) * SAMPLES_PER_RUN
 
 
 def quality_table(runs: Runs) -> dict[str, dict[str, float]]:
@@ -393,8 +475,20 @@ def report(runs: Runs, targets: dict[str, float | None], out: Path, tag: str) ->
     results: dict[str, Any] = {
         evaluation: table(main, evaluation, targets.get(evaluation), rng) for evaluation in EVALUATION_SETS
     }
+    results["simulated"] = {
+        evaluation: table(
+            main,
+            evaluation,
+            results[evaluation]["target_macro_f1"],  # the same target on both axes
+            rng,
+            "simulated",
+            tuple(set(main) & {"alm", "pool-margin"}),
+        )
+        for evaluation in EVALUATION_SETS
+    }
     if variants and "alm" in runs:
         results["ablations"] = ablation_table(runs, "alm", variants)
+    results["cost"] = cost_table(runs)
     results["quality"] = quality_table(runs)
     results["label_mix"] = label_mix_table(runs)
     results["runs"] = runs
@@ -427,6 +521,12 @@ def main(argv: list[str] | None = None) -> int:
         help="override an active_learning key for the alm runs, e.g. targeting.select_factor=1 (JSON value)",
     )
     parser.add_argument("--label", default="alm", help="name of the alm runs in the table (with --set)")
+    parser.add_argument(
+        "--matched-simulation",
+        type=int,
+        default=None,
+        help="pool-margin-matched's simulated samples per cycle (default: what the seed's alm run simulated)",
+    )
     parser.add_argument("--merge", type=Path, action="append", default=[], help="add runs from earlier JSON")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results"), help="where plots and JSON go")
     parser.add_argument("--tag", default=None, help="file name tag (default: quick or full)")
@@ -440,12 +540,23 @@ def main(argv: list[str] | None = None) -> int:
     overrides = {key: json.loads(value) for key, value in (item.split("=", 1) for item in args.set)}
     root = args.keep or Path(tempfile.mkdtemp(prefix="envirosense-efficiency-"))
     started = time.perf_counter()
+    strategies = args.strategies.split(",")
+    unknown = sorted(set(strategies) - set(policy_names()))
+    if unknown:
+        parser.error(f"unknown strategies {', '.join(unknown)}; choose from {', '.join(policy_names())}")
+    if "pool-margin-matched" in strategies and "alm" not in strategies and args.matched_simulation is None:
+        parser.error("pool-margin-matched needs alm in --strategies or --matched-simulation SAMPLES")
+    strategies.sort(key=lambda name: name != "alm")  # alm first: pool-margin-matched is set from its cost
     runs: Runs = {}
     for seed in seeds:
-        for strategy in args.strategies.split(","):
+        for strategy in strategies:
             label = args.label if strategy == "alm" else strategy
             t0 = time.perf_counter()
-            record = run_one(root, strategy, seed, args.quick, overrides if strategy == "alm" else {}, label)
+            matched = None
+            if strategy == "pool-margin-matched":
+                matched = args.matched_simulation or matched_simulation({"alm": runs.get(args.label, [])}, seed)
+            options = overrides if strategy == "alm" else {}
+            record = run_one(root, strategy, seed, args.quick, options, label, matched)
             runs.setdefault(label, []).append(record)
             args.out.mkdir(parents=True, exist_ok=True)
             partial = args.out / f"sample_efficiency_{tag}.partial.json"

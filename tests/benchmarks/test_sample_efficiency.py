@@ -1,12 +1,12 @@
-"""The CI check of the sample-efficiency benchmark's quick mode: the loop still aims where the model is
-wrong. Deterministic: the same seeds give the same runs on every machine that runs the same code.
+"""The CI check of the sample-efficiency benchmark's quick mode, on its fixed seeds (0 and 1): the loop
+still aims where the model is wrong, and the alm policy learns at least as fast as the baselines.
+Deterministic: the same seeds give the same runs on every machine that runs the same code.
 
-What it asserts is the mechanism, not the learning curve. In the quick mode (100–340 training samples, two
-cycles) the AUBC comparison is noise: on the corrected simulator pool-margin sampling, the field's strong
-baseline, also scored below random there (0.353 against 0.415 over seeds 0–1, BENCHMARKS.md). Whether a
-policy learns faster is for the full benchmark's ten seeds with bootstrap intervals. The hit rate (the
-share of the newly added samples the champion of the time got wrong) and the parameter-space coverage of
-the scenarios a run created are large, stable differences: 0.84 against 0.51 and 0.30 against 0.12."""
+The quick mode (200 → 440 training samples in three cycles of 80, a 50-tree forest, both evaluation sets
+of 1,500 samples) is sized for CI. Two seeds there still decide a difference of a few hundredths of
+AUBC by chance (BENCHMARKS.md, "Baselines and simulation cost (issue 17)"), so the learning-speed asserts
+are issue 17's goal, and the ones the current alm does not meet are marked as expected failures until the
+method work lands; the mechanism asserts (hit rate, coverage, what each policy simulates) stay hard."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ import json
 import math
 import sys
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
@@ -23,18 +25,60 @@ import sample_efficiency
 
 pytestmark = pytest.mark.slow
 
+ALM = "alm"
+"""The strategy under test: whatever policy the registry builds for ``alm``."""
 
-def test_quick_mode_alm_adds_samples_the_model_gets_wrong_from_wider_scenarios(tmp_path: Path) -> None:
-    code = sample_efficiency.main(["--quick", "--seeds", "1", "--strategies", "alm,random", "--out", str(tmp_path)])
+NOT_YET = pytest.mark.xfail(
+    strict=False,
+    reason="issue 17 method work: the current alm's AUBC is 0.3295 against pool-margin's 0.3380 here (BENCHMARKS.md)",
+)
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    out = tmp_path_factory.mktemp("efficiency")
+    code = sample_efficiency.main(["--quick", "--strategies", f"{ALM},random,pool-margin", "--out", str(out)])
     assert code == 0
-    results = json.loads((tmp_path / "sample_efficiency_quick.json").read_text())
+    loaded: dict[str, Any] = json.loads((out / "sample_efficiency_quick.json").read_text())
+    assert (out / "sample_efficiency_quick.png").stat().st_size > 10_000
+    return loaded
+
+
+def test_quick_mode_alm_adds_samples_the_model_gets_wrong_from_wider_scenarios(results: dict[str, Any]) -> None:
     for evaluation in sample_efficiency.EVALUATION_SETS:
         labels = results[evaluation]["labels"]
-        assert len(labels["alm"]["aubc"]) == len(labels["random"]["aubc"]) == 1, evaluation
+        assert len(labels[ALM]["aubc"]) == len(labels["random"]["aubc"]) == 2, evaluation
     quality = results["quality"]
-    assert quality["alm"]["hit_rate"] > quality["random"]["hit_rate"] + 0.15
-    assert quality["alm"]["coverage"] > quality["random"]["coverage"]
-    assert (tmp_path / "sample_efficiency_quick.png").stat().st_size > 10_000
+    assert quality[ALM]["hit_rate"] > quality["random"]["hit_rate"] + 0.15
+    assert quality[ALM]["coverage"] > quality["random"]["coverage"]
+
+
+def test_quick_mode_counts_what_each_policy_simulated(results: dict[str, Any]) -> None:
+    cost = results["cost"]
+    assert cost["random"]["simulated_per_cycle"] == cost["random"]["trained_per_cycle"] == 80
+    assert cost["pool-margin"]["simulated_per_cycle"] == 3 * 80  # pool_factor 3 in the quick mode
+    # alm simulates at least a probe (200) and its selection's candidates on top of what it keeps
+    assert cost[ALM]["simulated_per_cycle"] >= 200 + 80
+    for evaluation in sample_efficiency.EVALUATION_SETS:
+        # against simulated samples the AUBC is over the range alm and pool-margin both cover; random's runs,
+        # 80 simulated samples a cycle, end before it
+        compared = results["simulated"][evaluation]
+        assert set(compared["labels"]) == {ALM, "pool-margin"} and compared["left_out"] == ["random"]
+        assert compared["aubc_range"] == [200, 200 + 3 * 240]
+
+
+def _mean_aubc(results: dict[str, Any], evaluation: str, label: str) -> float:
+    return float(np.mean(results[evaluation]["labels"][label]["aubc"]))
+
+
+@pytest.mark.parametrize("evaluation", ["uniform", "low-intensity"])
+def test_quick_mode_alm_learns_faster_than_random(results: dict[str, Any], evaluation: str) -> None:
+    assert _mean_aubc(results, evaluation, ALM) > _mean_aubc(results, evaluation, "random")
+
+
+@pytest.mark.parametrize("evaluation", [pytest.param("uniform", marks=NOT_YET), "low-intensity"])
+def test_quick_mode_alm_learns_at_least_as_fast_as_pool_margin(results: dict[str, Any], evaluation: str) -> None:
+    assert _mean_aubc(results, evaluation, ALM) >= _mean_aubc(results, evaluation, "pool-margin")
 
 
 def test_aubc_and_samples_to_target_on_a_known_curve() -> None:
@@ -45,3 +89,33 @@ def test_aubc_and_samples_to_target_on_a_known_curve() -> None:
     assert sample_efficiency.reach_ratio(150.0, 300.0, 300) == "0.50"
     assert sample_efficiency.reach_ratio(150.0, math.inf, 300) == "< 0.50"
     assert sample_efficiency.reach_ratio(math.inf, math.inf, 300) == "–"
+
+
+def test_matched_simulation_is_the_alm_run_cost_per_cycle_in_whole_runs() -> None:
+    runs = {ALM: [{"seed": 3, "simulated": [200, 700, 1190, 1700]}]}
+    assert sample_efficiency.matched_simulation(runs, 3) == 500
+    assert sample_efficiency.matched_simulation(runs, 4) is None
+
+
+def _record(seed: int, simulated: list[int], uniform: list[float]) -> dict[str, Any]:
+    return {"seed": seed, "samples": [100, 200, 300], "simulated": simulated, "uniform": uniform}
+
+
+def test_the_simulated_axis_compares_over_the_range_alm_and_pool_margin_cover() -> None:
+    runs = {
+        ALM: [_record(s, [100, 600, 1100], [0.2, 0.3, 0.5]) for s in (0, 1)],
+        "pool-margin": [_record(s, [100, 400, 700], [0.2, 0.4, 0.5]) for s in (0, 1)],
+        "random": [_record(s, [100, 200, 300], [0.2, 0.3, 0.3]) for s in (0, 1)],
+    }
+    rng = np.random.default_rng(0)
+    result = sample_efficiency.table(runs, "uniform", 0.45, rng, "simulated", (ALM, "pool-margin"))
+    assert result["aubc_range"] == [100, 700] and result["left_out"] == ["random"]
+    labels = result["labels"]
+    # trapezoids over 100-700: alm 500 x 0.25 + 100 x (0.3 + 0.34) / 2; pool-margin 300 x 0.3 + 300 x 0.45
+    alm, pool = (500 * 0.25 + 100 * 0.32) / 600, 0.375
+    assert np.mean(labels[ALM]["aubc"]) == pytest.approx(alm, abs=0.002)
+    assert labels[ALM]["aubc_minus_pool-margin"][0] == pytest.approx(alm - pool, abs=0.003)
+    assert labels[ALM]["samples_to_target"] == [975.0, 975.0]
+    assert labels["pool-margin"]["samples_to_target"] == [550.0, 550.0]
+    on_training = sample_efficiency.table(runs, "uniform", 0.45, rng)
+    assert on_training["aubc_range"] == [100, 300] and on_training["left_out"] == []

@@ -44,7 +44,7 @@ def _tree_arrays(manager: ActiveLearningManager, version: str) -> list[np.ndarra
     return arrays
 
 
-@pytest.mark.parametrize("strategy", ["alm", "random", "pool-margin"])
+@pytest.mark.parametrize("strategy", ["alm", "random", "pool-margin", "cluster-margin"])
 def test_two_run_ids_with_one_seed_end_identical(tmp_path: Path, strategy: str) -> None:
     config = write_small_config(tmp_path, tmp_path / "ws", strategy=strategy)
     config.write_text(config.read_text("utf-8").replace("max_cycles = 2", "max_cycles = 1"), encoding="utf-8")
@@ -57,6 +57,7 @@ def test_two_run_ids_with_one_seed_end_identical(tmp_path: Path, strategy: str) 
     assert [c.macro_f1 for c in first.cycles] == [c.macro_f1 for c in other.cycles]
     assert [c.per_class_f1 for c in first.cycles] == [c.per_class_f1 for c in other.cycles]
     assert [c.samples_total for c in first.cycles] == [c.samples_total for c in other.cycles]
+    assert [c.samples_simulated for c in first.cycles] == [c.samples_simulated for c in other.cycles]
 
     selected = {run_id: _selected(manager, run_id) for run_id, manager in managers.items()}
     assert selected["first-name"][1], "cycle 1 kept no sample"

@@ -38,7 +38,8 @@ CLASSES = ["normal", "arcing", "fire_precursor"]
 class FakeServer:
     """A V2 endpoint whose next answers follow ``script`` (then ``default``); it records every request.
 
-    Behaviours: ok, 500, 503, slow, malformed, wrong_shape, bad_sum, out_of_range, missing_output, 404,
+    Behaviours: ok, 500, 503, slow, gather (hold each request until ``gather_target`` are in flight at once,
+    or ``slow_seconds`` passed), malformed, wrong_shape, bad_sum, out_of_range, missing_output, 404,
     other_model, echo_auth (a 401 whose body echoes the request's Authorization header, as some gateways do).
     ``ready`` is the ``(status, body)`` of every GET.
     """
@@ -50,8 +51,10 @@ class FakeServer:
         self.in_flight = 0
         self.max_in_flight = 0
         self.slow_seconds = 1.0
+        self.gather_target = 0
         self.ready: tuple[int, bytes] = (200, b"{}")
         self.lock = threading.Lock()
+        self.gathered = threading.Condition(self.lock)
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -69,6 +72,7 @@ class FakeServer:
                     server.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
                     server.in_flight += 1
                     server.max_in_flight = max(server.max_in_flight, server.in_flight)
+                    server.gathered.notify_all()
                 try:
                     self._answer(behaviour, body)
                 finally:
@@ -90,6 +94,11 @@ class FakeServer:
                     return
                 if behaviour == "slow":
                     time.sleep(server.slow_seconds)
+                if behaviour == "gather":
+                    with server.gathered:
+                        server.gathered.wait_for(
+                            lambda: server.max_in_flight >= server.gather_target, timeout=server.slow_seconds
+                        )
                 if behaviour == "malformed":
                     self._send(200, b'{"outputs": [ this is not json')
                     return
@@ -331,8 +340,7 @@ def test_version_tags_without_a_registry() -> None:
 
 
 def test_rows_are_batched_and_sent_concurrently_in_order(server: FakeServer) -> None:
-    server.default = "slow"
-    server.slow_seconds = 0.1
+    server.default, server.gather_target, server.slow_seconds = "gather", 3, 3.0
     rows = np.arange(40 * 2, dtype=np.float64).reshape(40, 2)
     with OpenInferenceClient(settings(server.url, batch_size=6, max_concurrency=3, read_timeout_s=5)) as client:
         proba, _ = client.infer_proba(rows)

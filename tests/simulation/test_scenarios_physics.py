@@ -288,3 +288,41 @@ def test_a_pyrolysing_surface_is_never_below_the_pyrolysis_onset(name: str, para
     assert np.all(field.thermal.hotspot_surface_c[active] > 0.8 * PYROLYSIS_ONSET_C)
     surface = pyrolysing_surface_c(300.0, np.array([0.0, 0.25, 1.0]))
     np.testing.assert_allclose(surface, [PYROLYSIS_ONSET_C, PYROLYSIS_ONSET_C + 75.0, 300.0])
+
+
+@pytest.mark.parametrize(
+    ("name", "on_equipment"),
+    [
+        ("equipment_overheat", True),
+        ("fire_precursor_combination", True),
+        ("insulation_breakdown", True),
+        ("cellulose_pyrolysis", False),
+        ("lignin_decomposition", False),
+        ("early_combustion", False),
+    ],
+)
+def test_a_hotspot_knows_whether_it_sits_on_the_monitored_equipment(name: str, on_equipment: bool) -> None:
+    """Faults of the installation sit in the camera's regions of interest; vegetation and debris elsewhere do not."""
+    field = field_of(name)
+    present = field.thermal.hotspot_area_px > 0
+    assert present.sum() > 5
+    assert np.all(field.thermal.hotspot_on_equipment[present] == on_equipment)
+
+
+def test_sun_heated_metal_is_on_the_equipment_only_when_it_belongs_to_it() -> None:
+    for on_equipment in (True, False):
+        field = field_of("sun_heated_metal", on_equipment=on_equipment)
+        assert np.all(field.thermal.hotspot_on_equipment == on_equipment)
+
+
+def test_pyrolysing_debris_widens_the_hot_part_it_lies_on() -> None:
+    """More debris pyrolysing on the same part: a larger hot surface, cooler on average, never below the onset."""
+    from envirosense.simulation.scenarios.fire import PYROLYSIS_ONSET_C, hot_part_with_debris
+
+    part = {"ignition_source_temperature_c": 300.0, "ignition_source_diameter_m": 0.05}
+    little = field_of("fire_precursor_combination", fuel_consumption_g_s=0.01, **part)
+    much = field_of("fire_precursor_combination", fuel_consumption_g_s=0.5, **part)
+    assert much.thermal.hotspot_area_px[-1] > 5 * little.thermal.hotspot_area_px[-1]
+    diameter, surface = hot_part_with_debris(0.1, np.array([300.0, 300.0]), np.array([0.0, 0.1]))
+    np.testing.assert_allclose(diameter, [0.1, np.sqrt(0.02)])
+    np.testing.assert_allclose(surface, [300.0, (300.0 + PYROLYSIS_ONSET_C) / 2.0])

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import signal
 import threading
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -35,12 +34,6 @@ ConfigOption = Annotated[
 ]
 WorkspaceOption = Annotated[Path | None, typer.Option(help="Workspace folder (overrides the config).")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
-
-
-class Strategy(StrEnum):
-    ALM = "alm"
-    RANDOM = "random"
-    POOL_MARGIN = "pool-margin"
 
 
 def _settings(config: Path | None, workspace: Path | None, **overrides: Any) -> RunSettings:
@@ -114,7 +107,13 @@ def _summary_table(history: RunHistory) -> Table:
 def run_command(
     config: ConfigOption = None,
     workspace: WorkspaceOption = None,
-    strategy: Annotated[Strategy | None, typer.Option(help="Strategy (overrides the config).")] = None,
+    strategy: Annotated[
+        str | None,
+        typer.Option(
+            help="Acquisition policy (overrides the config): alm, random, pool-margin, pool-margin-matched, "
+            "cluster-margin, or any registered one."
+        ),
+    ] = None,
     cycles: Annotated[int | None, typer.Option(min=1, help="Maximum cycles after the initial model.")] = None,
     seed: Annotated[int | None, typer.Option(min=0, help="Seed of the run (overrides the config).")] = None,
     run_id: Annotated[str | None, typer.Option(help="Id for a new run (default: strategy + UTC time).")] = None,
@@ -139,7 +138,7 @@ def run_command(
     settings = _settings(config, workspace)
     learning = settings.active_learning.model_dump()
     if strategy is not None:
-        learning["strategy"] = strategy.value
+        learning["strategy"] = strategy
     if seed is not None:
         learning["seed"] = seed
     if cycles is not None:
@@ -210,7 +209,7 @@ def _resumed(
     run_id: str,
     given: ActiveLearningConfig,
     config: Path | None,
-    strategy: Strategy | None,
+    strategy: str | None,
     seed: int | None,
     cycles: int | None,
 ) -> tuple[RunSettings, ActiveLearningConfig]:
@@ -219,8 +218,8 @@ def _resumed(
     record = _known_run(_store(settings), run_id, settings)
     stored = StoredRunConfig.read(record.config, settings)
     resume_hint = f"`envirosense run --resume {run_id}` alone uses the configuration the run was started with"
-    if strategy is not None and strategy.value != record.strategy:
-        fail(f"run {run_id} is a {record.strategy} run, not {strategy.value}; {resume_hint}", USAGE_EXIT)
+    if strategy is not None and strategy != record.strategy:
+        fail(f"run {run_id} is a {record.strategy} run, not {strategy}; {resume_hint}", USAGE_EXIT)
     stored_learning = stored.settings["active_learning"]
     if seed is not None and seed != stored_learning["seed"]:
         fail(f"run {run_id} has seed {stored_learning['seed']}, not {seed}; {resume_hint}", USAGE_EXIT)

@@ -94,6 +94,12 @@ class BudgetConfig(_Config):
     probe_samples: int = Field(
         600, ge=50, description="Samples of the fresh probe set the champion is evaluated on to find weak spots."
     )
+    simulation_samples_per_cycle: int | None = Field(
+        None,
+        ge=10,
+        description="pool-margin-matched: samples simulated per cycle for its pool (set it to what alm simulates "
+        "per cycle, to compare the two at equal simulation cost); at least samples_per_cycle.",
+    )
 
 
 class TargetingConfig(_Config):
@@ -158,14 +164,16 @@ class ActiveLearningConfig(_Config):
 
     strategy: str = Field(
         "alm",
-        description="The acquisition policy: alm (targeted), or the random / pool-margin baselines on the same "
-        "machinery, or the name of a registered policy.",
+        description="The acquisition policy: alm (targeted), or the random / pool-margin / pool-margin-matched / "
+        "cluster-margin baselines on the same machinery, or the name of a registered policy.",
     )
     seed: int = Field(0, ge=0, description="Seed of every random draw of the run.")
     review: Literal["auto", "manual"] = Field(
         "auto", description="manual: generation waits until suggestions are approved or rejected."
     )
-    pool_factor: int = Field(5, ge=2, description="pool-margin: simulate a pool this many times the budget.")
+    pool_factor: int = Field(
+        5, ge=2, description="pool-margin, cluster-margin: simulate a pool this many times the budget."
+    )
     weak_spots: WeakSpotConfig = Field(default_factory=WeakSpotConfig)
     strategies: StrategyConfig = Field(default_factory=StrategyConfig)
     budget: BudgetConfig = Field(default_factory=BudgetConfig)

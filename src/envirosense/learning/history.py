@@ -28,6 +28,13 @@ class CycleSummary(BaseModel):
 
     cycle_index: int = Field(ge=0)
     samples_total: int = Field(ge=0, description="Training samples the cycle's model was trained on.")
+    samples_simulated: int | None = Field(
+        None,
+        ge=0,
+        description="Samples simulated by the run up to this cycle, cumulative: the initial set, then every probe, "
+        "pool, candidate and exploration run that went through the run's sample maker; a cycle resumed in a new "
+        "process counts only what it simulated after the resume (None: recorded before issue 17).",
+    )
     macro_f1: float
     accuracy: float
     per_class_f1: dict[str, float]

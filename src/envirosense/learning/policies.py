@@ -101,30 +101,46 @@ class RandomPolicy:
 
 
 class PoolMarginPolicy:
-    """Baseline: pool-based margin sampling. Simulate ``pool_factor`` × the budget at random and keep the
-    samples the champion separates least (smallest top-two probability margin)."""
+    """Baseline: pool-based margin sampling. Simulate a random pool of ``pool_factor`` × the budget (or of
+    ``pool_samples`` samples, when given: a fixed simulation cost per cycle) and keep the samples the
+    champion separates least (smallest top-two probability margin)."""
 
-    name = "pool-margin"
     uses_probe = False
 
-    def __init__(self, maker: SampleMaker, pool_factor: int) -> None:
+    def __init__(
+        self, maker: SampleMaker, pool_factor: int, *, pool_samples: int | None = None, name: str = "pool-margin"
+    ) -> None:
         self.maker = maker
         self.pool_factor = pool_factor
+        self.pool_samples = pool_samples
+        self.name = name
 
     def suggest(self, context: CycleContext, weak_spots: Sequence[WeakSpot], budget: int) -> list[Suggestion]:
         samples = whole_runs(budget, self.maker.samples_per_run)
         return [baseline_suggestion(context, samples, SuggestionAction.POOL, "pool")]
 
+    def pool_size(self, keep: int) -> int:
+        """Samples simulated for a pool that keeps ``keep``: never fewer than ``keep``."""
+        wanted = keep * self.pool_factor if self.pool_samples is None else self.pool_samples
+        return max(keep, whole_runs(wanted, self.maker.samples_per_run))
+
     def apply(self, context: CycleContext, suggestion: Suggestion) -> Acquired:
-        pool = suggestion.model_copy(update={"samples": suggestion.samples * self.pool_factor})
-        definitions = self.maker.random_runs(context, pool)
-        out = context.folder / suggestion.suggestion_id
-        candidates = self.maker.generate(
-            context, definitions, out, "pool", context.lineage(suggestion.weak_spot_id), key=suggestion.stream
-        )
+        candidates, scenarios = simulate_pool(self.maker, context, suggestion, self.pool_size(suggestion.samples))
         kept, degraded = self.maker.select(context, candidates, suggestion.samples, key=suggestion.stream)
-        scenarios = created_scenarios(definitions, suggestion, self.maker.samples_per_run)
         return Acquired(kept, scenarios, [degraded] if degraded else [])
 
     def finish(self, context: CycleContext, acquired: Acquired, budget: int) -> Acquired:
         return acquired
+
+
+def simulate_pool(
+    maker: SampleMaker, context: CycleContext, suggestion: Suggestion, samples: int
+) -> tuple[list[DatasetSlice], list[CraftedScenario]]:
+    """A uniformly random pool of ``samples`` samples for ``suggestion``: its dataset slices and scenarios."""
+    pool = suggestion.model_copy(update={"samples": samples})
+    definitions = maker.random_runs(context, pool)
+    out = context.folder / suggestion.suggestion_id
+    candidates = maker.generate(
+        context, definitions, out, "pool", context.lineage(suggestion.weak_spot_id), key=suggestion.stream
+    )
+    return candidates, created_scenarios(definitions, suggestion, maker.samples_per_run)

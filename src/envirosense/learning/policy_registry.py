@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from envirosense.learning.cluster_margin import ClusterMarginPolicy
 from envirosense.learning.config import ActiveLearningConfig
 from envirosense.learning.policies import AcquisitionPolicy, PoolMarginPolicy, RandomPolicy
 from envirosense.learning.sampling import SampleMaker
@@ -38,16 +39,34 @@ def _targeted_budget(config: ActiveLearningConfig) -> None:
         raise ValueError("samples_per_cycle × (1 − exploration_share) must cover min_samples_per_spot")
 
 
+def _matched_budget(config: ActiveLearningConfig) -> None:
+    pool = config.budget.simulation_samples_per_cycle
+    if pool is None:
+        raise ValueError(
+            "strategy pool-margin-matched needs budget.simulation_samples_per_cycle (the samples alm simulates "
+            "per cycle)"
+        )
+    if pool < config.budget.samples_per_cycle:
+        raise ValueError("budget.simulation_samples_per_cycle must be at least budget.samples_per_cycle")
+
+
 _POLICIES: dict[str, PolicyFactory] = {
     "alm": lambda config, parts: TargetedPolicy(
         parts.maker, parts.repository, parts.model_interface, config.targeting, config.budget
     ),
     "random": lambda config, parts: RandomPolicy(parts.maker),
     "pool-margin": lambda config, parts: PoolMarginPolicy(parts.maker, config.pool_factor),
+    "pool-margin-matched": lambda config, parts: PoolMarginPolicy(
+        parts.maker,
+        config.pool_factor,
+        pool_samples=config.budget.simulation_samples_per_cycle,
+        name="pool-margin-matched",
+    ),
+    "cluster-margin": lambda config, parts: ClusterMarginPolicy(parts.maker, config.pool_factor),
 }
 
 
-_CHECKS: dict[str, ConfigCheck] = {"alm": _targeted_budget}
+_CHECKS: dict[str, ConfigCheck] = {"alm": _targeted_budget, "pool-margin-matched": _matched_budget}
 
 
 def register_policy(name: str, factory: PolicyFactory, *, check: ConfigCheck | None = None) -> None:

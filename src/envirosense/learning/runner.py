@@ -291,6 +291,8 @@ class CycleRunner:
         summary = CycleSummary(
             cycle_index=context.index,
             samples_total=int(state.samples_total or 0),
+            samples_simulated=((previous[-1].samples_simulated or 0) if previous else int(state.samples_total or 0))
+            + self.maker.counter.take(),
             macro_f1=feedback.overall_metrics.macro_f1_score,
             accuracy=feedback.overall_metrics.accuracy,
             per_class_f1={label: m.f1_score for label, m in feedback.per_class_metrics.items()},

@@ -15,6 +15,7 @@ from envirosense.learning.degradation import ServiceGuard, StepSkippedError
 from envirosense.learning.history import CraftedScenario
 from envirosense.learning.progress import generation_progress
 from envirosense.learning.selection import Ranked, keep_first, least_separated
+from envirosense.learning.simulation_count import SimulationCounter
 from envirosense.learning.sources import random_definitions, runs_for, save_definitions
 from envirosense.learning.state import DatasetSlice
 from envirosense.learning.suggestions import Suggestion
@@ -65,6 +66,8 @@ class SampleMaker:
         Waits or skips while the generator's executor or the model server is down.
     samples_per_run:
         Samples taken evenly over each simulated scenario run.
+
+    ``counter`` counts every sample ``generate`` simulates (``learning.simulation_count``).
     """
 
     def __init__(
@@ -80,6 +83,7 @@ class SampleMaker:
         self.model_interface = model_interface
         self.guard = guard
         self.samples_per_run = samples_per_run
+        self.counter = SimulationCounter()
 
     def random_runs(self, context: CycleContext, suggestion: Suggestion) -> list[ScenarioDefinition]:
         """Uniformly drawn definitions for ``suggestion.samples`` samples, saved to the repository."""
@@ -137,6 +141,7 @@ class SampleMaker:
 
             report = self.guard.call(f"generate-{purpose}", generate) if guarded else generate()
             metrics.GENERATED_SAMPLES.labels(purpose=purpose).inc(report.total_samples)
+            self.counter.add(report.total_samples)
             made.append(DatasetSlice(path=str(folder), samples=report.total_samples))
         return made
 

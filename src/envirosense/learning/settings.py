@@ -254,8 +254,10 @@ def _describe(error: Any) -> str:
     elif kind in _TYPE_WORDS:
         message = f"expected {_TYPE_WORDS[kind]}, got {value!r}"
     else:
-        text = str(error["msg"])
-        message = f"{text[0].lower()}{text[1:]}" + (f", got {value!r}" if not isinstance(value, dict) else "")
+        text = str(error["msg"]).removeprefix("Value error, ")
+        message = f"{text[0].lower()}{text[1:]}"
+        if not isinstance(value, dict) and repr(value) not in message:
+            message += f", got {value!r}"
     variable = ENV_PREFIX + "__".join(part.upper() for part in location)
     if variable in os.environ:
         message += f" (from the environment variable {variable})"

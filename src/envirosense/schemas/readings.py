@@ -155,6 +155,13 @@ class ThermalImageReading(SensorReading):
         description="Pixels of the hottest spot at or above half its excess over the frame median (9 for a "
         "spot smaller than the 3×3 optical blur), count; null from devices before schema 1.1.",
     )
+    roi_delta_c: float | None = Field(
+        None,
+        ge=0,
+        le=460,
+        description="Hottest 3×3-pixel region inside the regions of interest on the monitored equipment minus "
+        "its similar healthy parts (phase-to-phase ΔT), °C; null from devices before schema 1.2.",
+    )
     dead_pixel_count: int | None = Field(None, ge=0, le=19_200, description="Pixels stuck cold, count.")
     ffc_in_progress: bool | None = Field(
         None, description="Flat-field correction under way; the frame is frozen (flag, no unit)."

@@ -63,6 +63,9 @@ class ThermalScene:
     warm_region_c: FloatArray
     """Surface temperature of sun-warmed or load-warmed hardware in view, °C."""
     warm_region_area_px: FloatArray
+    hotspot_on_equipment: NDArray[np.bool_]
+    """Whether the hotspot sits on the monitored equipment, inside the camera's regions of interest
+    (a connection, a part of the installation), rather than elsewhere in view (vegetation, the ground)."""
 
 
 @dataclass

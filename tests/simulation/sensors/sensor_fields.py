@@ -71,6 +71,7 @@ def constant_field(n: int, dt: float = 1.0) -> TrueField:
             hotspot_area_px=full(0.0),
             warm_region_c=full(28.0),
             warm_region_area_px=full(400.0),
+            hotspot_on_equipment=np.zeros(n, dtype=bool),
         ),
         acoustic=AcousticField(
             band_low_db=full(45.0),
@@ -130,6 +131,7 @@ def wild_field(n: int, rng: np.random.Generator) -> TrueField:
             hotspot_area_px=decades(1e6),
             warm_region_c=spread(-100.0, 900.0),
             warm_region_area_px=decades(1e6),
+            hotspot_on_equipment=np.ones(n, dtype=bool),
         ),
         acoustic=AcousticField(
             band_low_db=spread(-50.0, 250.0),

@@ -34,6 +34,7 @@ def _scene(background: float = 15.0, hotspot: float = 150.0) -> ThermalScene:
         hotspot_area_px=AREAS.copy(),
         warm_region_c=np.linspace(25.0, 60.0, n),
         warm_region_area_px=np.linspace(900.0, 10.0, n),
+        hotspot_on_equipment=np.zeros(n, dtype=bool),
     )
 
 
@@ -200,3 +201,30 @@ def test_hotspot_area_reads_the_optical_blur_for_a_sub_pixel_spot_and_the_spot_w
     assert areas[0.3] == areas[2.0] == 9.0
     assert areas[100.0] == pytest.approx(100.0, rel=0.15)
     assert areas[400.0] == pytest.approx(400.0, rel=0.1)
+
+
+def test_roi_delta_compares_a_hotspot_on_the_equipment_with_its_similar_parts() -> None:
+    """Phase comparison: the same 60 °C spot reads 60 − 28 °C (the healthy parts) on the equipment, 0 elsewhere."""
+    readings = {}
+    for on_equipment in (True, False):
+        field = _camera_field(20, 100.0, 60.0)
+        field.thermal.hotspot_on_equipment[:] = on_equipment
+        camera = _ideal_camera(phase_mismatch_sd=0.0)
+        readings[on_equipment] = camera.measure(field, NO_DROPOUTS, np.random.default_rng(3))
+    assert np.median(readings[True]["roi_delta_c"]) == pytest.approx(60.0 - 28.0, abs=0.3)
+    assert np.max(readings[False]["roi_delta_c"]) < 0.3
+    assert np.array_equal(readings[True]["hotspot_delta_c"], readings[False]["hotspot_delta_c"])
+
+
+def test_roi_delta_cancels_the_camera_offset_and_healthy_parts_differ_by_a_little() -> None:
+    """The ±5 °C absolute accuracy drops out of a difference; only the 1 % gain error is left."""
+    deltas, healthy = [], []
+    for seed in range(8):
+        field = _camera_field(5, 100.0, 60.0)
+        field.thermal.hotspot_on_equipment[:] = True
+        readings = ThermalCameraSensor(phase_mismatch_sd=0.0).measure(field, NO_DROPOUTS, np.random.default_rng(seed))
+        deltas.append(float(np.median(readings["roi_delta_c"])))
+        quiet = ThermalCameraSensor().measure(_camera_field(5, 0.0, 20.0), NO_DROPOUTS, np.random.default_rng(seed))
+        healthy.append(float(np.median(quiet["roi_delta_c"])))
+    assert np.allclose(deltas, 32.0, atol=1.2)
+    assert 0.0 < max(healthy) < 0.5 * (28.0 - 20.0)

@@ -229,6 +229,7 @@ def quiet_field(
         hotspot_area_px=np.zeros(n),
         warm_region_c=equipment,
         warm_region_area_px=np.full(n, EQUIPMENT_AREA_PX),
+        hotspot_on_equipment=np.zeros(n, dtype=bool),
     )
     noise = ambient_noise_db(ambient.wind_speed_m_s, ambient.precipitation_mm_h)
     hum_db = 42.0 + 20.0 * np.log10(np.maximum(load, 0.05))

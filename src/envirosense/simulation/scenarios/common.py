@@ -64,6 +64,8 @@ HOTSPOT_FEATURES: tuple[str, ...] = (
     f"{THERMAL}.hotspot_pixel_count",
     f"{THERMAL}.hotspot_area_px",
 )
+ROI_FEATURES: tuple[str, ...] = (f"{THERMAL}.roi_delta_c",)
+"""The camera's comparison of the monitored connections with their similar parts (``sensors.thermal_camera``)."""
 ULTRASOUND_FEATURES: tuple[str, ...] = (f"{MIC_UPPER}.band_ultrasonic_db", f"{MIC_LOWER}.band_ultrasonic_db")
 IMPULSE_FEATURES: tuple[str, ...] = (
     f"{MIC_UPPER}.crest_factor_db",
@@ -272,11 +274,14 @@ def place_hotspot(
     distance_m: float,
     emissivity: float,
     active: NDArray[np.bool_] | None = None,
+    *,
+    on_equipment: bool,
 ) -> None:
     """Put a hot surface in the thermal scene, in place, where it is hotter than what is there already.
 
     The scene's hotspot holds the apparent temperature (through emissivity and path transmission) and the
-    pixels it covers; ``active`` (bool per step) marks when the hotspot exists.
+    pixels it covers; ``active`` (bool per step) marks when the hotspot exists; ``on_equipment`` whether
+    the surface is part of the monitored installation, inside the camera's regions of interest.
     """
     ambient = field.ambient
     transmission = path_transmission(distance_m, ambient.air_temperature_c, ambient.relative_humidity_pct)
@@ -289,6 +294,7 @@ def place_hotspot(
     hotter = present & ((thermal.hotspot_area_px <= 0) | (apparent > thermal.hotspot_surface_c))
     thermal.hotspot_surface_c = np.where(hotter, apparent, thermal.hotspot_surface_c)
     thermal.hotspot_area_px = np.where(hotter, area, thermal.hotspot_area_px)
+    thermal.hotspot_on_equipment = np.where(hotter, on_equipment, thermal.hotspot_on_equipment)
 
 
 def add_sound(

@@ -47,6 +47,7 @@ from envirosense.simulation.scenarios.common import (
     LIGHTNING,
     MIC_UPPER,
     PRESSURE,
+    ROI_FEATURES,
     SMOKE_FEATURES,
     SPS30,
     TH_OUTSIDE,
@@ -285,6 +286,11 @@ class SunHeatedMetalParams(ScenarioParams):
         1.5, ge=1, le=2, description="Faces losing heat (1: insulated back, 2: a thin plate)."
     )
     thermal_time_constant_s: float = Field(1200.0, ge=300, le=3600, description="Thermal lag of the part, s.")
+    on_equipment: bool = Field(
+        True,
+        description="Whether the part belongs to the monitored installation (a tank, a clamp, a cabinet: inside "
+        "the camera's regions of interest) or lies elsewhere in view (a roof, a parked vehicle).",
+    )
 
 
 @register_scenario
@@ -305,6 +311,7 @@ class SunHeatedMetalScenario(CatalogueScenario[SunHeatedMetalParams]):
             "object_diameter_m": HOTSPOT_FEATURES[2:],
             "emissivity": HOTSPOT_FEATURES,
             "distance_m": HOTSPOT_FEATURES,
+            "on_equipment": ROI_FEATURES,
             "environment.cloud_cover_fraction": HOTSPOT_FEATURES,
             "environment.start_hour_local": HOTSPOT_FEATURES,
         }
@@ -323,7 +330,14 @@ class SunHeatedMetalScenario(CatalogueScenario[SunHeatedMetalParams]):
             p.shedding_faces,
         )
         rise = first_order_lag(rise, times_s, p.thermal_time_constant_s)
-        place_hotspot(field, ambient.air_temperature_c + rise, p.object_diameter_m, p.distance_m, p.emissivity)
+        place_hotspot(
+            field,
+            ambient.air_temperature_c + rise,
+            p.object_diameter_m,
+            p.distance_m,
+            p.emissivity,
+            on_equipment=p.on_equipment,
+        )
         field.extras["solar_rise_c"] = rise
         return field, self.normal_labels(len(times_s), p.distance_m)
 

@@ -12,7 +12,8 @@
 - Equipment overheat: a connection's excess rise ΔT_rated · load^n (n = 1.6–2.0) on top of the healthy
   equipment's own temperature, seen through its emissivity: shiny metal hides heat.
 Faults on the equipment sit on top of its own load- and sun-driven temperature (the scene's warm
-region), so a fault reads as an excess over the healthy part, as in NETA's "similar part" comparison.
+region), so a fault reads as an excess over the healthy part, as in NETA's "similar part" comparison;
+their hotspots sit on the equipment, inside the camera's regions of interest (``roi_delta_c``).
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from envirosense.simulation.scenarios.common import (
     IMPULSE_FEATURES,
     LIGHTNING,
     MIC_UPPER,
+    ROI_FEATURES,
     SMOKE_FEATURES,
     ULTRASOUND_FEATURES,
     VOC,
@@ -219,7 +221,7 @@ class ArcingEventScenario(HazardScenario[ArcingEventParams]):
         rise = first_order_lag(contact, times_s, 300.0) + first_order_lag(arc_heat, times_s, 120.0)
         surface = np.where(burning, 1500.0, field.thermal.warm_region_c + rise)
         diameter = np.where(burning, 0.02, 0.05)
-        place_hotspot(field, surface, diameter, distance, 0.85, active=growth > 0)
+        place_hotspot(field, surface, diameter, distance, 0.85, active=growth > 0, on_equipment=True)
         dilution = equipment_dilution(field, p.environment, p.device, p.source)
         add_gas(field, "nitrogen_dioxide", 0.1 * p.arc_power_w * duty * dilution)
         field.extras["burst_count"] = count
@@ -329,7 +331,7 @@ class InsulationBreakdownScenario(HazardScenario[InsulationBreakdownParams]):
         equipment = field.thermal.warm_region_c
         cooling = wind_cooling_factor(field.ambient.wind_speed_m_s)
         seen = equipment + p.visible_fraction_of_rise * cooling * np.clip(spot - equipment, 0.0, None)
-        place_hotspot(field, seen, p.hot_region_size_m, distance, 0.9, active=growth > 0)
+        place_hotspot(field, seen, p.hot_region_size_m, distance, 0.9, active=growth > 0, on_equipment=True)
         pd_level = p.pd_ultrasound_db_at_1m + _db(growth)
         add_sound(field, {"ultrasonic": pd_level, "high": pd_level - 25.0}, distance, impulsiveness=0.5)
         add_rf_noise(field, p.pd_ultrasound_db_at_1m - 15.0 + _db(growth), distance)
@@ -387,11 +389,11 @@ class EquipmentOverheatScenario(HazardScenario[EquipmentOverheatParams]):
     distance_parameter = "source.distance_m"
     sensor_drivers = drivers(
         {
-            "rated_rise_c": HOTSPOT_FEATURES,
+            "rated_rise_c": (*HOTSPOT_FEATURES, *ROI_FEATURES),
             "load_exponent": HOTSPOT_FEATURES,
             "hot_region_size_m": HOTSPOT_FEATURES[2:],
             "emissivity": HOTSPOT_FEATURES,
-            "device.grid_load_fraction": (*HOTSPOT_FEATURES, f"{EMF}.field_strength_ut"),
+            "device.grid_load_fraction": (*HOTSPOT_FEATURES, *ROI_FEATURES, f"{EMF}.field_strength_ut"),
             "source.distance_m": HOTSPOT_FEATURES,
         }
     )
@@ -409,7 +411,7 @@ class EquipmentOverheatScenario(HazardScenario[EquipmentOverheatParams]):
         )
         distance = equipment_distance(p.source)
         surface = field.thermal.warm_region_c + rise
-        place_hotspot(field, surface, p.hot_region_size_m, distance, p.emissivity, active=growth > 0)
+        place_hotspot(field, surface, p.hot_region_size_m, distance, p.emissivity, active=growth > 0, on_equipment=True)
         field.extras["connection_rise_c"] = rise
         # Severity follows the NETA priority of the rise: none, 4, 3, 2, 1 → 0, 0.25, 0.5, 0.75, 1.
         severity = np.array([0.0, 1.0, 0.75, 0.5, 0.25])[neta_class(rise)]

@@ -79,6 +79,22 @@ def pyrolysing_diameter_m(consumption_g_s: FloatArray) -> FloatArray:
     return result
 
 
+def hot_part_with_debris(
+    part_diameter_m: float, part_c: FloatArray, debris_diameter_m: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """The hot surface a camera sees where debris pyrolyses on a hot part: diameter (m) and temperature (°C).
+
+    The debris's pyrolysing area (``pyrolysing_diameter_m``) is itself at least at the pyrolysis onset
+    (docs/physics.md §2.1), so the hot surface is the part and the debris together: their areas add,
+    and the temperature is the area-weighted mean of the part (``part_c``) and the debris at the onset.
+    Shapes ``(n,)``.
+    """
+    part_area, debris_area = part_diameter_m**2, debris_diameter_m**2
+    surface = (part_area * part_c + debris_area * np.minimum(PYROLYSIS_ONSET_C, part_c)) / (part_area + debris_area)
+    diameter: FloatArray = np.sqrt(part_area + debris_area)
+    return diameter, surface
+
+
 class PyrolysisParams(HazardParams):
     """A cellulosic or woody material heated to pyrolysis, without flame."""
 
@@ -125,7 +141,7 @@ class _PyrolysisScenario(HazardScenario[PyrolysisParams]):
             surface = pyrolysing_surface_c(p.surface_temperature_c, growth)
             distance = source_distance(p.source, p.device)
             diameter = pyrolysing_diameter_m(consumption)
-            place_hotspot(field, surface, diameter, distance, p.emissivity, active=growth > 0)
+            place_hotspot(field, surface, diameter, distance, p.emissivity, active=growth > 0, on_equipment=False)
         field.extras["consumption_g_s"] = consumption
         field.extras["dilution_s_m3"] = dilution
         strength = 0.2 + 0.8 * range_fraction(type(p), "fuel_consumption_g_s", p.fuel_consumption_g_s)
@@ -225,7 +241,9 @@ class EarlyCombustionScenario(HazardScenario[EarlyCombustionParams]):
         if p.source.in_camera_view:
             air = field.ambient.air_temperature_c
             flame = air + (p.flame_temperature_c - air) * growth**0.25
-            place_hotspot(field, flame, flame_diameter, distance, flame_emissivity, active=growth > 0)
+            place_hotspot(
+                field, flame, flame_diameter, distance, flame_emissivity, active=growth > 0, on_equipment=False
+            )
         crackle = p.crackle_level_db_at_1m + 10.0 * np.log10(np.maximum(growth, 1e-6))
         roar = 10.0 * np.log10(np.maximum(heat_w, 1e-3)) + 18.0
         add_sound(field, {"low": roar, "mid": crackle, "high": crackle - 3.0}, distance, impulsiveness=0.6)
@@ -284,7 +302,8 @@ class FirePrecursorCombinationScenario(HazardScenario[FirePrecursorCombinationPa
         # temperature it reaches in that run's wind, and the growth of the pyrolysis takes it there.
         part = pyrolysing_surface_c(p.ignition_source_temperature_c, growth)
         distance = equipment_distance(p.source)
-        place_hotspot(field, part, p.ignition_source_diameter_m, distance, 0.85, active=growth > 0)
+        diameter, surface = hot_part_with_debris(p.ignition_source_diameter_m, part, pyrolysing_diameter_m(consumption))
+        place_hotspot(field, surface, diameter, distance, 0.85, active=growth > 0, on_equipment=True)
         field.extras["consumption_g_s"] = consumption
         field.extras["dilution_s_m3"] = dilution
         strength = 0.2 + 0.8 * range_fraction(

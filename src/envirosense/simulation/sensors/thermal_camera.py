@@ -30,7 +30,15 @@ are isolated, so they are never part of such a region: they move the maximum and
 (the Lepton replaces the defective pixels it knows of and its FFC removes offsets [S13]; field failures
 get through, but a single one must not read as a fault). ``hotspot_area_px`` = the pixels of the
 overlay (or background) holding the hottest atom at or above ``median + (region − median)/2``: the
-spot's half-maximum area, 9 for anything smaller than the 3 × 3 blur (``hotspot_area``). The 16×12 image
+spot's half-maximum area, 9 for anything smaller than the 3 × 3 blur (``hotspot_area``).
+``roi_delta_c`` is the fixed installation's phase comparison (``roi_delta``, docs/physics.md §2.5): the
+regions of interest drawn on the monitored equipment at installation hold its healthy parts (the warm
+region) and the hotspot when it sits on the equipment (``ThermalScene.hotspot_on_equipment``); the
+reading is the hottest 3 × 3 region inside them minus the healthy reference part's, as an ROI delta of
+a fixed-mount monitor [S84] computed from the Lepton's per-pixel radiometric output [S13]. The hottest
+healthy part of a set reads above the reference by a per-device share of the reference's excess over
+the scene, ``|N(0, 0.15)|`` (load imbalance between phases, emissivity of weathered parts
+[assumption]). A hotspot elsewhere in view leaves it at that healthy level. The 16×12 image
 is exact for the same scene: the background pattern's block means, plus each overlay atom's excess in
 the blocks that hold its pixels (row and column classes are separable), plus the defects in their
 blocks. ``render_frame`` draws the same scene pixel by pixel; the tests check the atoms against it.
@@ -175,6 +183,34 @@ def hotspot_area(
     spot = np.argmax(hottest, axis=1)
     areas = np.stack([(weights[:, g] * (values[:, g] >= half)).sum(axis=1) for g in groups], axis=1)
     result: FloatArray = np.round(areas[np.arange(values.shape[0]), spot])
+    return result
+
+
+def roi_delta(
+    values: FloatArray,
+    weights: FloatArray,
+    similar: slice,
+    spot: slice,
+    spot_on_equipment: NDArray[np.bool_],
+    median_c: FloatArray,
+    mismatch: float,
+) -> FloatArray:
+    """Phase comparison inside the regions of interest on the monitored equipment, ``(T,)`` °C.
+
+    ``values``, ``weights``: ``(T, M)`` calibrated scene atoms without the isolated defective pixels;
+    ``similar``: the atoms of the healthy equipment (the reference parts under the same load); ``spot``:
+    the hotspot's atoms, inside the regions only where ``spot_on_equipment`` (``(T,)``); ``median_c``:
+    the frame median, ``(T,)`` °C; ``mismatch``: how much hotter the hottest healthy part of the set
+    reads than the reference, as a share of the reference's excess over the scene (load imbalance,
+    emissivity). Returns the hottest 3 × 3 region inside the regions minus the reference's, ≥ 0: the
+    "ΔT against a similar part under similar load" of NETA's table. A hotspot elsewhere in view does
+    not count; the camera's own offset cancels in the difference.
+    """
+    reference = hottest_region(values[:, similar], weights[:, similar], HOTSPOT_REGION_PX)
+    healthy = reference + mismatch * np.maximum(reference - median_c, 0.0)
+    fault = hottest_region(values[:, spot], weights[:, spot], HOTSPOT_REGION_PX)
+    hottest = np.maximum(healthy, np.where(spot_on_equipment, fault, -np.inf))
+    result: FloatArray = np.maximum(hottest - reference, 0.0)
     return result
 
 
@@ -413,6 +449,7 @@ class ThermalCameraSensor(SensorModel):
         offset_drift_sd_c_per_year: float = 0.5,
         dead_pixels_per_day: float = 0.002,
         hot_pixels_per_day: float = 0.0005,
+        phase_mismatch_sd: float = 0.15,
     ) -> None:
         super().__init__(sensor_id)
         self.ffc_interval_s = ffc_interval_s
@@ -426,6 +463,7 @@ class ThermalCameraSensor(SensorModel):
         self.offset_drift_sd_c_per_year = offset_drift_sd_c_per_year
         self.dead_pixels_per_day = dead_pixels_per_day
         self.hot_pixels_per_day = hot_pixels_per_day
+        self.phase_mismatch_sd = phase_mismatch_sd
         self.scene_range = OutputRange(SCENE_MIN_C, SCENE_MAX_C, 0.01, saturates_low=True)
         self.spread_range = OutputRange(0.0, SCENE_MAX_C, 0.01)
         self.delta_range = OutputRange(0.0, SCENE_MAX_C - SCENE_MIN_C, 0.01)
@@ -446,6 +484,8 @@ class ThermalCameraSensor(SensorModel):
         z = rng.standard_normal(5)
         ffc_starts = self.ffc_starts(float(field.times_s[-1]), rng)
         noise = rng.standard_normal((6, n))
+        mismatch = self.phase_mismatch_sd * abs(float(rng.standard_normal()))
+        roi_noise = rng.standard_normal(n)
 
         contrast = scene_contrast(field.ambient.solar_irradiance_w_m2)
         atoms = frame_atoms(layout, field.thermal, contrast, age)
@@ -474,8 +514,16 @@ class ThermalCameraSensor(SensorModel):
         median, p99 = weighted_quantiles(values, weights, (0.5, 0.99))
         hot_count = np.round((weights * (values > median[:, None] + HOTSPOT_THRESHOLD_C)).sum(axis=1))
         n_background = layout.atom_values.size
-        groups = (slice(0, n_background), slice(n_background, n_background + 16), slice(n_background + 16, scene_atoms))
-        spot_area = hotspot_area(clipped[:, :scene_atoms], atoms.weights[:, :scene_atoms], groups, region, median)
+        warm, spot = slice(n_background, n_background + 16), slice(n_background + 16, scene_atoms)
+        spot_area = hotspot_area(
+            clipped[:, :scene_atoms],
+            atoms.weights[:, :scene_atoms],
+            (slice(0, n_background), warm, spot),
+            region,
+            median,
+        )
+        on_equipment = field.thermal.hotspot_on_equipment & (field.thermal.hotspot_area_px > 0)
+        roi = roi_delta(clipped, atoms.weights, warm, spot, on_equipment, median, mismatch)
 
         netd = np.where(low_gain, self.low_gain_netd_c, self.netd_c)
         noisy_minimum = minimum + netd * noise[0]
@@ -486,6 +534,7 @@ class ThermalCameraSensor(SensorModel):
         p99 = p99 + netd * noise[3]
         mean = mean + netd / np.sqrt(N_PIXELS) * noise[4]
         std = np.sqrt(std**2 + netd**2)
+        roi = roi + np.sqrt(2.0) * netd * roi_noise
 
         image = gain * block_image(layout, atoms, field.thermal, contrast) + offset[:, None]
         dead_in_block = atoms.dead_active @ layout.dead_blocks
@@ -500,6 +549,7 @@ class ThermalCameraSensor(SensorModel):
             "hotspot_pixel_count": hot_count,
             "hotspot_delta_c": self.delta_range.apply(np.maximum(region - median, 0.0))[0],
             "hotspot_area_px": spot_area,
+            "roi_delta_c": self.delta_range.apply(np.maximum(roi, 0.0))[0],
             "dead_pixel_count": n_dead,
             "downsampled_image_c": self.scene_range.apply(image)[0],
         }
