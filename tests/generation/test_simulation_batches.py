@@ -19,7 +19,7 @@ from envirosense.repository.crafting import (
     RuleBasedInverseCrafter,
     feature_targets,
 )
-from envirosense.repository.crafting.batch import InProcessBatch, SimulationJob
+from envirosense.repository.crafting.batch import CountingBatch, InProcessBatch, SimulationJob
 from envirosense.repository.crafting.forward import ForwardModel
 from envirosense.repository.sensors import FeatureField, parse_feature_path
 from envirosense.schemas import ClassLabel, SampleFeaturesSummary
@@ -139,3 +139,10 @@ def test_a_dask_cluster_crafts_the_same_scenario(tmp_path: Path) -> None:
     assert batch.sent > 0 and batch.fallbacks == 0
     assert remote.params == here.params
     assert remote.report == here.report
+
+
+def test_a_counting_batch_reports_the_samples_it_simulated() -> None:
+    counted: list[int] = []
+    jobs = _jobs(3)
+    assert CountingBatch(InProcessBatch(), counted.append).run(jobs) == InProcessBatch().run(jobs)
+    assert counted == [3 * 8]  # three runs of 8 timesteps

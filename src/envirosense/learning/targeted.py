@@ -33,6 +33,7 @@ from envirosense.models.interface import ModelInterface
 from envirosense.ops import metrics
 from envirosense.ops.logging import get_logger
 from envirosense.repository.crafting import Crafter, FailureSeekingCrafter
+from envirosense.repository.crafting.batch import CountingBatch
 from envirosense.repository.errors import RepositoryError
 from envirosense.repository.interface import ScenarioRepositoryInterface
 from envirosense.schemas import ClassLabel, ScenarioDefinition, WeakSpot
@@ -329,7 +330,7 @@ class TargetedPolicy:
             crafter = FailureSeekingCrafter(
                 ChampionErrorScore(self.model_interface, context.champion),
                 rng=context.rng(suggestion.stream, "craft"),
-                batch=simulation_batch(self.maker.generator),
+                batch=CountingBatch(simulation_batch(self.maker.generator), self.maker.counter.add),
             )
 
         def craft() -> BaseScenario[Any]:

@@ -10,7 +10,7 @@ its own simulation seed, so a batch gives the same outcomes wherever it runs.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -83,3 +83,17 @@ class InProcessBatch:
 
     def run(self, jobs: Sequence[SimulationJob]) -> list[JobOutcome]:
         return run_jobs(jobs)
+
+
+class CountingBatch:
+    """Runs batches on ``inner`` and reports each batch's simulated samples (timesteps over its jobs) to
+    ``count``: what a run pays for crafting (``learning.simulation_count``)."""
+
+    def __init__(self, inner: SimulationBatch, count: Callable[[int], None]) -> None:
+        self.inner = inner
+        self.count = count
+
+    def run(self, jobs: Sequence[SimulationJob]) -> list[JobOutcome]:
+        outcomes = self.inner.run(jobs)
+        self.count(sum(len(job.times) for job in jobs))
+        return outcomes
