@@ -265,3 +265,18 @@ def test_population_grows_with_the_spread_of_the_readings() -> None:
     assert population_size([(10.0, float("nan"), float("nan"))], MIN_POPULATION, 24) == MIN_POPULATION
     with pytest.raises(ValueError, match="max_population"):
         RuleBasedInverseCrafter(max_population=3)
+
+
+@pytest.mark.slow
+def test_search_stops_once_every_mean_is_well_inside_its_tolerance() -> None:
+    fields = _fields(["U26_Lepton35.hotspot_delta_c"])
+    summary = _summary("equipment_overheat", fields, {fields[0]: 25.0})
+    request = CraftRequest(summary, ClassLabel.EQUIPMENT_OVERHEAT, tuple(feature_targets(summary)))
+    early = RuleBasedInverseCrafter(seed=5).craft(request).report
+    full = RuleBasedInverseCrafter(seed=5, stop_fraction=0.0, target_loss=0.0).craft(request).report
+    band = 0.25 * (0.05 * 25.0 + 0.5)
+    assert abs(early["search_population"]["mean"][fields[0].path] - 25.0) <= band
+    assert early["evaluations"] < full["evaluations"]
+    assert early["simulations"] == 5 + (early["evaluations"] + 1) * early["population_size"]
+    with pytest.raises(ValueError, match="stop_fraction"):
+        RuleBasedInverseCrafter(stop_fraction=1.5)

@@ -71,3 +71,11 @@ def test_cli_session_happens_as_shown(workspace: Path) -> None:
         for line in expected:
             pattern = ".*".join(re.escape(part.strip()) for part in line.split("…"))
             assert re.search(pattern, result.output), f"{command!r} printed:\n{result.output}\nnot matching {line!r}"
+
+
+@pytest.mark.slow
+def test_batch_example_crafts_the_same_scenario_on_the_pool() -> None:
+    (code,) = _examples("batch")
+    namespace: dict[str, object] = {}
+    exec(compile(code, str(DOC), "exec"), namespace)
+    assert namespace["on_pool"] is not None

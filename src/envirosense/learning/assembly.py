@@ -13,6 +13,7 @@ import numpy as np
 from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
 from envirosense.generation import DatasetConflictError, MLDataGenerator
+from envirosense.generation.batches import simulation_batch
 from envirosense.learning.config import ActiveLearningConfig
 from envirosense.learning.context import EventCallback
 from envirosense.learning.manager import ActiveLearningManager
@@ -36,6 +37,7 @@ from envirosense.ops.logging import get_logger
 from envirosense.ops.tracking import ExperimentTracker
 from envirosense.repository import SqlScenarioRepository, make_engine, open_repository, resolve_database_url
 from envirosense.repository.catalogue import seed_catalogue
+from envirosense.repository.crafting import RuleBasedInverseCrafter
 from envirosense.repository.migrate import upgrade_database
 
 
@@ -150,7 +152,8 @@ def build_manager(
     first use.
 
     ``generator`` (default: one from ``settings.generation``, each request on its own executor) generates
-    every dataset of the run; ``open_run`` passes an open one, which keeps one executor for the whole run."""
+    every dataset of the run and runs the crafters' simulation batches; ``open_run`` passes an open one,
+    which keeps one executor for the whole run."""
     config = config or settings.active_learning
     workspace = Workspace.from_settings(settings)
     resilience = settings.resilience
@@ -161,6 +164,9 @@ def build_manager(
     store.create_run(run_id, config.strategy, record, status=RunStatus.CREATED)
     failpoint("setup:recorded")
     generator = generator or run_generator(settings)
+    # The repository's crafter (used when failure-seeking is off) draws its simulation seeds from the
+    # run's seed and runs its simulations on the run's executor.
+    repository.crafter = RuleBasedInverseCrafter(batch=simulation_batch(generator), seed=config.seed)
     per_run = config.budget.samples_per_scenario_run
     data = settings.datasets
     initial = shared_dataset(

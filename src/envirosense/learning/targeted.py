@@ -10,12 +10,14 @@ times its budget and keeps the samples the champion separates least, per suggest
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
 
+from envirosense.generation.batches import simulation_batch
 from envirosense.learning.budget import split_budget
 from envirosense.learning.config import BudgetConfig, TargetingConfig
 from envirosense.learning.context import CycleContext
@@ -31,6 +33,7 @@ from envirosense.models.interface import ModelInterface
 from envirosense.ops import metrics
 from envirosense.ops.logging import get_logger
 from envirosense.repository.crafting import Crafter, FailureSeekingCrafter
+from envirosense.repository.crafting.batch import CountingBatch
 from envirosense.repository.errors import RepositoryError
 from envirosense.repository.interface import ScenarioRepositoryInterface
 from envirosense.schemas import ClassLabel, ScenarioDefinition, WeakSpot
@@ -56,36 +59,42 @@ class TargetingError(Exception):
 _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 """Timestamp of the throw-away sample dicts scored while crafting (never written)."""
 
-ScoreFunction = Callable[[BaseScenario[Any], SimulationResult], float]
 
+class ChampionErrorScore:
+    """Mean probability ``champion`` gives to wrong classes over each candidate's short simulated window;
+    a crafting round's candidates are scored in one model call (``BatchScoreFunction``)."""
 
-def champion_error_score(model_interface: ModelInterface, champion: str | None) -> ScoreFunction:
-    """Mean probability ``champion`` gives to wrong classes over a scenario's short simulated window."""
+    def __init__(self, model_interface: ModelInterface, champion: str | None) -> None:
+        self.model_interface = model_interface
+        self.champion = champion
 
-    def score(scenario: BaseScenario[Any], run: SimulationResult) -> float:
-        samples = run.to_sample_dicts(
-            scenario_id=scenario.scenario_id,
-            sample_ids=[f"probe-{i}" for i in range(len(run))],
-            metadata=[
-                {
-                    "scenario_definition_id": scenario.scenario_id,
-                    "scenario_definition_version": 1,
-                    "seed": 0,
-                    "sample_index": i,
-                }
-                for i in range(len(run))
-            ],
-            generation_timestamp_utc=_EPOCH,
-        )
-        predictions = model_interface.predict_proba(samples, champion)
+    def score_batch(self, scenarios: Sequence[BaseScenario[Any]], runs: Sequence[SimulationResult]) -> list[float]:
+        samples: list[dict[str, Any]] = []
+        for k, (scenario, run) in enumerate(zip(scenarios, runs, strict=True)):
+            samples += run.to_sample_dicts(
+                scenario_id=scenario.scenario_id,
+                sample_ids=[f"probe-{k}-{i}" for i in range(len(run))],
+                metadata=[
+                    {
+                        "scenario_definition_id": scenario.scenario_id,
+                        "scenario_definition_version": 1,
+                        "seed": 0,
+                        "sample_index": i,
+                    }
+                    for i in range(len(run))
+                ],
+                generation_timestamp_utc=_EPOCH,
+            )
+        predictions = self.model_interface.predict_proba(samples, self.champion)
         column = {label: j for j, label in enumerate(predictions.class_labels)}
-        right = [
-            predictions.proba[i, column[label]] if label in column else 0.0
-            for i, label in enumerate(predictions.labels)
-        ]
-        return float(np.mean(1.0 - np.asarray(right)))
-
-    return score
+        wrong = 1.0 - np.asarray(
+            [
+                predictions.proba[i, column[label]] if label in column else 0.0
+                for i, label in enumerate(predictions.labels)
+            ]
+        )
+        bounds = np.cumsum([0, *(len(run) for run in runs)])
+        return [float(np.mean(wrong[start:stop])) for start, stop in pairwise(bounds)]
 
 
 class TargetedPolicy:
@@ -319,8 +328,9 @@ class TargetedPolicy:
         crafter: Crafter | None = None
         if self.targeting.failure_seeking:
             crafter = FailureSeekingCrafter(
-                champion_error_score(self.model_interface, context.champion),
+                ChampionErrorScore(self.model_interface, context.champion),
                 rng=context.rng(suggestion.stream, "craft"),
+                batch=CountingBatch(simulation_batch(self.maker.generator), self.maker.counter.add),
             )
 
         def craft() -> BaseScenario[Any]:

@@ -9,7 +9,12 @@ uncertainty or error on that run). Scores steer later picks toward buckets that 
   move toward the bucket frequencies of the elite (top-scoring) candidates, with smoothing and a floor.
 - ``bandit``: every bucket is an arm with a count and a reward sum (the score clipped to [0, 1]); picks
   follow Thompson sampling from Beta posteriors, which keeps the parameters' picks independent of each
-  other (a deterministic rule such as UCB1 tends to lock the parameters' buckets into fixed pairs).
+  other (a deterministic rule such as UCB1 tends to lock the parameters' buckets into fixed pairs). A
+  craft's picks are all drawn from the posteriors as they stood when it began (batched Thompson
+  sampling); its scores update them for the next craft.
+
+A craft's candidates are drawn first and simulated as one batch (``SimulationBatch``: in this process,
+or on the run's long-lived executor); a ``BatchScoreFunction`` then scores the round in one call.
 
 The state (distributions, counts, the generator's state) persists across ``craft`` calls and can be
 saved and restored, so a resumed loop continues exactly where it stopped.
@@ -19,10 +24,10 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
 from numpy.typing import NDArray
@@ -37,6 +42,7 @@ from envirosense.repository.crafting.base import (
     search_dimensions,
     start_params,
 )
+from envirosense.repository.crafting.batch import InProcessBatch, SimulationBatch, SimulationJob
 from envirosense.repository.crafting.forward import ForwardModel
 from envirosense.repository.errors import CraftingError
 from envirosense.repository.sensors import driven_fields
@@ -46,6 +52,17 @@ from envirosense.simulation.scenario import BaseScenario
 
 ScoreFunction = Callable[[BaseScenario[Any], SimulationResult], float]
 """``score(scenario, short_run) -> float``: higher means the model fails more there."""
+
+
+@runtime_checkable
+class BatchScoreFunction(Protocol):
+    """Scores a whole round of candidates at once (one model call for the round, not one per candidate)."""
+
+    def score_batch(self, scenarios: Sequence[BaseScenario[Any]], runs: Sequence[SimulationResult]) -> list[float]:
+        """One score per candidate, in order; higher means the model fails more there."""
+        ...
+
+
 SamplerKind = Literal["cross_entropy", "bandit"]
 STATE_FORMAT = 1
 
@@ -95,15 +112,17 @@ class FailureSeekingCrafter:
     parameter, ``candidates_per_craft`` (simulator runs per ``craft`` call), ``smoothing`` (weight kept
     by the old distribution in a cross-entropy update, in [0, 1)), ``elite_fraction`` (share of a batch
     that counts as elite), ``min_probability`` (floor of every bucket's probability, keeps exploring),
-    ``exploration`` (weight of the evidence in the bandit's Beta posteriors: lower explores longer) and
-    ``forward`` (the short run handed to ``score``).
+    ``exploration`` (weight of the evidence in the bandit's Beta posteriors: lower explores longer),
+    ``forward`` (the short run handed to ``score``) and ``batch`` (runs a craft's candidates as one
+    batch; default ``InProcessBatch``). ``score`` may instead be a ``BatchScoreFunction``, which scores
+    the whole round in one call.
     """
 
     name = "failure_seeking"
 
     def __init__(
         self,
-        score: ScoreFunction,
+        score: ScoreFunction | BatchScoreFunction,
         *,
         rng: np.random.Generator,
         sampler: SamplerKind = "cross_entropy",
@@ -114,6 +133,7 @@ class FailureSeekingCrafter:
         min_probability: float = 0.02,
         exploration: float = 1.0,
         forward: ForwardModel | None = None,
+        batch: SimulationBatch | None = None,
     ) -> None:
         if sampler not in ("cross_entropy", "bandit"):
             raise ValueError(f"sampler must be 'cross_entropy' or 'bandit', not {sampler!r}")
@@ -133,6 +153,7 @@ class FailureSeekingCrafter:
         self.min_probability = min_probability
         self.exploration = exploration
         self.forward = forward or ForwardModel(n_steps=16)
+        self.batch = batch or InProcessBatch()
         self.regions: dict[str, RegionState] = {}
         self.evaluations = 0
 
@@ -145,15 +166,26 @@ class FailureSeekingCrafter:
         base = start_params(cls, request.start)
         key = f"{cls.__name__}|{','.join(paths)}"
         region = self.regions.setdefault(key, RegionState.fresh(paths, self.n_buckets))
+        # The whole round is drawn before anything is scored, so its runs go to the batch at once. The
+        # bandit's picks therefore come from its posterior as it stood when the round began.
         picks: list[NDArray[np.int64]] = []
-        scores: list[float] = []
         candidates: list[ParamModel] = []
         for _ in range(self.candidates_per_craft):
             buckets = self._pick_buckets(region)
             units = (buckets + self.rng.uniform(size=len(paths))) / self.n_buckets
-            params = params_at(cls, base, dimensions, units.tolist())
-            scenario = cls(params)
-            score = float(self.score(scenario, self.forward.run(scenario)))
+            picks.append(buckets)
+            candidates.append(params_at(cls, base, dimensions, units.tolist()))
+        scenarios = [cls(params) for params in candidates]
+        seed = self.forward.simulation_seeds()[0]
+        outcomes = self.batch.run(
+            [
+                SimulationJob(scenario, self.forward.times(scenario), seed, request.target_label, keep_run=True)
+                for scenario in scenarios
+            ]
+        )
+        runs = [outcome.run for outcome in outcomes if outcome.run is not None]
+        scores = self._scores(scenarios, runs)
+        for scenario, buckets, score in zip(scenarios, picks, scores, strict=True):
             if not math.isfinite(score):
                 raise CraftingError(f"the score function returned {score} for {scenario!r}")
             self.evaluations += 1
@@ -162,9 +194,6 @@ class FailureSeekingCrafter:
                 rows = np.arange(len(paths))
                 region.counts[rows, buckets] += 1
                 region.reward_sums[rows, buckets] += min(max(score, 0.0), 1.0)
-            picks.append(buckets)
-            scores.append(score)
-            candidates.append(params)
         if self.sampler == "cross_entropy":
             self._update_distributions(region, picks, scores)
         best = int(np.argmax(scores))
@@ -187,6 +216,15 @@ class FailureSeekingCrafter:
             mean_score=report["mean_score"],
         )
         return CraftResult(scenario_class=cls, params=candidates[best], report=report)
+
+    def _scores(self, scenarios: list[BaseScenario[Any]], runs: list[SimulationResult]) -> list[float]:
+        if isinstance(self.score, BatchScoreFunction):
+            scores = [float(score) for score in self.score.score_batch(scenarios, runs)]
+        else:
+            scores = [float(self.score(scenario, run)) for scenario, run in zip(scenarios, runs, strict=True)]
+        if len(scores) != len(scenarios):
+            raise CraftingError(f"the score function returned {len(scores)} scores for {len(scenarios)} candidates")
+        return scores
 
     @staticmethod
     def searched_parameters(cls: type[BaseScenario[Any]], request: CraftRequest) -> list[str]:

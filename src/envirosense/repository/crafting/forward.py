@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from envirosense.repository.crafting.batch import InProcessBatch, SimulationBatch, SimulationJob
 from envirosense.repository.sensors import FeatureField
 from envirosense.schemas import ClassLabel
 from envirosense.simulation.result import SimulationResult
@@ -30,12 +31,13 @@ class ForwardModel:
     """Simulate ``n_steps`` timesteps spread evenly over a scenario and summarise reading fields.
 
     The summary of a field is its median over the timesteps labelled with the class of interest
-    (all timesteps when none are), ignoring null readings, averaged over a population of ``n_repeats``
-    simulation seeds drawn from ``seed`` (``simulation_seeds``). A seed fixes everything random in a
-    run, the device included (its calibration offsets, drift and defective pixels), so the population
-    averages over devices as well as weather and noise. The same ``seed`` always draws the same
-    population (common random numbers: a search over parameters sees a deterministic objective);
-    another ``seed`` draws a fresh one.
+    (all timesteps when none are), ignoring null readings (``batch.summarise``), averaged over a
+    population of ``n_repeats`` simulation seeds drawn from ``seed`` (``simulation_seeds``). A seed fixes
+    everything random in a run, the device included (its calibration offsets, drift and defective
+    pixels), so the population averages over devices as well as weather and noise. The same ``seed``
+    always draws the same population (common random numbers: a search over parameters sees a
+    deterministic objective); another ``seed`` draws a fresh one. The runs of a population (or of
+    many, ``populations``) go to a ``SimulationBatch`` as one batch.
     """
 
     n_steps: int = 32
@@ -56,41 +58,61 @@ class ForwardModel:
         duration = float(scenario.params.duration_seconds)
         return np.linspace(0.0, duration, self.n_steps, endpoint=False, dtype=np.float64)
 
+    def jobs(
+        self, scenario: BaseScenario[Any], fields: Iterable[FeatureField], label: ClassLabel, *, keep_run: bool = False
+    ) -> list[SimulationJob]:
+        """One ``SimulationJob`` per seed of the population, in ``simulation_seeds`` order."""
+        times, wanted = self.times(scenario), tuple(fields)
+        return [
+            SimulationJob(scenario, times, seed, label, wanted, keep_run=keep_run) for seed in self.simulation_seeds()
+        ]
+
     def run(self, scenario: BaseScenario[Any], repeat: int = 0) -> SimulationResult:
         """One short run on the population's seed number ``repeat``."""
         seed = self.simulation_seeds()[repeat]
         return scenario.simulate(self.times(scenario), np.random.default_rng(seed))
 
-    def summarise(
-        self, result: SimulationResult, fields: Iterable[FeatureField], label: ClassLabel
-    ) -> dict[FeatureField, float]:
-        """Median of each field over the steps labelled ``label`` (NaN when it was never measured)."""
-        active = np.asarray(result.labels.class_label == label.value, dtype=bool)
-        mask = active if active.any() else np.ones(len(result), dtype=bool)
-        summary: dict[FeatureField, float] = {}
-        for feature in fields:
-            values = np.asarray(result.readings[feature.sensor_id][feature.field], dtype=np.float64)[mask]
-            finite = values[np.isfinite(values)]
-            summary[feature] = float(np.median(finite)) if finite.size else float("nan")
-        return summary
+    def populations(
+        self,
+        scenarios: Sequence[BaseScenario[Any]],
+        fields: Iterable[FeatureField],
+        label: ClassLabel,
+        batch: SimulationBatch | None = None,
+    ) -> list[PopulationSummary]:
+        """``population`` of each scenario, all ``len(scenarios) × n_repeats`` runs as one ``batch``
+        (default: in this process)."""
+        wanted = tuple(fields)
+        jobs = [job for scenario in scenarios for job in self.jobs(scenario, wanted, label)]
+        outcomes = (batch or InProcessBatch()).run(jobs)
+        n = self.n_repeats
+        return [summarise_population([o.summary for o in outcomes[i : i + n]], wanted) for i in range(0, len(jobs), n)]
 
     def population(
-        self, scenario: BaseScenario[Any], fields: Iterable[FeatureField], label: ClassLabel
+        self,
+        scenario: BaseScenario[Any],
+        fields: Iterable[FeatureField],
+        label: ClassLabel,
+        batch: SimulationBatch | None = None,
     ) -> PopulationSummary:
-        """Mean and spread of ``summarise`` over the population's runs."""
-        wanted = list(fields)
-        runs = [self.summarise(self.run(scenario, k), wanted, label) for k in range(self.n_repeats)]
-        mean, sd, count = {}, {}, {}
-        for feature in wanted:
-            values = np.asarray([run[feature] for run in runs])
-            finite = values[np.isfinite(values)]
-            mean[feature] = float(finite.mean()) if finite.size else float("nan")
-            sd[feature] = float(finite.std(ddof=1)) if finite.size > 1 else float("nan")
-            count[feature] = int(finite.size)
-        return PopulationSummary(mean, sd, count)
+        """Mean and spread of each field's summary over the population's runs."""
+        return self.populations([scenario], fields, label, batch)[0]
 
     def evaluate(
         self, scenario: BaseScenario[Any], fields: Iterable[FeatureField], label: ClassLabel
     ) -> dict[FeatureField, float]:
-        """The population mean of ``summarise`` for each field (NaN if never measured)."""
+        """The population mean of each field's summary (NaN if never measured)."""
         return self.population(scenario, fields, label).mean
+
+
+def summarise_population(
+    runs: Sequence[dict[FeatureField, float]], fields: Iterable[FeatureField]
+) -> PopulationSummary:
+    """Mean, spread (ddof 1) and count of the finite summaries of each field over ``runs``."""
+    mean, sd, count = {}, {}, {}
+    for feature in fields:
+        values = np.asarray([run[feature] for run in runs], dtype=np.float64)
+        finite = values[np.isfinite(values)]
+        mean[feature] = float(finite.mean()) if finite.size else float("nan")
+        sd[feature] = float(finite.std(ddof=1)) if finite.size > 1 else float("nan")
+        count[feature] = int(finite.size)
+    return PopulationSummary(mean, sd, count)

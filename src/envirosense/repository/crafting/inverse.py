@@ -3,7 +3,9 @@
 1. Pick the class of the target label whose ``sensor_drivers`` cover the most feature importance.
 2. Search only the parameters that drive the summary's fields, inside their declared ranges (unit
    coordinates, log scale for wide positive ranges): a Latin-hypercube design, then bounded Powell
-   from its best points in turn until the fit is good enough or the budget is spent.
+   from its best points in turn until the fit is good enough or the budget is spent. The search
+   stops as soon as every target's population mean is within ``stop_fraction`` of the fixed part of
+   its tolerance (a closer fit on the search seeds buys nothing on fresh ones).
 3. The objective runs the simulator (``ForwardModel``: short runs on a population of at least five
    simulation seeds, devices included, drawn from the crafter's seed and the request; the same
    population for every candidate) and sums the importance-weighted squared relative errors between
@@ -14,6 +16,10 @@
 4. The best candidate is verified on a fresh population drawn the same way: the report gives the mean
    and spread of each achieved reading on both populations, and whether the fresh mean meets the
    tolerance (``within_tolerance``).
+
+Every population's runs go to the crafter's ``SimulationBatch`` as one batch (the whole design at
+once): in this process by default, on a run's long-lived executor in the loop. Each run carries its
+own seed, so the crafted scenario is the same whichever batch runs it.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from envirosense.ops.logging import get_logger
 from envirosense.repository.crafting.base import (
     CraftRequest,
     CraftResult,
+    FeatureTarget,
     choose_class,
     driver_parameters,
     params_at,
@@ -37,6 +44,7 @@ from envirosense.repository.crafting.base import (
     start_params,
     unit_point,
 )
+from envirosense.repository.crafting.batch import InProcessBatch, SimulationBatch
 from envirosense.repository.crafting.forward import ForwardModel, PopulationSummary
 from envirosense.repository.errors import CraftingError
 from envirosense.repository.sensors import FeatureField
@@ -109,7 +117,9 @@ class RuleBasedInverseCrafter:
     verification populations of simulation seeds, so the same request always gives the same result and
     no seed is fixed in advance). ``forward.n_repeats`` (≥ 5) is the pilot population's size and the
     least size of each population; ``max_population`` caps how far a noisy reading grows it
-    (``population_size``).
+    (``population_size``). ``stop_fraction`` (in [0, 1]; 0 searches until ``target_loss`` or the
+    budget) ends the search once every target's search-population mean is within that share of
+    ``5 % · |target| + 0.5`` units; ``batch`` runs the simulations (default ``InProcessBatch``).
 
     Tolerance: when the targets are reachable inside the declared ranges, the mean summarised reading
     of the crafted scenario on any fresh population of simulation seeds is within ``tolerance(...)`` of
@@ -130,12 +140,16 @@ class RuleBasedInverseCrafter:
         target_loss: float = 1e-4,
         error_floor_fraction: float = 1e-3,
         max_population: int = MAX_POPULATION,
+        stop_fraction: float = 0.25,
+        batch: SimulationBatch | None = None,
         seed: int = 0,
     ) -> None:
         if n_initial < 1 or local_searches < 1 or max_evaluations <= n_initial:
             raise ValueError("need n_initial >= 1, local_searches >= 1 and max_evaluations > n_initial")
         if forward is not None and forward.n_repeats < MIN_POPULATION:
             raise ValueError(f"forward.n_repeats must be >= {MIN_POPULATION}: candidates are judged on a population")
+        if not 0.0 <= stop_fraction <= 1.0:
+            raise ValueError("stop_fraction must be within [0, 1]")
         if max_population < (forward.n_repeats if forward is not None else MIN_POPULATION):
             raise ValueError("max_population must be >= forward.n_repeats")
         self.local_searches = local_searches
@@ -145,7 +159,23 @@ class RuleBasedInverseCrafter:
         self.max_evaluations = max_evaluations
         self.error_floor_fraction = error_floor_fraction
         self.max_population = max_population
+        self.stop_fraction = stop_fraction
+        self.batch = batch or InProcessBatch()
         self.seed = seed
+
+    def _met(self, targets: tuple[FeatureTarget, ...], best: dict[str, Any]) -> bool:
+        """Whether the search may stop: the best loss is at most ``target_loss``, or every target's mean on
+        the search population is within ``stop_fraction`` of the fixed part of its tolerance."""
+        if best["loss"] <= self.target_loss:
+            return True
+        if "population" not in best:
+            return False
+        means = best["population"].mean
+        return all(
+            abs(means[t.feature] - t.raw_value)
+            <= self.stop_fraction * (RELATIVE_TOLERANCE * abs(t.raw_value) + QUANTISATION_TOLERANCE)
+            for t in targets
+        )
 
     def craft(self, request: CraftRequest) -> CraftResult:
         targets = request.targets
@@ -162,9 +192,10 @@ class RuleBasedInverseCrafter:
         scales = {t.feature: abs(t.raw_value) + _error_floor(t.feature, self.error_floor_fraction) for t in targets}
         best: dict[str, Any] = {"loss": math.inf}
         evaluations = 0
+        batch = self.batch
         seeds = np.random.default_rng([self.seed, _request_key(request), 1]).integers(0, 2**32, size=2)
         pilot = dataclasses.replace(self.forward, seed=int(seeds[0])).population(
-            cls(base), fields, request.target_label
+            cls(base), fields, request.target_label, batch
         )
         size = population_size(
             [(t.raw_value, pilot.mean[t.feature], pilot.sd[t.feature]) for t in targets],
@@ -174,18 +205,23 @@ class RuleBasedInverseCrafter:
         search = dataclasses.replace(self.forward, seed=int(seeds[0]), n_repeats=size)
         fresh = dataclasses.replace(self.forward, seed=int(seeds[1]), n_repeats=size)
 
-        def objective(units: NDArray[np.float64]) -> float:
+        def judge(units: NDArray[np.float64], params: ParamModel, population: PopulationSummary) -> float:
             nonlocal evaluations
             evaluations += 1
-            params = params_at(cls, base, dimensions, [float(u) for u in units])
-            simulated = search.evaluate(cls(params), fields, request.target_label)
             loss = 0.0
             for target in targets:
-                value = simulated[target.feature]
+                value = population.mean[target.feature]
                 error = (value - target.raw_value) / scales[target.feature] if math.isfinite(value) else math.nan
                 loss += target.weight * (error * error if math.isfinite(error) else _MISSING_PENALTY)
             if loss < best["loss"]:
-                best.update(loss=loss, units=[float(u) for u in units], params=params, simulated=simulated)
+                best.update(loss=loss, units=[float(u) for u in units], params=params, population=population)
+            return loss
+
+        def objective(units: NDArray[np.float64]) -> float:
+            params = params_at(cls, base, dimensions, [float(u) for u in units])
+            loss = judge(units, params, search.population(cls(params), fields, request.target_label, batch))
+            if self._met(targets, best):
+                raise _TargetMetError
             return loss
 
         # scipy's optimize and stats take about a second to import; only crafting needs them.
@@ -193,25 +229,40 @@ class RuleBasedInverseCrafter:
         from scipy.stats import qmc
 
         rng = np.random.default_rng([self.seed, _request_key(request)])
-        design = [unit_point(base, dimensions), *qmc.LatinHypercube(d=len(dimensions), rng=rng).random(self.n_initial)]
-        starts = sorted((np.asarray(point, dtype=np.float64) for point in design), key=lambda point: objective(point))[
-            : self.local_searches
+        design = [
+            np.asarray(point, dtype=np.float64)
+            for point in [
+                unit_point(base, dimensions),
+                *qmc.LatinHypercube(d=len(dimensions), rng=rng).random(self.n_initial),
+            ]
         ]
+        design_params = [params_at(cls, base, dimensions, [float(u) for u in point]) for point in design]
+        design_populations = search.populations(
+            [cls(params) for params in design_params], fields, request.target_label, batch
+        )
+        losses = [
+            judge(point, params, population)
+            for point, params, population in zip(design, design_params, design_populations, strict=True)
+        ]
+        starts = [design[i] for i in sorted(range(len(design)), key=losses.__getitem__)][: self.local_searches]
         for index, start in enumerate(starts):
             remaining = self.max_evaluations - evaluations
-            if remaining <= 0 or best["loss"] <= self.target_loss:
+            if remaining <= 0 or self._met(targets, best):
                 break
-            minimize(
-                objective,
-                start,
-                method="Powell",
-                bounds=[(0.0, 1.0)] * len(dimensions),
-                options={"maxfev": remaining // (len(starts) - index), "xtol": 1e-4, "ftol": 1e-8},
-            )
+            try:
+                minimize(
+                    objective,
+                    start,
+                    method="Powell",
+                    bounds=[(0.0, 1.0)] * len(dimensions),
+                    options={"maxfev": remaining // (len(starts) - index), "xtol": 1e-4, "ftol": 1e-8},
+                )
+            except _TargetMetError:
+                break
         params: ParamModel = best["params"]
-        simulated = best["simulated"]
-        found = search.population(cls(params), fields, request.target_label)
-        verified = fresh.population(cls(params), fields, request.target_label)
+        found: PopulationSummary = best["population"]
+        simulated = found.mean
+        verified = fresh.population(cls(params), fields, request.target_label, batch)
         report = {
             "method": self.name,
             "scenario_class": cls.__name__,
@@ -224,6 +275,7 @@ class RuleBasedInverseCrafter:
             },
             "loss": _json_float(best["loss"]),
             "evaluations": evaluations,
+            "simulations": self.forward.n_repeats + (evaluations + 1) * size,
             "population_size": size,
             "search_population": _population_report(search, found, targets),
             "verification": _population_report(fresh, verified, targets, reference=found),
@@ -263,6 +315,10 @@ def _population_report(
             for t in targets
         }
     return report
+
+
+class _TargetMetError(Exception):
+    """Ends a local search early: the best candidate meets the stopping rule (``_met``)."""
 
 
 def _finite_or_zero(value: float) -> float:
