@@ -176,11 +176,13 @@ class FailureSeekingCrafter:
             picks.append(buckets)
             candidates.append(params_at(cls, base, dimensions, units.tolist()))
         scenarios = [cls(params) for params in candidates]
-        seed = self.forward.simulation_seeds()[0]
+        # Each candidate runs on its own device and weather, drawn from the crafter's generator: a search
+        # on one fixed device would seek that device's defects instead of the model's.
+        seeds = self.rng.integers(0, 2**32, size=len(scenarios))
         outcomes = self.batch.run(
             [
-                SimulationJob(scenario, self.forward.times(scenario), seed, request.target_label, keep_run=True)
-                for scenario in scenarios
+                SimulationJob(scenario, self.forward.times(scenario), int(seed), request.target_label, keep_run=True)
+                for scenario, seed in zip(scenarios, seeds, strict=True)
             ]
         )
         runs = [outcome.run for outcome in outcomes if outcome.run is not None]
