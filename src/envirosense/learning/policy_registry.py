@@ -40,7 +40,7 @@ def _targeted_budget(config: ActiveLearningConfig) -> None:
 
 _POLICIES: dict[str, PolicyFactory] = {
     "alm": lambda config, parts: TargetedPolicy(
-        parts.maker, parts.repository, parts.model_interface, config.targeting, config.budget
+        parts.maker, parts.repository, parts.model_interface, config.targeting, config.budget, config.pool_factor
     ),
     "random": lambda config, parts: RandomPolicy(parts.maker),
     "pool-margin": lambda config, parts: PoolMarginPolicy(parts.maker, config.pool_factor),
