@@ -50,8 +50,9 @@ def diverse_uncertain(
     ``proba`` is ``(n_samples, n_classes)``. Each sample is embedded as ``p − onehot(argmax p)``, the
     class part of the log-loss gradient: its norm grows with the model's uncertainty, its direction says
     between which classes it hesitates. The first pick is the largest embedding (ties by sample id), every
-    next one is drawn with probability ∝ its squared distance to the nearest pick (k-means++ seeding), so a
-    batch spreads over different confusions instead of piling onto one. Without ``diversity`` the picks
+    next one is drawn with probability ∝ its squared distance to the nearest pick (k-means++ seeding) times
+    its uncertainty ``1 − margin``, so a batch spreads over different confusions instead of piling onto
+    one, and a sample the model separates fully is never drawn while another is left. Without ``diversity`` the picks
     are simply the smallest top-two margins. ``max_per_run`` caps the picks from one scenario run (its
     samples are alike); when the caps leave too few candidates, the cap is lifted for the rest.
     """
@@ -82,7 +83,7 @@ def diverse_uncertain(
             candidates = by_id[mask[by_id]]
             pick = int(candidates[np.argmax(score[candidates])])
         else:
-            weights = np.where(mask, nearest, 0.0)
+            weights = np.where(mask, nearest * (1.0 - margins), 0.0)
             if weights.sum() <= 0:
                 candidates = by_id[mask[by_id]]
                 pick = int(candidates[np.argmin(margins[candidates])])
