@@ -52,7 +52,12 @@ def _setup(
         {
             "seed": 2,
             "pool_factor": 3,
-            "budget": {"samples_per_scenario_run": 5, "samples_per_cycle": 20, "probe_samples": 50, "min_samples_per_spot": 5},
+            "budget": {
+                "samples_per_scenario_run": 5,
+                "samples_per_cycle": 20,
+                "probe_samples": 50,
+                "min_samples_per_spot": 5,
+            },
             "targeting": targeting,
         }
     )
@@ -128,7 +133,9 @@ def test_without_diversity_or_cap_the_pool_selection_is_least_separated(tmp_path
         (margin, sample_id, position)
         for position, folder in enumerate(folders)
         for margin, sample_id in zip(
-            model.predict_proba(Path(folder)).margins().tolist(), model.predict_proba(Path(folder)).sample_ids, strict=True
+            model.predict_proba(Path(folder)).margins().tolist(),
+            model.predict_proba(Path(folder)).sample_ids,
+            strict=True,
         )
     ]
     assert acquired.datasets == least_separated(folders, ranked, 20)
