@@ -142,7 +142,7 @@ def test_without_diversity_or_cap_the_pool_selection_is_least_separated(tmp_path
 
 
 def test_the_pool_selection_keeps_the_budget_spread_over_runs_and_repeats(tmp_path: Path, model: ScriptedModel) -> None:
-    policy, context, _ = _setup(tmp_path, MLDataGenerator(workers=1), model)
+    policy, context, _ = _setup(tmp_path, MLDataGenerator(workers=1), model, shortlist_factor=10)
     proposals, context = _pool(policy, context)
     acquired = policy.finish(context, proposals, 20)
     kept = [sample_id for entry in acquired.datasets for sample_id in entry.sample_ids or ()]

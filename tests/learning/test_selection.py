@@ -50,3 +50,12 @@ def test_the_same_generator_seed_gives_the_same_batch() -> None:
     first = diverse_uncertain(proba, ids, 20, np.random.default_rng(9), max_per_run=3)
     assert first == diverse_uncertain(proba, ids, 20, np.random.default_rng(9), max_per_run=3)
     assert len(set(first)) == 20
+
+
+def test_the_shortlist_keeps_diversity_among_the_informative() -> None:
+    # Two tight a/b confusions and two far, barely uncertain a/c samples: diversity alone would reach for
+    # the far ones, the shortlist of the three smallest margins does not.
+    proba = _proba([[0.5, 0.5, 0.0], [0.52, 0.48, 0.0], [0.54, 0.46, 0.0], [0.9, 0.0, 0.1], [0.91, 0.0, 0.09]])
+    ids = [f"r{i}-0" for i in range(5)]
+    for seed in range(5):
+        assert sorted(diverse_uncertain(proba, ids, 2, np.random.default_rng(seed), shortlist=3)) in ([0, 1], [0, 2])

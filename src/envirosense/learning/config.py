@@ -122,6 +122,12 @@ class TargetingConfig(_Config):
         True,
         description="Pick the batch by k-means++ seeding over the uncertainty embedding (else smallest margins).",
     )
+    shortlist_factor: float = Field(
+        2.0,
+        ge=1,
+        description="Diversify only among this many times the budget of smallest-margin candidates "
+        "(cluster-margin's filter).",
+    )
     max_share_per_run: float = Field(
         0.5, gt=0, le=1, description="At most this share of one scenario run's samples joins the training set."
     )

@@ -24,7 +24,7 @@ class PoolSelector:
     maker:
         Its model interface scores the candidates; its seeded random fallback runs while the model is down.
     targeting:
-        ``diversity`` and ``max_share_per_run`` of the run.
+        ``diversity``, ``shortlist_factor`` and ``max_share_per_run`` of the run.
     """
 
     def __init__(self, maker: SampleMaker, targeting: TargetingConfig) -> None:
@@ -59,6 +59,7 @@ class PoolSelector:
                 context.rng(context.index, "pool-selection"),
                 max_per_run=cap if self.targeting.max_share_per_run < 1 else None,
                 diversity=self.targeting.diversity,
+                shortlist=math.ceil(self.targeting.shortlist_factor * keep),
             )
             return [(float(rank), ids[i], positions[i]) for rank, i in enumerate(chosen)]
 

@@ -44,6 +44,7 @@ def diverse_uncertain(
     *,
     max_per_run: int | None = None,
     diversity: bool = True,
+    shortlist: int | None = None,
 ) -> list[int]:
     """Positions of ``keep`` samples that are uncertain and unlike each other (the BADGE idea on a forest).
 
@@ -53,7 +54,9 @@ def diverse_uncertain(
     next one is drawn with probability ∝ its squared distance to the nearest pick (k-means++ seeding) times
     its uncertainty ``1 − margin``, so a batch spreads over different confusions instead of piling onto
     one, and a sample the model separates fully is never drawn while another is left. Without ``diversity`` the picks
-    are simply the smallest top-two margins. ``max_per_run`` caps the picks from one scenario run (its
+    are simply the smallest top-two margins. With ``shortlist`` only that many samples of smallest margin
+    are candidates (cluster-margin's filter: diversity among the informative, never instead of it).
+    ``max_per_run`` caps the picks from one scenario run (its
     samples are alike); when the caps leave too few candidates, the cap is lifted for the rest.
     """
     n = len(sample_ids)
@@ -68,6 +71,9 @@ def diverse_uncertain(
     chosen: list[int] = []
     taken: dict[str, int] = {}
     open_ = np.ones(n, dtype=bool)
+    if shortlist is not None and shortlist < n:
+        open_[:] = False
+        open_[np.lexsort((by_id.argsort(), margins))[: max(shortlist, keep)]] = True
 
     def allowed() -> np.ndarray[tuple[int], np.dtype[np.bool_]]:
         if max_per_run is None:
