@@ -188,3 +188,28 @@ def test_the_config_names_only_registered_policies_and_runs_their_checks() -> No
     with pytest.raises(ValidationError, match="must cover min_samples_per_spot"):
         ActiveLearningConfig.model_validate(tight)
     assert ActiveLearningConfig.model_validate({**tight, "strategy": "random"}).strategy == "random"
+
+
+def test_a_class_that_learned_gets_more_of_the_next_cycle_and_a_resume_allocates_the_same(
+    tmp_path: Path, model: ScriptedModel, make_performance: Callable[..., ModelPerformanceData]
+) -> None:
+    policy, first, _ = _setup(tmp_path, RecordingGenerator(), model, pool_factor=5)
+    spots = [_spot("arcing", 0.5), _spot("corona_discharge", 0.5)]
+    assert [s.samples for s in policy.suggest(first, spots, 20)][:2] == [20, 20]
+    for index, arcing in ((1, 0.2), (2, 0.5)):  # arcing's probe F1 rose after cycle 1 funded it
+        feedback = make_performance(recalls={"arcing": 0.5, "corona_discharge": 0.5})
+        per_class = {
+            label: m.model_copy(update={"f1_score": arcing if label == "arcing" else 0.4})
+            for label, m in feedback.per_class_metrics.items()
+        }
+        folder = tmp_path / f"cycle-{index}"
+        folder.mkdir(exist_ok=True)
+        (folder / "probe_feedback.json").write_text(
+            feedback.model_copy(update={"per_class_metrics": per_class}).model_dump_json(), encoding="utf-8"
+        )
+    second = CycleContext(**{**first.__dict__, "index": 2, "folder": tmp_path / "cycle-2"})
+    suggested = policy.suggest(second, spots, 20)
+    # arcing: 0.5 × e^(10 × 0.3) ≈ 10.0 against corona_discharge's 0.5 × e^0: corona's share falls below
+    # one run and goes to arcing.
+    assert [(s.target_class, s.samples) for s in suggested] == [("arcing", 40), (None, 10)]
+    assert policy.suggest(second, spots, 20) == suggested
