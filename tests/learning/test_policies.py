@@ -188,6 +188,8 @@ def test_the_config_names_only_registered_policies_and_runs_their_checks() -> No
     with pytest.raises(ValidationError, match="must cover min_samples_per_spot"):
         ActiveLearningConfig.model_validate(tight)
     assert ActiveLearningConfig.model_validate({**tight, "strategy": "random"}).strategy == "random"
+    uniform_only = {"budget": {"samples_per_cycle": 10, "min_samples_per_spot": 20, "exploration_share": 1.0}}
+    assert ActiveLearningConfig.model_validate(uniform_only).budget.exploration_share == 1.0
 
 
 def test_a_class_that_learned_gets_more_of_the_next_cycle_and_a_resume_allocates_the_same(

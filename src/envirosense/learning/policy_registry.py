@@ -34,8 +34,11 @@ ConfigCheck = Callable[[ActiveLearningConfig], None]
 
 def _targeted_budget(config: ActiveLearningConfig) -> None:
     targeted = config.budget.samples_per_cycle * (1 - config.budget.exploration_share)
-    if targeted < config.budget.min_samples_per_spot:
-        raise ValueError("samples_per_cycle × (1 − exploration_share) must cover min_samples_per_spot")
+    if 0 < targeted < config.budget.min_samples_per_spot:
+        raise ValueError(
+            "samples_per_cycle × (1 − exploration_share) must cover min_samples_per_spot "
+            "(or set exploration_share = 1: only uniform proposals)"
+        )
 
 
 _POLICIES: dict[str, PolicyFactory] = {
