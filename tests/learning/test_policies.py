@@ -57,6 +57,7 @@ def _setup(
                 "samples_per_cycle": 20,
                 "probe_samples": 50,
                 "min_samples_per_spot": 5,
+                "exploration_share": 0.2,
             },
             "targeting": targeting,
         }
