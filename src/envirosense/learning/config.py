@@ -79,7 +79,7 @@ class StrategyConfig(_Config):
 class BudgetConfig(_Config):
     samples_per_cycle: int = Field(600, ge=10, description="New samples generated per cycle.")
     exploration_share: float = Field(
-        0.2, ge=0, le=1, description="Share of alm's proposal runs drawn as uniformly random scenarios."
+        0.5, ge=0, le=1, description="Share of alm's proposal runs drawn as uniformly random scenarios."
     )
     max_spots_per_cycle: int = Field(12, ge=1, description="At most this many weak spots get samples.")
     min_samples_per_spot: int = Field(20, ge=1, description="A spot that gets samples gets at least this many.")
