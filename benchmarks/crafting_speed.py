@@ -38,7 +38,7 @@ import numpy as np
 
 from envirosense.generation import MLDataGenerator
 from envirosense.generation.batches import ExecutorBatch
-from envirosense.learning.targeted import ChampionErrorScore
+from envirosense.learning.proposals import ChampionErrorScore
 from envirosense.models.local import LocalModelInterface
 from envirosense.models.registry import ModelRegistry
 from envirosense.models.training import ModelTrainer, TrainingConfig

@@ -79,12 +79,7 @@ class StrategyConfig(_Config):
 class BudgetConfig(_Config):
     samples_per_cycle: int = Field(600, ge=10, description="New samples generated per cycle.")
     exploration_share: float = Field(
-        0.2, ge=0, le=1, description="Share of each cycle's budget spent on uniformly random scenarios."
-    )
-    explore_from_probe: bool = Field(
-        False,
-        description="Fill the exploration share with the probe samples the champion separates least (the probe "
-        "is uniformly random and already simulated); else simulate new random scenarios.",
+        0.5, ge=0, le=1, description="Share of alm's proposal runs drawn as uniformly random scenarios."
     )
     max_spots_per_cycle: int = Field(12, ge=1, description="At most this many weak spots get samples.")
     min_samples_per_spot: int = Field(20, ge=1, description="A spot that gets samples gets at least this many.")
@@ -103,27 +98,44 @@ class BudgetConfig(_Config):
 
 
 class TargetingConfig(_Config):
-    """How a weak spot becomes scenarios (the order of actions is fixed: variation, craft, class, exploration)."""
+    """How alm builds a cycle's candidate pool and picks from it (see docs/learning.md, "The method")."""
 
+    pool_factor: int | None = Field(
+        None,
+        ge=1,
+        description="Simulate this many times the cycle's budget, probe included (None: the run's pool_factor, "
+        "so alm simulates as many samples as pool-margin).",
+    )
     use_variation: bool = Field(True, description="Vary the scenario that produced the failure.")
-    use_crafting: bool = Field(True, description="Craft scenarios from the failure's feature summary.")
+    use_crafting: bool = Field(
+        False,
+        description="Craft scenarios from the failure's feature summary (its verification simulations come on "
+        "top of pool_factor).",
+    )
     craft_share: float = Field(
         0.3, ge=0, le=1, description="Share of a spot's runs given to crafting when both are possible."
     )
     failure_seeking: bool = Field(
         True, description="Craft with the failure-seeking search scored by the current model (else rule-based)."
     )
-    select_factor: int = Field(
-        3,
-        ge=1,
-        le=10,
-        description="Simulate this many times a spot's budget around it, keep the samples the current model "
-        "separates least (1: keep everything simulated).",
+    progress_budget: bool = Field(
+        True, description="Weight each weak spot by its class's measured F1 gain after earlier spending."
     )
-    select_over: Literal["suggestion", "cycle"] = Field(
-        "suggestion",
-        description="suggestion: each spot keeps its own least-separated samples; cycle: one selection of the "
-        "cycle's budget over everything it simulated (every spot's candidates and the probe).",
+    progress_rate: float = Field(
+        10.0, ge=0, description="A class gaining g F1 per funded cycle gets exp(rate × g) times its priority."
+    )
+    diversity: bool = Field(
+        True,
+        description="Pick the batch by k-means++ seeding over the uncertainty embedding (else smallest margins).",
+    )
+    shortlist_factor: float = Field(
+        2.0,
+        ge=1,
+        description="Diversify only among this many times the budget of smallest-margin candidates "
+        "(cluster-margin's filter).",
+    )
+    max_share_per_run: float = Field(
+        0.5, gt=0, le=1, description="At most this share of one scenario run's samples joins the training set."
     )
     neighbourhood_spread: float = Field(0.08, gt=0, le=1, description="Step of a variation, share of each range.")
     driver_spread: float = Field(

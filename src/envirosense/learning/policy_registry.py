@@ -35,8 +35,11 @@ ConfigCheck = Callable[[ActiveLearningConfig], None]
 
 def _targeted_budget(config: ActiveLearningConfig) -> None:
     targeted = config.budget.samples_per_cycle * (1 - config.budget.exploration_share)
-    if targeted < config.budget.min_samples_per_spot:
-        raise ValueError("samples_per_cycle × (1 − exploration_share) must cover min_samples_per_spot")
+    if 0 < targeted < config.budget.min_samples_per_spot:
+        raise ValueError(
+            "samples_per_cycle × (1 − exploration_share) must cover min_samples_per_spot "
+            "(or set exploration_share = 1: only uniform proposals)"
+        )
 
 
 def _matched_budget(config: ActiveLearningConfig) -> None:
@@ -52,7 +55,7 @@ def _matched_budget(config: ActiveLearningConfig) -> None:
 
 _POLICIES: dict[str, PolicyFactory] = {
     "alm": lambda config, parts: TargetedPolicy(
-        parts.maker, parts.repository, parts.model_interface, config.targeting, config.budget
+        parts.maker, parts.repository, parts.model_interface, config.targeting, config.budget, config.pool_factor
     ),
     "random": lambda config, parts: RandomPolicy(parts.maker),
     "pool-margin": lambda config, parts: PoolMarginPolicy(parts.maker, config.pool_factor),

@@ -1,8 +1,12 @@
-"""Least-separated selection as pure functions: keep the samples the model separates least."""
+"""Selection as pure functions: keep the samples the model separates least, or a batch of uncertain
+samples that are unlike each other."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+
+import numpy as np
+from numpy.typing import NDArray
 
 from envirosense.learning.state import DatasetSlice
 
@@ -25,3 +29,75 @@ def keep_first(candidates: Sequence[str], ordered: Sequence[Ranked], keep: int) 
 def least_separated(candidates: Sequence[str], ranked: Sequence[Ranked], keep: int) -> list[DatasetSlice]:
     """The ``keep`` samples of smallest top-two margin (ties broken by sample id, then folder position)."""
     return keep_first(candidates, sorted(ranked), keep)
+
+
+def run_of(sample_id: str) -> str:
+    """The scenario run a sample comes from: its id without the trailing ``-<position>``."""
+    return sample_id.rsplit("-", 1)[0]
+
+
+def diverse_uncertain(
+    proba: NDArray[np.float64],
+    sample_ids: Sequence[str],
+    keep: int,
+    rng: np.random.Generator,
+    *,
+    max_per_run: int | None = None,
+    diversity: bool = True,
+    shortlist: int | None = None,
+) -> list[int]:
+    """Positions of ``keep`` samples that are uncertain and unlike each other (the BADGE idea on a forest).
+
+    ``proba`` is ``(n_samples, n_classes)``. Each sample is embedded as ``p − onehot(argmax p)``, the
+    class part of the log-loss gradient: its norm grows with the model's uncertainty, its direction says
+    between which classes it hesitates. The first pick is the largest embedding (ties by sample id), every
+    next one is drawn with probability ∝ its squared distance to the nearest pick (k-means++ seeding) times
+    its uncertainty ``1 − margin``, so a batch spreads over different confusions instead of piling onto
+    one, and a sample the model separates fully is never drawn while another is left. Without ``diversity`` the picks
+    are simply the smallest top-two margins. With ``shortlist`` only that many samples of smallest margin
+    are candidates (cluster-margin's filter: diversity among the informative, never instead of it).
+    ``max_per_run`` caps the picks from one scenario run (its
+    samples are alike); when the caps leave too few candidates, the cap is lifted for the rest.
+    """
+    n = len(sample_ids)
+    keep = min(keep, n)
+    embedding = proba.copy()
+    embedding[np.arange(n), proba.argmax(axis=1)] -= 1.0
+    norms = np.einsum("ij,ij->i", embedding, embedding)
+    ordered = np.sort(proba, axis=1)
+    margins = ordered[:, -1] - ordered[:, -2] if proba.shape[1] > 1 else np.zeros(n)
+    by_id = np.argsort(np.asarray(sample_ids, dtype=object), kind="stable")
+    runs = [run_of(sample_id) for sample_id in sample_ids]
+    chosen: list[int] = []
+    taken: dict[str, int] = {}
+    open_ = np.ones(n, dtype=bool)
+    if shortlist is not None and shortlist < n:
+        open_[:] = False
+        open_[np.lexsort((by_id.argsort(), margins))[: max(shortlist, keep)]] = True
+
+    def allowed() -> np.ndarray[tuple[int], np.dtype[np.bool_]]:
+        if max_per_run is None:
+            return open_
+        capped = np.array([taken.get(run, 0) < max_per_run for run in runs])
+        return open_ & capped if (open_ & capped).any() else open_
+
+    nearest = norms.copy()
+    while len(chosen) < keep:
+        mask = allowed()
+        if not diversity or not chosen:
+            score = -margins if not diversity else norms
+            candidates = by_id[mask[by_id]]
+            pick = int(candidates[np.argmax(score[candidates])])
+        else:
+            weights = np.where(mask, nearest * (1.0 - margins), 0.0)
+            if weights.sum() <= 0:
+                candidates = by_id[mask[by_id]]
+                pick = int(candidates[np.argmin(margins[candidates])])
+            else:
+                pick = int(rng.choice(n, p=weights / weights.sum()))
+        chosen.append(pick)
+        open_[pick] = False
+        taken[runs[pick]] = taken.get(runs[pick], 0) + 1
+        gap = embedding - embedding[pick]
+        nearest = np.minimum(nearest, np.einsum("ij,ij->i", gap, gap))
+    return chosen

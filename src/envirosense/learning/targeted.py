@@ -1,104 +1,43 @@
-"""``TargetedPolicy`` (strategy ``alm``): suggestions aimed at the champion's weak spots.
+"""``TargetedPolicy`` (strategy ``alm``): one candidate pool per cycle that mixes uniform draws with
+proposals around the champion's weak spots, and one selection over it.
 
-Each prioritised spot gets whole scenario runs of the budget (``split_budget``), the configured share
-goes to exploration. A spot's runs become variations of the scenario that failed (neighbourhood draws
-along the parameters the explanation points at) and crafted scenarios (failure-seeking search scored by
-the champion); an action that cannot be done falls back along variation → craft → class → exploration,
-so one spot's failure never stops the cycle. With ``select_factor`` > 1 each spot simulates that many
-times its budget and keeps the samples the champion separates least, per suggestion or over the cycle.
+- **Pool.** The cycle's probe (a fresh uniform draw, simulated anyway to find the weak spots) is the
+  pool's uniform part; proposals fill it up to ``pool_factor`` × the budget, so alm simulates as many
+  samples as pool-margin. ``exploration_share`` of the proposal runs are more uniform draws, the rest go
+  to the weak spots (variations of the failing scenario, crafting when switched on; see ``proposals``).
+- **Budget by progress.** A spot's share of the proposal runs is its priority times its class's measured
+  learning progress (``allocation``), so classes that do not improve lose budget.
+- **Selection.** One selection of the budget over the whole pool: uncertain samples that are unlike each
+  other, at most ``max_share_per_run`` of any scenario run (``joint_selection``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
-from itertools import pairwise
-from typing import Any
 
-import numpy as np
-
-from envirosense.generation.batches import simulation_batch
+from envirosense.learning.allocation import ProgressLedger, progress_weights
 from envirosense.learning.budget import split_budget
 from envirosense.learning.config import BudgetConfig, TargetingConfig
 from envirosense.learning.context import CycleContext
-from envirosense.learning.degradation import StepSkippedError
-from envirosense.learning.policies import Acquired, RandomPolicy, baseline_suggestion
-from envirosense.learning.sampling import SampleMaker, created_scenarios, repository_call, scenario_definition
-from envirosense.learning.sources import random_definitions, runs_for, save_definitions
+from envirosense.learning.joint_selection import PoolSelector
+from envirosense.learning.policies import Acquired, RandomPolicy, baseline_suggestion, whole_runs
+from envirosense.learning.proposals import Proposer
+from envirosense.learning.sampling import SampleMaker
+from envirosense.learning.sources import runs_for
 from envirosense.learning.state import DatasetSlice
 from envirosense.learning.suggestions import Suggestion, SuggestionAction
-from envirosense.learning.targeting import explained_driver_params, neighbourhood_modifications
 from envirosense.learning.weak_spots import spot_key
 from envirosense.models.interface import ModelInterface
-from envirosense.ops import metrics
-from envirosense.ops.logging import get_logger
-from envirosense.repository.crafting import Crafter, FailureSeekingCrafter
-from envirosense.repository.crafting.batch import CountingBatch
 from envirosense.repository.errors import RepositoryError
 from envirosense.repository.interface import ScenarioRepositoryInterface
-from envirosense.schemas import ClassLabel, ScenarioDefinition, WeakSpot
-from envirosense.simulation.registry import classes_for_label
-from envirosense.simulation.result import SimulationResult
-from envirosense.simulation.scenario import BaseScenario
+from envirosense.schemas import WeakSpot
 
-FALLBACK_ORDER = (
-    SuggestionAction.VARIATION,
-    SuggestionAction.CRAFT,
-    SuggestionAction.CLASS_KNOWN,
-    SuggestionAction.EXPLORATION,
-)
-
-log = get_logger(__name__)
-
-
-class TargetingError(Exception):
-    """A targeted action cannot be done for this suggestion (no base scenario, no feature summary, …);
-    the policy falls back to the next action."""
-
-
-_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
-"""Timestamp of the throw-away sample dicts scored while crafting (never written)."""
-
-
-class ChampionErrorScore:
-    """Mean probability ``champion`` gives to wrong classes over each candidate's short simulated window;
-    a crafting round's candidates are scored in one model call (``BatchScoreFunction``)."""
-
-    def __init__(self, model_interface: ModelInterface, champion: str | None) -> None:
-        self.model_interface = model_interface
-        self.champion = champion
-
-    def score_batch(self, scenarios: Sequence[BaseScenario[Any]], runs: Sequence[SimulationResult]) -> list[float]:
-        samples: list[dict[str, Any]] = []
-        for k, (scenario, run) in enumerate(zip(scenarios, runs, strict=True)):
-            samples += run.to_sample_dicts(
-                scenario_id=scenario.scenario_id,
-                sample_ids=[f"probe-{k}-{i}" for i in range(len(run))],
-                metadata=[
-                    {
-                        "scenario_definition_id": scenario.scenario_id,
-                        "scenario_definition_version": 1,
-                        "seed": 0,
-                        "sample_index": i,
-                    }
-                    for i in range(len(run))
-                ],
-                generation_timestamp_utc=_EPOCH,
-            )
-        predictions = self.model_interface.predict_proba(samples, self.champion)
-        column = {label: j for j, label in enumerate(predictions.class_labels)}
-        wrong = 1.0 - np.asarray(
-            [
-                predictions.proba[i, column[label]] if label in column else 0.0
-                for i, label in enumerate(predictions.labels)
-            ]
-        )
-        bounds = np.cumsum([0, *(len(run) for run in runs)])
-        return [float(np.mean(wrong[start:stop])) for start, stop in pairwise(bounds)]
+UNKNOWN_CLASS = "unknown"
+"""The progress arm of a spot whose class cannot be told."""
 
 
 class TargetedPolicy:
-    """Targeted acquisition for weak spots (see the module docstring).
+    """Mixed candidate pool, progress-weighted proposals, one diverse uncertain selection (module docstring).
 
     Parameters
     ----------
@@ -107,9 +46,11 @@ class TargetedPolicy:
     repository:
         Base scenarios of variations, crafting, class look-ups and exploration defaults.
     model_interface:
-        Scores crafted candidates under the champion (failure-seeking crafting).
+        Scores candidates under the champion.
     targeting, budget:
         The run's targeting and budget settings.
+    pool_factor:
+        The run's pool-margin factor, used when ``targeting.pool_factor`` is None.
     """
 
     name = "alm"
@@ -122,34 +63,58 @@ class TargetedPolicy:
         model_interface: ModelInterface,
         targeting: TargetingConfig,
         budget: BudgetConfig,
+        pool_factor: int,
     ) -> None:
         self.maker = maker
-        self.repository = repository
-        self.model_interface = model_interface
         self.targeting = targeting
         self.budget = budget
+        self.pool_factor = targeting.pool_factor or pool_factor
+        self.proposer = Proposer(maker, repository, model_interface, targeting, budget)
+        self.selector = PoolSelector(maker, targeting)
 
-    # --- suggestions -------------------------------------------------------------------------------
+    def proposal_runs(self, budget: int) -> int:
+        """Scenario runs proposed per cycle: ``pool_factor`` × ``budget`` samples minus the probe's."""
+        per_run = self.budget.samples_per_scenario_run
+        return max(0, self.pool_factor * budget - self.budget.probe_samples) // per_run
 
     def suggest(self, context: CycleContext, weak_spots: Sequence[WeakSpot], budget: int) -> list[Suggestion]:
-        """Whole scenario runs of ``budget`` samples for the prioritised ``weak_spots``, the configured
-        share kept for exploration (so the samples generated equal the budget rounded down to whole runs)."""
+        """Proposal suggestions of ``proposal_runs(budget)`` runs: the exploration share uniformly drawn,
+        the rest over the weak spots by priority × learning progress (the allocation is recorded)."""
         per_run = self.budget.samples_per_scenario_run
+        labels = [self._class_of(spot) for spot in weak_spots]
+        priorities = [spot.priority for spot in weak_spots]
+        ledger = ProgressLedger(context.folder.parent)
+        if self.targeting.progress_budget:
+            priorities = progress_weights(
+                priorities, labels, ledger.progress(context.index), self.targeting.progress_rate
+            )
         split = split_budget(
-            [spot.priority for spot in weak_spots],
-            budget // per_run,
+            priorities,
+            self.proposal_runs(budget),
             exploration_share=self.budget.exploration_share,
             min_per_spot=runs_for(self.budget.min_samples_per_spot, per_run),
             max_spots=self.budget.max_spots_per_cycle,
         )
+        funded: dict[str, int] = {}
         suggestions: list[Suggestion] = []
-        for spot, runs in zip(weak_spots, split.per_spot, strict=True):
+        for spot, label, runs in zip(weak_spots, labels, split.per_spot, strict=True):
             if runs > 0:
+                funded[label] = funded.get(label, 0) + runs
                 suggestions.extend(self._suggest_for_spot(context, spot, runs))
+        ledger.record(context.index, funded)
         if split.exploration > 0:
-            action = SuggestionAction.PROBE if self.budget.explore_from_probe else SuggestionAction.RANDOM
-            suggestions.append(baseline_suggestion(context, split.exploration * per_run, action, "exploration"))
+            suggestions.append(
+                baseline_suggestion(context, split.exploration * per_run, SuggestionAction.RANDOM, "exploration")
+            )
         return suggestions
+
+    def _class_of(self, spot: WeakSpot) -> str:
+        if spot.target_class is not None:
+            return spot.target_class
+        try:
+            return self.proposer.class_label(spot.original_scenario_id) or UNKNOWN_CLASS
+        except RepositoryError:
+            return UNKNOWN_CLASS
 
     def _suggest_for_spot(self, context: CycleContext, spot: WeakSpot, runs: int) -> list[Suggestion]:
         cfg = self.targeting
@@ -173,7 +138,7 @@ class TargetedPolicy:
             count = action_runs * self.budget.samples_per_scenario_run
             draw_key = Suggestion.make_draw_key(context.index, spot_key(spot), action)
             varying = action is SuggestionAction.VARIATION
-            plan = self._variation_plan(context, spot, count, draw_key) if varying else []
+            plan = self.proposer.variation_plan(context, spot, count, draw_key) if varying else []
             suggestions.append(
                 Suggestion(
                     suggestion_id=Suggestion.make_id(context.run_id, context.index, spot.weak_spot_id, action),
@@ -191,179 +156,15 @@ class TargetedPolicy:
             )
         return suggestions
 
-    def _variation_plan(
-        self, context: CycleContext, spot: WeakSpot, samples: int, draw_key: str
-    ) -> list[dict[str, Any]]:
-        assert spot.original_scenario_id is not None
-        try:
-            with repository_call("get_by_id"):
-                base = self.repository.get_scenario_by_id(spot.original_scenario_id)
-        except RepositoryError as exc:
-            log.warning("variation_base_missing", scenario_id=spot.original_scenario_id, error=str(exc))
-            return []
-        return neighbourhood_modifications(
-            type(base).params_model,
-            base.params.model_dump(mode="json"),
-            explained_driver_params(type(base).sensor_drivers, spot),
-            self._simulated_runs(samples),
-            context.rng(draw_key),
-            spread=self.targeting.neighbourhood_spread,
-            driver_spread=self.targeting.driver_spread,
-        )
-
-    # --- applying -----------------------------------------------------------------------------------
-
-    @property
-    def _selecting(self) -> bool:
-        return self.targeting.select_factor > 1
-
-    @property
-    def _selecting_over_cycle(self) -> bool:
-        return self._selecting and self.targeting.select_over == "cycle"
-
-    def _simulated_runs(self, samples: int) -> int:
-        runs = runs_for(samples, self.budget.samples_per_scenario_run)
-        return runs * self.targeting.select_factor if self._selecting else runs
-
     def apply(self, context: CycleContext, suggestion: Suggestion) -> Acquired:
+        """Simulate the suggestion's candidates; they join the pool that ``finish`` selects from."""
         if suggestion.action is SuggestionAction.RANDOM:
             return RandomPolicy(self.maker).apply(context, suggestion)
-        if suggestion.action is SuggestionAction.PROBE:
-            return self._from_probe(context, suggestion)
-        out = context.folder / suggestion.suggestion_id
-        bound = log.bind(
-            cycle=context.index,
-            suggestion_id=suggestion.suggestion_id,
-            weak_spot_id=suggestion.weak_spot_id,
-            model_version=context.champion,
-        )
-        degraded: list[str] = []
-        for action in FALLBACK_ORDER[FALLBACK_ORDER.index(suggestion.action) :]:
-            metrics.TARGETING_ATTEMPTS.labels(action=action.value).inc()
-            try:
-                definitions = self._definitions(context, suggestion, action)
-            except (RepositoryError, TargetingError, StepSkippedError) as exc:
-                metrics.TARGETING_FAILURES.labels(action=action.value).inc()
-                bound.warning("targeting_failed", action=action.value, error=str(exc))
-                context.emit("targeting_failed", {"action": action.value, "error": str(exc)})
-                continue
-            if not definitions:
-                continue
-            ids = sorted({d.scenario_definition_id for d in definitions})
-            bound.info("scenarios_targeted", action=action.value, scenario_ids=ids)
-            acted = suggestion.model_copy(update={"action": action})
-            made = self.maker.generate(
-                context,
-                definitions,
-                out,
-                action.value,
-                context.lineage(suggestion.weak_spot_id),
-                key=suggestion.stream,
-            )
-            if self._selecting and not self._selecting_over_cycle:
-                made, reason = self.maker.select(context, made, suggestion.samples, key=suggestion.stream)
-                degraded.extend([reason] if reason else [])
-            return Acquired(made, created_scenarios(definitions, acted, self.budget.samples_per_scenario_run), degraded)
-        return Acquired()
-
-    def _from_probe(self, context: CycleContext, suggestion: Suggestion) -> Acquired:
-        """Exploration from this cycle's probe: its samples the champion separates least (the probe is a
-        fresh uniform draw, already simulated). Without a probe (skipped), new random scenarios instead."""
-        if context.probe_dataset is None:
-            random = suggestion.model_copy(update={"action": SuggestionAction.RANDOM})
-            return RandomPolicy(self.maker).apply(context, random)
-        if self._selecting_over_cycle:
-            return Acquired()  # the probe joins the cycle's selection pool in ``finish``
-        kept, reason = self.maker.select(
-            context, [DatasetSlice(path=context.probe_dataset)], suggestion.samples, key=suggestion.stream
-        )
-        return Acquired(kept, [], [reason] if reason else [])
+        return self.proposer.apply(context, suggestion)
 
     def finish(self, context: CycleContext, acquired: Acquired, budget: int) -> Acquired:
-        """With ``select_over = "cycle"``: one selection of ``budget`` samples over everything simulated."""
-        if not self._selecting_over_cycle:
-            return acquired
+        """One selection of the cycle's budget (whole runs' worth of samples) over the proposals and the probe."""
         probe = [DatasetSlice(path=context.probe_dataset)] if context.probe_dataset else []
-        kept, reason = self.maker.select(context, [*acquired.datasets, *probe], budget, key="cycle")
+        keep = whole_runs(context.config.budget.samples_per_cycle, self.budget.samples_per_scenario_run)
+        kept, reason = self.selector.select(context, [*acquired.datasets, *probe], keep)
         return Acquired(kept, acquired.scenarios, [*acquired.degraded, *([reason] if reason else [])])
-
-    def _definitions(
-        self, context: CycleContext, suggestion: Suggestion, action: SuggestionAction
-    ) -> list[ScenarioDefinition]:
-        runs = self._simulated_runs(suggestion.samples)
-        if action is SuggestionAction.VARIATION:
-            return self._variations(context, suggestion)
-        if action is SuggestionAction.CRAFT:
-            return [scenario_definition(self._craft(context, suggestion))] * runs
-        if action is SuggestionAction.CLASS_KNOWN:
-            return self._class_runs(context, suggestion, runs)
-        with repository_call("get_exploration_default"):
-            default = self.repository.get_default_exploration_scenario("exploration-default", suggestion.sensor_id)
-        return [scenario_definition(default)] * runs
-
-    def _variations(self, context: CycleContext, suggestion: Suggestion) -> list[ScenarioDefinition]:
-        if suggestion.base_scenario_id is None or not suggestion.param_modifications:
-            raise TargetingError("no base scenario or no variation plan")
-        sensor_context = {
-            "sensor_id": suggestion.sensor_id,
-            "weak_spot_ids": [suggestion.weak_spot_id] if suggestion.weak_spot_id else [],
-            "cycle_id": context.cycle_id,
-            "model_version": context.champion,
-        }
-        variations = []
-        for i, change in enumerate(suggestion.param_modifications):
-            with repository_call("create_variation"):
-                variation = self.repository.create_scenario_variation(
-                    suggestion.base_scenario_id, f"{suggestion.suggestion_id}-{i}", change, sensor_context
-                )
-            variations.append(scenario_definition(variation))
-        return variations
-
-    def _craft(self, context: CycleContext, suggestion: Suggestion) -> BaseScenario[Any]:
-        spot = next((s for s in context.weak_spots if s.weak_spot_id == suggestion.weak_spot_id), None)
-        summary = spot.sample_features_summary if spot is not None else None
-        if summary is None:
-            raise TargetingError("the weak spot has no feature summary to craft from")
-        target = suggestion.target_class or self._class_label(suggestion.base_scenario_id)
-        crafter: Crafter | None = None
-        if self.targeting.failure_seeking:
-            crafter = FailureSeekingCrafter(
-                ChampionErrorScore(self.model_interface, context.champion),
-                rng=context.rng(suggestion.stream, "craft"),
-                batch=CountingBatch(simulation_batch(self.maker.generator), self.maker.counter.add),
-            )
-
-        def craft() -> BaseScenario[Any]:
-            with repository_call("craft"):
-                return self.repository.craft_scenario_from_features(
-                    summary,
-                    suggestion.base_scenario_id or f"{context.run_id}-c{context.index}",
-                    target,
-                    suggestion.sensor_id,
-                    crafter=crafter,
-                )
-
-        return self.maker.guard.call("craft", craft, skippable=True)
-
-    def _class_runs(self, context: CycleContext, suggestion: Suggestion, runs: int) -> list[ScenarioDefinition]:
-        target = suggestion.target_class or self._class_label(suggestion.base_scenario_id)
-        if target is None:
-            raise TargetingError("no class to look up")
-        # Fresh parameters for every run, drawn over the whole declared ranges of the classes that produce
-        # the label: a weak class needs coverage, not the catalogue's few typical instances.
-        definitions = random_definitions(
-            context.rng(suggestion.stream, "class"),
-            runs,
-            f"{context.run_id}-c{context.index}-{suggestion.suggestion_id}-class",
-            tags=("class_known",),
-            classes=classes_for_label(ClassLabel(target)),
-        )
-        with repository_call("save_class_scenarios"):
-            save_definitions(self.repository, definitions)
-        return definitions
-
-    def _class_label(self, scenario_id: str | None) -> str | None:
-        if scenario_id is None:
-            return None
-        with repository_call("get_by_id"):
-            return self.repository.get_scenario_by_id(scenario_id).class_label.value

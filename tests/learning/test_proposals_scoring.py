@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from envirosense.learning.targeted import ChampionErrorScore
+from envirosense.learning.proposals import ChampionErrorScore
 from envirosense.models.datasets import EvaluationDataset
 from envirosense.models.interface import ModelInterface, Predictions
 from envirosense.repository.crafting.forward import ForwardModel
