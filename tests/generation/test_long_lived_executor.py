@@ -158,3 +158,18 @@ def test_sigkill_of_the_process_leaves_no_orphan_workers(tmp_path: Path) -> None
         for pid in alive(descendants):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
+
+
+def test_an_interrupt_ends_a_pool_whose_workers_are_busy_without_waiting_for_them() -> None:
+    """``local_executor`` left by an exception abandons the work: busy workers are ended, not waited on."""
+    from envirosense.generation.executors import local_executor
+
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt), local_executor(2) as handle:
+        futures = [handle.executor.submit(time.sleep, 60) for _ in range(2)]
+        while not all(future.running() for future in futures):
+            time.sleep(0.05)
+        pids = set(handle.executor._processes)  # type: ignore[attr-defined]
+        raise KeyboardInterrupt
+    assert not wait_until_gone(pids, timeout=10)
+    assert time.monotonic() - started < 30  # not the 60 s the tasks would take

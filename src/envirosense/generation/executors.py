@@ -190,8 +190,27 @@ def local_executor(workers: int) -> Iterator[ExecutorHandle]:
     handle = ExecutorHandle(_process_pool(workers), workers, factory=lambda: _process_pool(workers))
     try:
         yield handle
-    finally:
-        handle.executor.shutdown(wait=True, cancel_futures=True)
+    except BaseException:
+        stop_now(handle.executor)
+        raise
+    handle.executor.shutdown(wait=True, cancel_futures=True)
+
+
+def stop_now(executor: Executor, grace_seconds: float = 5.0) -> None:
+    """End ``executor`` without waiting on its queues (an interrupt, an error): its work is abandoned.
+
+    After a SIGTERM to the process group the pool's workers and forkserver may already be gone, and
+    a pool whose worker died while writing a result can block ``shutdown(wait=True)`` for ever; so the
+    workers are ended here (terminated, killed after ``grace_seconds``) and the pool is not waited on.
+    """
+    workers = list((getattr(executor, "_processes", None) or {}).values())  # a process pool's, by pid
+    executor.shutdown(wait=False, cancel_futures=True)
+    for worker in workers:
+        worker.terminate()
+    for worker in workers:
+        worker.join(timeout=grace_seconds)
+        if worker.is_alive():
+            worker.kill()
 
 
 def _probe_scheduler(address: str, timeout_seconds: float) -> None:
