@@ -408,3 +408,20 @@ def test_a_failing_server_fails_the_whole_evaluation_with_nothing_returned(
     )
     with api, pytest.raises(InvalidModelResponseError, match="sum to"):
         api.get_model_performance_feedback(eval_samples[:100])
+
+
+def test_a_password_in_the_server_url_is_refused_and_never_echoed(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="must not hold a user or password; give the token with token_env_var"):
+        settings("https://bob:s3cr3t@models.example.com")
+    config = tmp_path / "run.toml"
+    config.write_text(
+        '[model]\nkind = "api"\n[model.server]\nbase_url = "https://bob:s3cr3t@models.example.com"\n'
+        'model_repository = "repo"\n',
+        encoding="utf-8",
+    )
+    from envirosense.learning.settings import ConfigError, RunSettings
+
+    with pytest.raises(ConfigError) as caught:
+        RunSettings.from_file(config)
+    assert "model.server.base_url: base_url must not hold a user or password" in str(caught.value)
+    assert "s3cr3t" not in str(caught.value)

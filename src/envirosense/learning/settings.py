@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import json
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal, get_args
@@ -257,11 +258,15 @@ def _describe(error: Any) -> str:
         text = str(error["msg"]).removeprefix("Value error, ")
         message = f"{text[0].lower()}{text[1:]}"
         if not isinstance(value, dict) and repr(value) not in message:
-            message += f", got {value!r}"
+            message += f", got {_USERINFO.sub('//[redacted]@', repr(value))}"
     variable = ENV_PREFIX + "__".join(part.upper() for part in location)
     if variable in os.environ:
         message += f" (from the environment variable {variable})"
     return f"{key}: {message}"
+
+
+_USERINFO = re.compile(r"//[^/@\s]+@")
+"""The user and password of a URL (``//user:pass@host``), never echoed in an error."""
 
 
 def _allowed_keys(location: tuple[str, ...]) -> list[str]:

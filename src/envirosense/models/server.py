@@ -43,4 +43,8 @@ class ServerSettings(BaseModel):
         parsed = httpx.URL(value)
         if parsed.scheme not in ("http", "https") or not parsed.host:
             raise ValueError(f"base_url must be an http(s) URL with a host, got {value!r}")
+        if parsed.userinfo:  # it would be stored with the run's configuration and shown in errors
+            raise ValueError(
+                "base_url must not hold a user or password; give the token with token_env_var or token_file"
+            )
         return value.rstrip("/")
