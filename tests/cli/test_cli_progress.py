@@ -24,7 +24,21 @@ def test_the_step_shown_is_the_one_now_running() -> None:
     assert running_step(0, CycleStep.GENERATED) == "cycle 0: training the initial model"
     assert running_step(2, CycleStep.REVIEWED) == "cycle 2: generating the cycle's samples"
     assert running_step(2, CycleStep.GENERATED) == "cycle 2: training the candidate model"
-    assert running_step(2, CycleStep.DONE) == "cycle 3: evaluating the champion on a fresh probe set"
+    assert running_step(3, CycleStep.STARTED) == "cycle 3: evaluating the champion on a fresh probe set"
+    assert running_step(0, CycleStep.STARTED) == "cycle 0: training the initial model"
+
+
+def test_a_finished_cycle_announces_no_next_cycle() -> None:
+    """The loop reports a cycle's start itself; a last cycle's end must not announce one that never runs."""
+    out = io.StringIO()
+    with RunProgress(Console(file=out, force_terminal=False, width=120)) as progress:
+        progress.on_event("cycle_step", {"cycle": 3, "step": "candidate_evaluated"})
+        progress.on_event("cycle_done", {"cycle": 3, "macro_f1": 0.5, "samples": 400})
+        progress.on_event("cycle_step", {"cycle": 3, "step": "done"})
+        progress.on_event("run_complete", {"reason": "max_cycles"})
+    lines = [line.split("] ", 1)[1] for line in out.getvalue().splitlines()]
+    assert lines[-2:] == ["cycle 3: macro-F1 0.500 on 400 samples", "run complete: max_cycles"]
+    assert not any("cycle 4" in line for line in lines)
 
 
 def test_plain_lines_without_a_terminal() -> None:

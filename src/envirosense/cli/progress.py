@@ -30,10 +30,11 @@ _NEXT_STEP = {
 
 
 def running_step(cycle: int, finished: CycleStep) -> str:
-    """The description of the step that runs after ``finished`` in cycle ``cycle``."""
+    """The description of the step that runs after ``finished`` in cycle ``cycle`` (``STARTED``: the cycle
+    has just begun, or resumes there)."""
     if finished is CycleStep.DONE:
-        return f"cycle {cycle + 1}: {_NEXT_STEP[CycleStep.STARTED]}"
-    if cycle == 0 and finished is CycleStep.GENERATED:
+        return f"cycle {cycle}: done"
+    if cycle == 0 and finished in (CycleStep.STARTED, CycleStep.GENERATED):
         return "cycle 0: training the initial model"
     return f"cycle {cycle}: {_NEXT_STEP[finished]}"
 
@@ -111,7 +112,7 @@ class RunProgress:
 
     def on_event(self, event: str, fields: Mapping[str, Any]) -> None:
         """The loop's event callback (``ActiveLearningManager(on_event=...)``)."""
-        if event == "cycle_step":
+        if event == "cycle_step" and fields["step"] != CycleStep.DONE.value:  # cycle_done says it
             self._set_step(running_step(int(fields["cycle"]), CycleStep(fields["step"])))
         elif event == "cycle_done":
             self.note(f"cycle {fields['cycle']}: macro-F1 {fields['macro_f1']:.3f} on {fields['samples']} samples")

@@ -154,6 +154,7 @@ class CycleRunner:
         if record is None:
             self.store.record_step(run_id, index, CycleStep.STARTED, CycleState())
         metrics.CYCLE_STEP.set(step.order)
+        self.emit("cycle_step", {"cycle": index, "step": step.value})  # begun, or resumed at ``step``
         bound = log.bind(cycle=index, model_version=context.champion)
 
         def done(target: CycleStep, update: CycleState) -> None:
