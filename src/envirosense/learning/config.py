@@ -128,10 +128,15 @@ class TargetingConfig(_Config):
         True,
         description="Pick the batch by k-means++ seeding over the uncertainty embedding (else smallest margins).",
     )
+    uncertainty: Literal["margin", "epistemic"] = Field(
+        "margin",
+        description="Rank the pool by total uncertainty (top-two margin) or by epistemic uncertainty (mutual "
+        "information between prediction and forest member; needs model.kind = local).",
+    )
     shortlist_factor: float = Field(
         2.0,
         ge=1,
-        description="Diversify only among this many times the budget of smallest-margin candidates "
+        description="Diversify only among this many times the budget of most uncertain candidates "
         "(cluster-margin's filter).",
     )
     max_share_per_run: float = Field(

@@ -14,6 +14,7 @@ from envirosense.learning.degradation import StepSkippedError
 from envirosense.learning.sampling import SampleMaker
 from envirosense.learning.selection import Ranked, diverse_uncertain, keep_first
 from envirosense.learning.state import DatasetSlice
+from envirosense.models.uncertainty import UncertaintyMeasure
 
 
 class PoolSelector:
@@ -24,7 +25,8 @@ class PoolSelector:
     maker:
         Its model interface scores the candidates; its seeded random fallback runs while the model is down.
     targeting:
-        ``diversity``, ``shortlist_factor`` and ``max_share_per_run`` of the run.
+        ``uncertainty``, ``diversity``, ``shortlist_factor`` and ``max_share_per_run`` of the run; with
+        ``uncertainty = "epistemic"`` the candidates are ranked by the members' mutual information.
     """
 
     def __init__(self, maker: SampleMaker, targeting: TargetingConfig) -> None:
@@ -42,9 +44,17 @@ class PoolSelector:
             ids: list[str] = []
             positions: list[int] = []
             probas: list[np.ndarray[tuple[int, int], np.dtype[np.float64]]] = []
+            scores: list[np.ndarray[tuple[int], np.dtype[np.float64]]] = []
+            epistemic = self.targeting.uncertainty == "epistemic"
             columns: list[str] | None = None
             for position, folder in enumerate(folders):
-                predictions = self.maker.model_interface.predict_proba(Path(folder), context.champion)
+                if epistemic:
+                    predictions, score = self.maker.model_interface.predict_uncertainty(
+                        Path(folder), UncertaintyMeasure.EPISTEMIC, context.champion
+                    )
+                    scores.append(score)
+                else:
+                    predictions = self.maker.model_interface.predict_proba(Path(folder), context.champion)
                 columns = columns or predictions.class_labels
                 order = [predictions.class_labels.index(label) for label in columns]
                 probas.append(predictions.proba[:, order])
@@ -60,6 +70,7 @@ class PoolSelector:
                 max_per_run=cap if self.targeting.max_share_per_run < 1 else None,
                 diversity=self.targeting.diversity,
                 shortlist=math.ceil(self.targeting.shortlist_factor * keep),
+                uncertainty=np.concatenate(scores) if epistemic else None,
             )
             return [(float(rank), ids[i], positions[i]) for rank, i in enumerate(chosen)]
 

@@ -89,6 +89,16 @@ def check_config(config: ActiveLearningConfig) -> None:
         check(config)
 
 
+def check_model_kind(config: ActiveLearningConfig, kind: str) -> None:
+    """Refuse what the model of ``model.kind`` cannot answer: alm's epistemic ranking needs the forest's
+    members, which a model server does not return."""
+    if config.strategy == "alm" and config.targeting.uncertainty == "epistemic" and kind == "api":
+        raise ValueError(
+            "active_learning.targeting.uncertainty = 'epistemic' needs the forest's members, which model.kind = "
+            "'api' does not return; use uncertainty = 'margin' or model.kind = 'local'"
+        )
+
+
 def policy_names() -> list[str]:
     """The strategies a config may name."""
     return sorted(_POLICIES)

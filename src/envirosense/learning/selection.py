@@ -45,6 +45,7 @@ def diverse_uncertain(
     max_per_run: int | None = None,
     diversity: bool = True,
     shortlist: int | None = None,
+    uncertainty: NDArray[np.float64] | None = None,
 ) -> list[int]:
     """Positions of ``keep`` samples that are uncertain and unlike each other (the BADGE idea on a forest).
 
@@ -58,6 +59,8 @@ def diverse_uncertain(
     are candidates (cluster-margin's filter: diversity among the informative, never instead of it).
     ``max_per_run`` caps the picks from one scenario run (its
     samples are alike); when the caps leave too few candidates, the cap is lifted for the rest.
+    ``uncertainty`` ``(n_samples,)``, higher = less sure (e.g. epistemic mutual information), replaces
+    ``1 − margin`` in the shortlist, the draw weights and the picks without diversity.
     """
     n = len(sample_ids)
     keep = min(keep, n)
@@ -66,6 +69,9 @@ def diverse_uncertain(
     norms = np.einsum("ij,ij->i", embedding, embedding)
     ordered = np.sort(proba, axis=1)
     margins = ordered[:, -1] - ordered[:, -2] if proba.shape[1] > 1 else np.zeros(n)
+    # `surest` orders candidates (small = less sure); `weight` scales the k-means++ draw.
+    surest = margins if uncertainty is None else -uncertainty
+    weight = 1.0 - margins if uncertainty is None else uncertainty
     by_id = np.argsort(np.asarray(sample_ids, dtype=object), kind="stable")
     runs = [run_of(sample_id) for sample_id in sample_ids]
     chosen: list[int] = []
@@ -73,7 +79,7 @@ def diverse_uncertain(
     open_ = np.ones(n, dtype=bool)
     if shortlist is not None and shortlist < n:
         open_[:] = False
-        open_[np.lexsort((by_id.argsort(), margins))[: max(shortlist, keep)]] = True
+        open_[np.lexsort((by_id.argsort(), surest))[: max(shortlist, keep)]] = True
 
     def allowed() -> np.ndarray[tuple[int], np.dtype[np.bool_]]:
         if max_per_run is None:
@@ -85,14 +91,14 @@ def diverse_uncertain(
     while len(chosen) < keep:
         mask = allowed()
         if not diversity or not chosen:
-            score = -margins if not diversity else norms
+            score = -surest if not diversity else norms
             candidates = by_id[mask[by_id]]
             pick = int(candidates[np.argmax(score[candidates])])
         else:
-            weights = np.where(mask, nearest * (1.0 - margins), 0.0)
+            weights = np.where(mask, nearest * weight, 0.0)
             if weights.sum() <= 0:
                 candidates = by_id[mask[by_id]]
-                pick = int(candidates[np.argmin(margins[candidates])])
+                pick = int(candidates[np.argmin(surest[candidates])])
             else:
                 pick = int(rng.choice(n, p=weights / weights.sum()))
         chosen.append(pick)

@@ -23,6 +23,7 @@ from pydantic_core import PydanticUndefined
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from envirosense.learning.config import ActiveLearningConfig
+from envirosense.learning.policy_registry import check_model_kind
 from envirosense.models.server import ServerSettings
 from envirosense.ops.resilience import BreakerSettings, RetrySettings
 
@@ -126,6 +127,11 @@ class RunSettings(BaseSettings):
     datasets: DatasetSettings = Field(default_factory=DatasetSettings)
     resilience: ResilienceSettings = Field(default_factory=ResilienceSettings)
     active_learning: ActiveLearningConfig = Field(default_factory=ActiveLearningConfig)
+
+    @model_validator(mode="after")
+    def _policy_suits_model(self) -> RunSettings:
+        check_model_kind(self.active_learning, self.model.kind)
+        return self
 
     @classmethod
     def settings_customise_sources(

@@ -41,9 +41,8 @@ from envirosense.models.errors import ModelError, ModelUnavailableError
 from envirosense.models.evaluation import EvaluationConfig, FloatArray, StreamingEvaluator, predict_dataset
 from envirosense.models.explain import Explainer
 from envirosense.models.features import FeatureExtractor
-from envirosense.models.interface import ModelInterface, Predictions
+from envirosense.models.interface import MEMBER_MEASURES, MembersUnavailableError, ModelInterface, Predictions
 from envirosense.models.server import ServerSettings
-from envirosense.models.uncertainty import UncertaintyMeasure
 from envirosense.ops.logging import get_logger
 from envirosense.ops.resilience import BreakerSettings, RetrySettings, call_through, circuit_breaker, retrying
 from envirosense.schemas import ModelPerformanceData
@@ -54,9 +53,6 @@ if TYPE_CHECKING:
 log = get_logger(__name__)
 
 PROBABILITY_TOLERANCE = 1e-6
-MEMBER_MEASURES = frozenset({UncertaintyMeasure.EPISTEMIC, UncertaintyMeasure.DISAGREEMENT})
-"""Measures that need ensemble members; a model server returns only the mean distribution."""
-
 VersionResolver = Callable[[str | None], str]
 """Maps a ``model_version_tag`` (``None`` included) to the server's model version."""
 
@@ -523,11 +519,7 @@ class ApiBasedModelInterface(ModelInterface):
         self.on_batch = on_batch
         self.config = config or EvaluationConfig()
         if self.config.uncertainty_measure in MEMBER_MEASURES:
-            raise ValueError(
-                f"uncertainty measure {self.config.uncertainty_measure.value!r} needs ensemble members, and a model "
-                "server returns only the mean distribution (it would rank every sample 0); use entropy, margin "
-                "or least_confidence"
-            )
+            raise ValueError(str(MembersUnavailableError(self.config.uncertainty_measure)))
         if registry is not None and version_resolver is not None:
             raise ValueError("give registry or version_resolver, not both")
         self.registry = registry

@@ -9,7 +9,22 @@ import numpy as np
 from numpy.typing import NDArray
 
 from envirosense.models.datasets import EvaluationDataset
+from envirosense.models.errors import ModelError
+from envirosense.models.uncertainty import UncertaintyMeasure, UncertaintyScores
 from envirosense.schemas import ModelPerformanceData
+
+MEMBER_MEASURES = frozenset({UncertaintyMeasure.EPISTEMIC, UncertaintyMeasure.DISAGREEMENT})
+"""Measures that need ensemble members; a model server returns only the mean distribution."""
+
+
+class MembersUnavailableError(ModelError):
+    """A measure needs ensemble members and this model interface sees only the mean distribution."""
+
+    def __init__(self, measure: UncertaintyMeasure) -> None:
+        super().__init__(
+            f"uncertainty measure {measure.value!r} needs ensemble members, and a model server returns only the "
+            "mean distribution (it would rank every sample 0); use entropy, margin or least_confidence"
+        )
 
 
 @dataclass(frozen=True)
@@ -65,3 +80,16 @@ class ModelInterface(ABC):
     def predict_proba(self, samples: EvaluationDataset, model_version_tag: str | None = None) -> Predictions:
         """Class probabilities of ``model_version_tag`` for every sample of ``samples`` (as for
         ``get_model_performance_feedback``), streamed in batches."""
+
+    def predict_uncertainty(
+        self, samples: EvaluationDataset, measure: UncertaintyMeasure, model_version_tag: str | None = None
+    ) -> tuple[Predictions, NDArray[np.float64]]:
+        """``predict_proba`` and the per-sample ``measure`` ``(n_samples,)`` (higher = less sure).
+
+        This default sees only the mean distribution, so it refuses ``MEMBER_MEASURES`` with
+        ``MembersUnavailableError``; an interface that has the ensemble's members overrides it.
+        """
+        if measure in MEMBER_MEASURES:
+            raise MembersUnavailableError(measure)
+        predictions = self.predict_proba(samples, model_version_tag)
+        return predictions, UncertaintyScores(predictions.proba).score(measure)

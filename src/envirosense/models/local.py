@@ -7,14 +7,14 @@ from collections.abc import Callable
 
 import numpy as np
 
-from envirosense.models.datasets import EvaluationDataset
+from envirosense.models.datasets import EvaluationDataset, InvalidSampleError, iter_dataset
 from envirosense.models.evaluation import EvaluationConfig, FloatArray, StreamingEvaluator, predict_dataset
 from envirosense.models.explain import Explainer, tree_explainer
 from envirosense.models.features import FeatureExtractor
 from envirosense.models.interface import ModelInterface, Predictions
 from envirosense.models.registry import LoadedModel, ModelRegistry
 from envirosense.models.training import member_predict_proba
-from envirosense.models.uncertainty import mean_member_proba
+from envirosense.models.uncertainty import UncertaintyMeasure, UncertaintyScores, mean_member_proba
 from envirosense.schemas import ModelPerformanceData
 
 
@@ -99,3 +99,27 @@ class LocalModelInterface(ModelInterface):
     def predict_proba(self, samples: EvaluationDataset, model_version_tag: str | None = None) -> Predictions:
         model, extractor = self.load(model_version_tag)
         return predict_dataset(LocalPredictor(model, prefer_shap=self.prefer_shap), extractor, samples)
+
+    def predict_uncertainty(
+        self, samples: EvaluationDataset, measure: UncertaintyMeasure, model_version_tag: str | None = None
+    ) -> tuple[Predictions, FloatArray]:
+        """``predict_proba`` and the per-sample ``measure`` ``(n_samples,)`` from the ensemble's members, so
+        ``epistemic`` (mutual information) and ``disagreement`` are real here."""
+        model, extractor = self.load(model_version_tag)
+        predictor = LocalPredictor(model, prefer_shap=self.prefer_shap)
+        sample_ids: list[str] = []
+        labels: list[str] = []
+        probas: list[FloatArray] = []
+        scores: list[FloatArray] = []
+        for batch in extractor.iter_batches(iter_dataset(samples), prefetch=True):
+            if batch.labels is None:
+                raise InvalidSampleError("samples to predict must carry extracted_class_label")
+            proba, members = predictor.predict(extractor.model_input(batch.values))
+            probas.append(proba)
+            scores.append(UncertaintyScores(proba, members).score(measure))
+            sample_ids.extend(batch.sample_ids)
+            labels.extend(batch.labels)
+        n_classes = len(predictor.class_labels)
+        proba = np.vstack(probas) if probas else np.zeros((0, n_classes))
+        score = np.concatenate(scores) if scores else np.zeros(0)
+        return Predictions(sample_ids, labels, predictor.class_labels, proba), score
