@@ -10,7 +10,7 @@ import pytest
 import envirosense
 from envirosense.learning.config import ActiveLearningConfig
 from envirosense.learning.run_config import LOCATION_KEYS, StoredRunConfig, differing_keys
-from envirosense.learning.settings import RunSettings
+from envirosense.learning.settings import ConfigError, RunSettings
 from envirosense.schemas.avro import schema_versions
 
 
@@ -68,3 +68,18 @@ def test_a_record_holds_no_credential_of_the_databases_or_the_model_server(
     assert secret not in stored
     # The model server's bearer token is read when a request is made; only where it comes from is stored.
     assert record["settings"]["model"]["server"]["token_env_var"] == "LOOP_MODEL_TOKEN"
+
+
+def test_epistemic_selection_is_refused_with_a_model_server_naming_the_keys(tmp_path: Path) -> None:
+    config = tmp_path / "run.toml"
+    server = f'base_url = "http://127.0.0.1:1"\nmodel_repository = "{tmp_path / "models"}"\n'
+    config.write_text(
+        f'[model]\nkind = "api"\n[model.server]\n{server}[active_learning.targeting]\nuncertainty = "epistemic"\n'
+    )
+    with pytest.raises(ConfigError, match=r"targeting.uncertainty = 'epistemic'.*model.kind = 'api'") as caught:
+        RunSettings.from_file(config)
+    assert "Traceback" not in str(caught.value)
+    config.write_text(f'[model]\nkind = "api"\n[model.server]\n{server}')
+    assert RunSettings.from_file(config).active_learning.targeting.uncertainty == "margin"
+    local = RunSettings(active_learning={"targeting": {"uncertainty": "epistemic"}})
+    assert local.active_learning.targeting.uncertainty == "epistemic"

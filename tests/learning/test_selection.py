@@ -59,3 +59,20 @@ def test_the_shortlist_keeps_diversity_among_the_informative() -> None:
     ids = [f"r{i}-0" for i in range(5)]
     for seed in range(5):
         assert sorted(diverse_uncertain(proba, ids, 2, np.random.default_rng(seed), shortlist=3)) in ([0, 1], [0, 2])
+
+
+def test_a_given_uncertainty_replaces_the_margin_everywhere() -> None:
+    # Samples 0 and 1 tie their top two classes (ambiguous); 2 and 3 are fairly sure but the members disagree
+    # on them: ranking by that epistemic score keeps 2 and 3, ranking by margin keeps 0 and 1.
+    proba = _proba([[0.5, 0.5, 0.0], [0.5, 0.0, 0.5], [0.8, 0.2, 0.0], [0.2, 0.0, 0.8], [0.9, 0.1, 0.0]])
+    ids = [f"r{i}-0" for i in range(5)]
+    epistemic = np.array([0.01, 0.02, 0.30, 0.25, 0.0])
+    rng = np.random.default_rng(0)
+    assert sorted(diverse_uncertain(proba, ids, 2, rng, diversity=False)) == [0, 1]
+    assert diverse_uncertain(proba, ids, 2, rng, diversity=False, uncertainty=epistemic) == [2, 3]
+    for seed in range(5):
+        chosen = diverse_uncertain(proba, ids, 2, np.random.default_rng(seed), shortlist=2, uncertainty=epistemic)
+        assert sorted(chosen) == [2, 3]
+    # A sample without epistemic uncertainty is never drawn while another is left.
+    everything_but_4 = diverse_uncertain(proba, ids, 4, np.random.default_rng(3), uncertainty=epistemic)
+    assert 4 not in everything_but_4

@@ -16,11 +16,12 @@ from envirosense.models.api import ApiBasedModelInterface, ModelNotFoundError
 from envirosense.models.datasets import InvalidSampleError
 from envirosense.models.evaluation import EvaluationConfig
 from envirosense.models.features import FeatureExtractor
-from envirosense.models.interface import ModelInterface
+from envirosense.models.interface import MembersUnavailableError, ModelInterface
 from envirosense.models.local import LocalModelInterface
 from envirosense.models.registry import ModelRegistry, ModelVersionInfo, ModelVersionNotFoundError
 from envirosense.models.serving import SERVING_SPEC_FILE, MLServerProcess
-from envirosense.models.uncertainty import entropy
+from envirosense.models.training import member_predict_proba
+from envirosense.models.uncertainty import UncertaintyMeasure, entropy, epistemic_uncertainty, margin_uncertainty
 from envirosense.schemas import SENSOR_IDS, ModelPerformanceData
 
 CONFIG = EvaluationConfig(top_k_uncertain=15, max_misclassified=25, top_n_features=4, reliance_subset_size=300)
@@ -277,3 +278,33 @@ def test_predict_proba_rejects_bad_input_clearly(
     with pytest.raises(InvalidSampleError, match=r"sample 2 .*U20_SPS30\.mass_concentration_pm2_5_ug_m3"):
         interfaces[kind].predict_proba(broken, "champion")
     assert interfaces[kind].predict_proba([], "champion").proba.shape == (0, len(reference["classes"]))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_predict_uncertainty_scores_what_the_mean_distribution_can_tell(
+    kind: str, interfaces: dict[str, ModelInterface], eval_samples: list[dict[str, Any]], reference: dict[str, Any]
+) -> None:
+    predictions, score = interfaces[kind].predict_uncertainty(eval_samples, UncertaintyMeasure.MARGIN, "champion")
+    assert predictions.sample_ids == reference["ids"]
+    np.testing.assert_allclose(predictions.proba, reference["proba"], atol=1e-9)
+    np.testing.assert_allclose(score, margin_uncertainty(reference["proba"]), atol=1e-9)
+
+
+def test_epistemic_uncertainty_is_the_members_mutual_information_locally(
+    interfaces: dict[str, ModelInterface], registry: ModelRegistry, eval_samples: list[dict[str, Any]]
+) -> None:
+    model = registry.load("champion")
+    extractor = FeatureExtractor()
+    members = member_predict_proba(model.estimator, extractor.model_input(extractor.transform(eval_samples).values))
+    predictions, score = interfaces["local"].predict_uncertainty(eval_samples, UncertaintyMeasure.EPISTEMIC, "champion")
+    np.testing.assert_allclose(score, epistemic_uncertainty(members), atol=1e-9)
+    assert score.shape == (len(eval_samples),) and score.max() > 0
+    assert (score <= entropy(predictions.proba) + 1e-12).all()
+
+
+@pytest.mark.parametrize("measure", [UncertaintyMeasure.EPISTEMIC, UncertaintyMeasure.DISAGREEMENT])
+def test_a_model_server_refuses_member_measures(
+    measure: UncertaintyMeasure, interfaces: dict[str, ModelInterface], eval_samples: list[dict[str, Any]]
+) -> None:
+    with pytest.raises(MembersUnavailableError, match=f"{measure.value}' needs ensemble members.*use entropy"):
+        interfaces["api"].predict_uncertainty(eval_samples, measure, "champion")
