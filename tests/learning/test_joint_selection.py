@@ -1,0 +1,62 @@
+"""alm's one selection over the pool: by margin, or by the epistemic score the model interface returns."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fakes import ScriptedModel
+
+from envirosense.generation import MLDataGenerator
+from envirosense.learning.config import ActiveLearningConfig
+from envirosense.learning.context import CycleContext
+from envirosense.learning.degradation import ServiceGuard
+from envirosense.learning.joint_selection import PoolSelector
+from envirosense.learning.sampling import SampleMaker
+from envirosense.learning.state import DatasetSlice
+from envirosense.models.datasets import EvaluationDataset
+from envirosense.models.interface import Predictions
+from envirosense.models.uncertainty import UncertaintyMeasure
+from envirosense.repository import SQLiteScenarioRepository
+from envirosense.schemas import ModelPerformanceData
+
+
+class MemberModel(ScriptedModel):
+    """Scripted margins, and an epistemic score that orders the samples against them (the least separated
+    sample has the least member disagreement), so the two rankings keep different samples."""
+
+    def __init__(self, make_performance: Callable[..., ModelPerformanceData]) -> None:
+        super().__init__({}, make_performance)
+        self.measures: list[UncertaintyMeasure] = []
+
+    def predict_uncertainty(
+        self, samples: EvaluationDataset, measure: UncertaintyMeasure, model_version_tag: str | None = None
+    ) -> tuple[Predictions, np.ndarray]:
+        self.measures.append(measure)
+        predictions = self.predict_proba(samples, model_version_tag)
+        return predictions, predictions.margins().copy()
+
+
+@pytest.mark.parametrize("uncertainty", ["margin", "epistemic"])
+def test_the_selection_keeps_the_most_uncertain_by_the_configured_measure(
+    uncertainty: str,
+    tmp_path: Path,
+    initial_dataset: Path,
+    repository: SQLiteScenarioRepository,
+    make_performance: Callable[..., ModelPerformanceData],
+) -> None:
+    targeting = {"uncertainty": uncertainty, "diversity": False, "max_share_per_run": 1.0}
+    config = ActiveLearningConfig.model_validate({"seed": 2, "targeting": targeting})
+    model = MemberModel(make_performance)
+    maker = SampleMaker(MLDataGenerator(workers=1), repository, model, ServiceGuard(config.resilience), 4)
+    context = CycleContext("r", 1, None, config, tmp_path / "cycle-1", lambda event, fields: None)
+    kept, degraded = PoolSelector(maker, config.targeting).select(context, [DatasetSlice(path=str(initial_dataset))], 4)
+    assert degraded is None
+    predictions = model.predict_proba(initial_dataset)
+    margins = predictions.margins()
+    order = np.lexsort((predictions.sample_ids, margins if uncertainty == "margin" else -margins))
+    expected = {predictions.sample_ids[i] for i in order[:4]}
+    assert {sample_id for entry in kept for sample_id in entry.sample_ids or ()} == expected
+    assert model.measures == ([UncertaintyMeasure.EPISTEMIC] if uncertainty == "epistemic" else [])
