@@ -205,3 +205,17 @@ def test_the_browser_check_sees_console_errors_and_missing_files(tmp_path: Path)
     assert "boom" in check.errors
     assert any("undefined_function" in error or "Uncaught" in error for error in check.errors), check.errors
     assert any("ERR_FILE_NOT_FOUND" in error for error in check.errors), check.errors
+
+
+def test_the_header_names_the_champion_and_its_own_sample_count(history: RunHistory, tmp_path: Path) -> None:
+    """The champion is the last promoted cycle's model, which need not be the last cycle's."""
+    page = " ".join(write_report(history, tmp_path / "r.html").read_text(encoding="utf-8").split())
+    assert "Champion: the model of cycle 2, macro-F1 <b>0.600</b> on 600 training samples." in page
+    kept = history.model_copy(
+        update={"cycles": [c.model_copy(update={"promoted": c.cycle_index < 2}) for c in history.cycles]}
+    )
+    page = " ".join(write_report(kept, tmp_path / "k.html").read_text(encoding="utf-8").split())
+    assert (
+        "Champion: the model of cycle 1, macro-F1 <b>0.620</b> on 400 training samples "
+        "(the last cycle trained on 600)." in page
+    )

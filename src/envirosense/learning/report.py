@@ -41,8 +41,10 @@ ul.changes { margin: 0; padding-left: 1rem; } pre { background: #f6f6f6; padding
 </style></head><body>
 <h1>Active-learning run <code>{{ run.run_id }}</code></h1>
 <p>Strategy <b>{{ run.strategy }}</b>, status <b>{{ run.status }}</b>, {{ run.cycles|length }} cycles
-(cycle 0 is the initial model). Final macro-F1 <b>{{ "%.3f"|format(final_f1) }}</b> on
-{{ final_samples }} training samples.</p>
+(cycle 0 is the initial model). Champion: the model of cycle {{ champion.cycle_index }}, macro-F1
+<b>{{ "%.3f"|format(champion.macro_f1) }}</b> on {{ champion.samples_total }} training samples{% if
+champion.cycle_index != run.cycles[-1].cycle_index %} (the last cycle trained on {{ run.cycles[-1].samples_total }}){%
+endif %}.</p>
 {% if missing %}<p class="warn">Macro-F1 is over the classes present in the evaluation set; it has no samples of:
 {{ missing|join(", ") }}.</p>{% endif %}
 <h2>Did it work?</h2>
@@ -167,8 +169,7 @@ def write_report(
             comparison=comparison,
             missing=run.cycles[-1].absent_classes(),
             plots=[(title, png(figure)) for title, figure in figures],
-            final_f1=run.learning_curve()[1][-1],
-            final_samples=run.cycles[-1].samples_total,
+            champion=next((c for c in reversed(run.cycles) if c.promoted), max(run.cycles, key=lambda c: c.macro_f1)),
             lineage=sorted(lineage.items()),
             scenarios=_scenario_rows(run, parents or {}),
             pointers=pointers or {},
