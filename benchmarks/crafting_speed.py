@@ -28,7 +28,6 @@ import os
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -80,20 +79,7 @@ def champion(workspace: Path, seed: int) -> LocalModelInterface:
             scenario = cls()
             result = scenario.simulate(scenario.sample_times(30.0, 40), rng)
             run_id = f"{scenario.scenario_id}-r{run}"
-            samples += result.to_sample_dicts(
-                scenario_id=run_id,
-                sample_ids=[f"{run_id}-{i}" for i in range(len(result))],
-                metadata=[
-                    {
-                        "scenario_definition_id": scenario.scenario_id,
-                        "scenario_definition_version": 1,
-                        "seed": run,
-                        "sample_index": i,
-                    }
-                    for i in range(len(result))
-                ],
-                generation_timestamp_utc=datetime(2026, 1, 1, tzinfo=UTC),
-            )
+            samples += result.to_unsaved_samples(run_id, scenario.scenario_id, run)
     model = ModelTrainer(TrainingConfig(n_estimators=80, random_state=seed)).fit([samples])
     registry = ModelRegistry(workspace=workspace)
     registry.register(model, aliases=("champion",))

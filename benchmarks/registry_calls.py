@@ -21,7 +21,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -42,20 +41,7 @@ def samples(seed: int, per_run: int) -> list[dict[str, Any]]:
         scenario = cls()
         result = scenario.simulate(scenario.sample_times(30.0, per_run), rng)
         run_id = f"{scenario.scenario_id}-s{seed}"
-        made += result.to_sample_dicts(
-            scenario_id=run_id,
-            sample_ids=[f"{run_id}-{i}" for i in range(len(result))],
-            metadata=[
-                {
-                    "scenario_definition_id": scenario.scenario_id,
-                    "scenario_definition_version": 1,
-                    "seed": seed,
-                    "sample_index": i,
-                }
-                for i in range(len(result))
-            ],
-            generation_timestamp_utc=datetime(2026, 1, 1, tzinfo=UTC),
-        )
+        made += result.to_unsaved_samples(run_id, scenario.scenario_id, seed)
     return made
 
 

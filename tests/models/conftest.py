@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,20 +31,7 @@ def catalogue_samples(seed: int, runs: int, per_run: int, interval_s: float = 30
             scenario = cls()
             result = scenario.simulate(scenario.sample_times(interval_s, per_run), rng)
             run_id = f"{scenario.scenario_id}-s{seed}r{run}"
-            samples += result.to_sample_dicts(
-                scenario_id=run_id,
-                sample_ids=[f"{run_id}-{i}" for i in range(len(result))],
-                metadata=[
-                    {
-                        "scenario_definition_id": scenario.scenario_id,
-                        "scenario_definition_version": 1,
-                        "seed": seed * 1000 + run,
-                        "sample_index": i,
-                    }
-                    for i in range(len(result))
-                ],
-                generation_timestamp_utc=datetime(2026, 1, 1, tzinfo=UTC),
-            )
+            samples += result.to_unsaved_samples(run_id, scenario.scenario_id, seed * 1000 + run)
     return samples
 
 

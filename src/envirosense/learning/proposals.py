@@ -5,7 +5,6 @@ along variation → craft → class → exploration, so one spot's failure never
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from itertools import pairwise
 from typing import Any
 
@@ -47,10 +46,6 @@ class TargetingError(Exception):
     the proposer falls back to the next action."""
 
 
-_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
-"""Timestamp of the throw-away sample dicts scored while crafting (never written)."""
-
-
 class ChampionErrorScore:
     """Mean probability ``champion`` gives to wrong classes over each candidate's short simulated window;
     a crafting round's candidates are scored in one model call (``BatchScoreFunction``)."""
@@ -62,20 +57,7 @@ class ChampionErrorScore:
     def score_batch(self, scenarios: Sequence[BaseScenario[Any]], runs: Sequence[SimulationResult]) -> list[float]:
         samples: list[dict[str, Any]] = []
         for k, (scenario, run) in enumerate(zip(scenarios, runs, strict=True)):
-            samples += run.to_sample_dicts(
-                scenario_id=scenario.scenario_id,
-                sample_ids=[f"probe-{k}-{i}" for i in range(len(run))],
-                metadata=[
-                    {
-                        "scenario_definition_id": scenario.scenario_id,
-                        "scenario_definition_version": 1,
-                        "seed": 0,
-                        "sample_index": i,
-                    }
-                    for i in range(len(run))
-                ],
-                generation_timestamp_utc=_EPOCH,
-            )
+            samples += run.to_unsaved_samples(f"probe-{k}", scenario.scenario_id, 0)
         predictions = self.model_interface.predict_proba(samples, self.champion)
         column = {label: j for j, label in enumerate(predictions.class_labels)}
         wrong = 1.0 - np.asarray(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
@@ -24,6 +24,10 @@ STATUS_CODE: dict[SensorStatus, int] = {status: i for i, status in enumerate(Sen
 SensorArrays = dict[str, NDArray[Any]]
 """One sensor's readings over time: field name → array of shape ``(T,)`` (``(T, K)`` for the thermal
 image). Floats use NaN for null; ``status`` holds codes into ``STATUS_SYMBOLS``."""
+
+
+UNSAVED_TIMESTAMP = datetime(2026, 1, 1, tzinfo=UTC)
+"""Generation timestamp of samples made only to be scored (``SimulationResult.to_unsaved_samples``)."""
 
 
 class ReadingRangeError(ValueError):
@@ -47,6 +51,24 @@ class SimulationResult:
 
     def __len__(self) -> int:
         return int(self.times_s.shape[0])
+
+    def to_unsaved_samples(self, run_id: str, definition_id: str, seed: int) -> list[dict[str, Any]]:
+        """``to_sample_dicts`` for a run that is scored but never written (crafting, benchmarks, tests):
+        sample ids ``{run_id}-{i}``, definition version 1, a fixed timestamp."""
+        return self.to_sample_dicts(
+            scenario_id=run_id,
+            sample_ids=[f"{run_id}-{i}" for i in range(len(self))],
+            metadata=[
+                {
+                    "scenario_definition_id": definition_id,
+                    "scenario_definition_version": 1,
+                    "seed": seed,
+                    "sample_index": i,
+                }
+                for i in range(len(self))
+            ],
+            generation_timestamp_utc=UNSAVED_TIMESTAMP,
+        )
 
     def to_sample_dicts(
         self,
