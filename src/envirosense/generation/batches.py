@@ -64,8 +64,7 @@ class ExecutorBatch:
         if len(jobs) < max(self.local_below, 1) or not self.generator.is_open:
             return run_jobs(jobs)
         try:
-            # The generation package's own kept executor: the one its generate calls use.
-            with self.generator._kept_executor() as handle:
+            with self.generator.kept_executor() as handle:
                 try:
                     futures = [
                         handle.executor.submit(run_jobs, chunk)

@@ -393,9 +393,10 @@ class MLDataGenerator:
             stack.close()
 
     @contextmanager
-    def _kept_executor(self) -> Iterator[ExecutorHandle]:
-        """The kept executor, opened on first use; discarded when an attempt fails because of it (or is
-        interrupted), so that the next attempt starts from a fresh one."""
+    def kept_executor(self) -> Iterator[ExecutorHandle]:
+        """The kept executor, opened on first use (what ``generate`` runs on, and other work of the run, such
+        as crafting's simulation batches); discarded when an attempt fails because of it (or is interrupted),
+        so that the next attempt starts from a fresh one."""
         with self._held_lock:
             if self._held is None:
                 stack = ExitStack()
@@ -519,7 +520,7 @@ class MLDataGenerator:
         """One attempt: open the executor, then lock the folder and run every unit not yet written."""
         with ExitStack() as stack:
             try:
-                handle = stack.enter_context(self._kept_executor() if self._keep_open else self._executor())
+                handle = stack.enter_context(self.kept_executor() if self._keep_open else self._executor())
             except SchedulerUnavailableError as exc:
                 raise ExecutorFailedError(str(exc)) from exc
             try:

@@ -9,6 +9,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from envirosense.learning.state import DatasetSlice
+from envirosense.models.uncertainty import top_two_margin
 
 Ranked = tuple[float, str, int]
 """(top-two probability margin, sample id, position of its dataset folder among the candidates)."""
@@ -67,15 +68,15 @@ def diverse_uncertain(
     embedding = proba.copy()
     embedding[np.arange(n), proba.argmax(axis=1)] -= 1.0
     norms = np.einsum("ij,ij->i", embedding, embedding)
-    ordered = np.sort(proba, axis=1)
-    margins = ordered[:, -1] - ordered[:, -2] if proba.shape[1] > 1 else np.zeros(n)
+    margins = top_two_margin(proba)
     # `surest` orders candidates (small = less sure); `weight` scales the k-means++ draw.
     surest = margins if uncertainty is None else -uncertainty
     weight = 1.0 - margins if uncertainty is None else uncertainty
     by_id = np.argsort(np.asarray(sample_ids, dtype=object), kind="stable")
-    runs = [run_of(sample_id) for sample_id in sample_ids]
+    run_numbers: dict[str, int] = {}
+    run_index = np.array([run_numbers.setdefault(run_of(s), len(run_numbers)) for s in sample_ids], dtype=np.int64)
+    taken = np.zeros(len(run_numbers), dtype=np.int64)  # picks per run
     chosen: list[int] = []
-    taken: dict[str, int] = {}
     open_ = np.ones(n, dtype=bool)
     if shortlist is not None and shortlist < n:
         open_[:] = False
@@ -84,8 +85,8 @@ def diverse_uncertain(
     def allowed() -> np.ndarray[tuple[int], np.dtype[np.bool_]]:
         if max_per_run is None:
             return open_
-        capped = np.array([taken.get(run, 0) < max_per_run for run in runs])
-        return open_ & capped if (open_ & capped).any() else open_
+        capped = open_ & (taken[run_index] < max_per_run)
+        return capped if capped.any() else open_
 
     nearest = norms.copy()
     while len(chosen) < keep:
@@ -103,7 +104,7 @@ def diverse_uncertain(
                 pick = int(rng.choice(n, p=weights / weights.sum()))
         chosen.append(pick)
         open_[pick] = False
-        taken[runs[pick]] = taken.get(runs[pick], 0) + 1
+        taken[run_index[pick]] += 1
         gap = embedding - embedding[pick]
         nearest = np.minimum(nearest, np.einsum("ij,ij->i", gap, gap))
     return chosen

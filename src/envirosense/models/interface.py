@@ -10,7 +10,7 @@ from numpy.typing import NDArray
 
 from envirosense.models.datasets import EvaluationDataset
 from envirosense.models.errors import ModelError
-from envirosense.models.uncertainty import UncertaintyMeasure, UncertaintyScores
+from envirosense.models.uncertainty import UncertaintyMeasure, UncertaintyScores, top_two_margin
 from envirosense.schemas import ModelPerformanceData
 
 MEMBER_MEASURES = frozenset({UncertaintyMeasure.EPISTEMIC, UncertaintyMeasure.DISAGREEMENT})
@@ -42,8 +42,7 @@ class Predictions:
 
     def margins(self) -> NDArray[np.float64]:
         """Top-two probability margin per sample ``(n_samples,)``: small means the model barely separates it."""
-        ordered = np.sort(self.proba, axis=1)
-        return ordered[:, -1] - ordered[:, -2]
+        return top_two_margin(self.proba)
 
     def wrong(self) -> NDArray[np.bool_]:
         """Whether the most probable class differs from the true label, per sample ``(n_samples,)``."""

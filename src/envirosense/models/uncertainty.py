@@ -35,6 +35,15 @@ def least_confidence(proba: FloatArray) -> FloatArray:
     return np.asarray(1.0 - proba.max(axis=1), dtype=np.float64)
 
 
+def top_two_margin(proba: FloatArray) -> FloatArray:
+    """``p_first − p_second`` per row of ``proba`` ``(n_samples, n_classes)``: small means barely separated
+    (0 for a single class)."""
+    if proba.shape[1] < 2:
+        return np.zeros(proba.shape[0])
+    ordered = np.sort(proba, axis=1)
+    return np.asarray(ordered[:, -1] - ordered[:, -2], dtype=np.float64)
+
+
 def margin_uncertainty(proba: FloatArray) -> FloatArray:
     """``1 − (p_first − p_second)``, in [0, 1]; 1 when the top two classes tie."""
     if proba.shape[1] < 2:
