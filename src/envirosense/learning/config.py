@@ -106,6 +106,11 @@ class TargetingConfig(_Config):
         description="Simulate this many times the cycle's budget, probe included (None: the run's pool_factor, "
         "so alm simulates as many samples as pool-margin).",
     )
+    exploration_draw: Literal["scenario", "label"] = Field(
+        "scenario",
+        description="How the uniform proposals are drawn: a scenario class uniformly (the catalogue's mix, 9 of "
+        "17 classes normal) or a class label uniformly, then a scenario class of it (every label equally).",
+    )
     use_variation: bool = Field(True, description="Vary the scenario that produced the failure.")
     use_crafting: bool = Field(
         False,

@@ -23,7 +23,7 @@ from envirosense.learning.joint_selection import PoolSelector
 from envirosense.learning.policies import Acquired, RandomPolicy, baseline_suggestion, whole_runs
 from envirosense.learning.proposals import Proposer
 from envirosense.learning.sampling import SampleMaker
-from envirosense.learning.sources import runs_for
+from envirosense.learning.sources import DefinitionDraw, label_balanced_definitions, random_definitions, runs_for
 from envirosense.learning.state import DatasetSlice
 from envirosense.learning.suggestions import Suggestion, SuggestionAction
 from envirosense.learning.weak_spots import spot_key
@@ -31,6 +31,9 @@ from envirosense.models.interface import ModelInterface
 from envirosense.repository.errors import RepositoryError
 from envirosense.repository.interface import ScenarioRepositoryInterface
 from envirosense.schemas import WeakSpot
+
+EXPLORATION_DRAWS: dict[str, DefinitionDraw] = {"scenario": random_definitions, "label": label_balanced_definitions}
+"""``targeting.exploration_draw`` → how the uniform proposals are drawn."""
 
 UNKNOWN_CLASS = "unknown"
 """The progress arm of a spot whose class cannot be told."""
@@ -159,7 +162,9 @@ class TargetedPolicy:
     def apply(self, context: CycleContext, suggestion: Suggestion) -> Acquired:
         """Simulate the suggestion's candidates; they join the pool that ``finish`` selects from."""
         if suggestion.action is SuggestionAction.RANDOM:
-            return RandomPolicy(self.maker).apply(context, suggestion)
+            return RandomPolicy(self.maker, EXPLORATION_DRAWS[self.targeting.exploration_draw]).apply(
+                context, suggestion
+            )
         return self.proposer.apply(context, suggestion)
 
     def finish(self, context: CycleContext, acquired: Acquired, budget: int) -> Acquired:
