@@ -133,10 +133,11 @@ class TargetingConfig(_Config):
         True,
         description="Pick the batch by k-means++ seeding over the uncertainty embedding (else smallest margins).",
     )
-    uncertainty: Literal["margin", "epistemic"] = Field(
+    uncertainty: Literal["margin", "epistemic", "loss"] = Field(
         "margin",
-        description="Rank the pool by total uncertainty (top-two margin) or by epistemic uncertainty (mutual "
-        "information between prediction and forest member; needs model.kind = local).",
+        description="Rank the pool by total uncertainty (top-two margin), by epistemic uncertainty (mutual "
+        "information between prediction and forest member; needs model.kind = local) or by the champion's "
+        "error on the simulator's label (1 − p(true class)).",
     )
     shortlist_factor: float = Field(
         2.0,
