@@ -187,11 +187,11 @@ def test_the_config_names_only_registered_policies_and_runs_their_checks() -> No
     names = "alm, cluster-margin, pool-margin, pool-margin-matched, random"
     with pytest.raises(ValidationError, match=re.escape(f"unknown strategy 'nope'; choose one of {names}")):
         ActiveLearningConfig.model_validate({"strategy": "nope"})
-    tight = {"budget": {"samples_per_cycle": 10, "min_samples_per_spot": 20}}
+    tight = {"budget": {"samples_per_cycle": 10, "min_samples_per_spot": 20, "exploration_share": 0.5}}
     with pytest.raises(ValidationError, match="must cover min_samples_per_spot"):
         ActiveLearningConfig.model_validate(tight)
     assert ActiveLearningConfig.model_validate({**tight, "strategy": "random"}).strategy == "random"
-    uniform_only = {"budget": {"samples_per_cycle": 10, "min_samples_per_spot": 20, "exploration_share": 1.0}}
+    uniform_only = {"budget": {"samples_per_cycle": 10, "min_samples_per_spot": 20}}  # the default: share 1
     assert ActiveLearningConfig.model_validate(uniform_only).budget.exploration_share == 1.0
 
 

@@ -79,7 +79,11 @@ class StrategyConfig(_Config):
 class BudgetConfig(_Config):
     samples_per_cycle: int = Field(600, ge=10, description="New samples generated per cycle.")
     exploration_share: float = Field(
-        0.5, ge=0, le=1, description="Share of alm's proposal runs drawn as uniformly random scenarios."
+        1.0,
+        ge=0,
+        le=1,
+        description="Share of alm's proposal runs drawn at random (as targeting.exploration_draw says); the rest "
+        "go to variations around the weak spots.",
     )
     max_spots_per_cycle: int = Field(12, ge=1, description="At most this many weak spots get samples.")
     min_samples_per_spot: int = Field(20, ge=1, description="A spot that gets samples gets at least this many.")
@@ -107,7 +111,7 @@ class TargetingConfig(_Config):
         "so alm simulates as many samples as pool-margin).",
     )
     exploration_draw: Literal["scenario", "label"] = Field(
-        "scenario",
+        "label",
         description="How the uniform proposals are drawn: a scenario class uniformly (the catalogue's mix, 9 of "
         "17 classes normal) or a class label uniformly, then a scenario class of it (every label equally).",
     )
