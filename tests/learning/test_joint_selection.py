@@ -64,9 +64,9 @@ def test_the_selection_keeps_the_most_uncertain_by_the_configured_measure(
     predictions = model.predict_proba(initial_dataset)
     margins = predictions.margins()
     surest = {"margin": margins, "epistemic": -margins, "loss": -true_class_error(predictions)}[uncertainty]
-    order = np.lexsort((predictions.sample_ids, surest))
+    order = np.lexsort((np.asarray(predictions.sample_ids), surest))
     expected = {predictions.sample_ids[i] for i in order[:4]}
-    by_margin = {predictions.sample_ids[i] for i in np.lexsort((predictions.sample_ids, margins))[:4]}
+    by_margin = {predictions.sample_ids[i] for i in np.lexsort((np.asarray(predictions.sample_ids), margins))[:4]}
     assert (expected == by_margin) is (uncertainty == "margin")
     assert {sample_id for entry in kept for sample_id in entry.sample_ids or ()} == expected
     assert model.measures == ([UncertaintyMeasure.EPISTEMIC] if uncertainty == "epistemic" else [])

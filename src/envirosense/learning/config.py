@@ -112,8 +112,9 @@ class TargetingConfig(_Config):
     )
     exploration_draw: Literal["scenario", "label"] = Field(
         "label",
-        description="How the uniform proposals are drawn: a scenario class uniformly (the catalogue's mix, 9 of "
-        "17 classes normal) or a class label uniformly, then a scenario class of it (every label equally).",
+        description="How alm's random proposals are drawn: a class label evenly, then a scenario class of it "
+        "(every label equally), or a scenario class uniformly (the catalogue's mix: 9 of its 17 classes are "
+        "normal).",
     )
     use_variation: bool = Field(True, description="Vary the scenario that produced the failure.")
     use_crafting: bool = Field(

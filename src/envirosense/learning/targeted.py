@@ -1,11 +1,13 @@
-"""``TargetedPolicy`` (strategy ``alm``): one candidate pool per cycle that mixes uniform draws with
-proposals around the champion's weak spots, and one selection over it.
+"""``TargetedPolicy`` (strategy ``alm``): one candidate pool per cycle, label-balanced, and one selection
+over it.
 
 - **Pool.** The cycle's probe (a fresh uniform draw, simulated anyway to find the weak spots) is the
-  pool's uniform part; proposals fill it up to ``pool_factor`` × the budget, so alm simulates as many
-  samples as pool-margin. ``exploration_share`` of the proposal runs are more uniform draws, the rest go
-  to the weak spots (variations of the failing scenario, crafting when switched on; see ``proposals``).
-- **Budget by progress.** A spot's share of the proposal runs is its priority times its class's measured
+  pool's first part; proposals fill it up to ``pool_factor`` × the budget, so alm simulates as many
+  samples as pool-margin. ``exploration_share`` of the proposal runs (all, by default) are random draws,
+  label-balanced by default (``targeting.exploration_draw``: every class label equally, where a uniform
+  draw follows the catalogue, mostly normal scenarios); the rest go to the weak spots (variations of the
+  failing scenario, crafting when switched on; see ``proposals``).
+- **Budget by progress.** A spot's share of the targeted runs is its priority times its class's measured
   learning progress (``allocation``), so classes that do not improve lose budget.
 - **Selection.** One selection of the budget over the whole pool: uncertain samples that are unlike each
   other, at most ``max_share_per_run`` of any scenario run (``joint_selection``).
@@ -40,7 +42,8 @@ UNKNOWN_CLASS = "unknown"
 
 
 class TargetedPolicy:
-    """Mixed candidate pool, progress-weighted proposals, one diverse uncertain selection (module docstring).
+    """Label-balanced candidate pool (optionally with progress-weighted targeted proposals), one diverse
+    uncertain selection (module docstring).
 
     Parameters
     ----------
