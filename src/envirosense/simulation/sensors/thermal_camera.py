@@ -499,7 +499,8 @@ class ThermalCameraSensor(SensorModel):
         noise = rng.standard_normal((6, n))
         mismatch = self.phase_mismatch_sd * abs(float(rng.standard_normal()))
         roi_noise = rng.standard_normal(n)
-        load_scale = 1.0 + self.load_scale_sd * float(rng.standard_normal())
+        # A child generator: the draws of every other reading, dropouts included, stay as they were.
+        load_scale = 1.0 + self.load_scale_sd * float(rng.spawn(1)[0].standard_normal())
 
         contrast = scene_contrast(field.ambient.solar_irradiance_w_m2)
         atoms = frame_atoms(layout, field.thermal, contrast, age)
