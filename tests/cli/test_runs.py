@@ -19,13 +19,15 @@ PROFILE = {"training": 3.0, "candidate_evaluation": 0.5, "bookkeeping.models": 0
 
 
 def _record_cycles(root: Path, run_id: str) -> None:
-    """Cycle 0 with a time profile, cycle 1 without (as a run older than the profile recorded it)."""
+    """Cycle 0 with a time profile and its simulated samples, cycle 1 with neither (as a run older than both
+    recorded it)."""
     engine = make_engine(Workspace.from_settings(RunSettings(workspace=root)).database_url)
     store = RunStore(engine)
-    for index, profile in ((0, PROFILE), (1, {})):
+    for index, profile, simulated in ((0, PROFILE, 340), (1, {}, None)):
         summary = CycleSummary(
             cycle_index=index,
             samples_total=100 * (index + 1),
+            samples_simulated=simulated,
             macro_f1=0.5,
             accuracy=0.6,
             per_class_f1={},
@@ -58,9 +60,13 @@ def test_runs_show_prints_the_time_profile_per_cycle(tmp_path: Path) -> None:
     assert rows["training"] == ["3.00"] and rows["bookkeeping.models"] == ["0.38"]
     assert "4.00" in next(line for line in lines if line.strip().startswith("cycle wall"))
     assert "9.4%" in next(line for line in lines if line.strip().startswith("bookkeeping share"))
+    header = next(line.split() for line in lines if line.strip().startswith("cycle "))
+    assert header[:4] == ["cycle", "samples", "simulated", "macro"]
+    assert rows["0"][:2] == ["100", "340"] and rows["1"][:2] == ["200", "–"]  # training, simulated samples
 
     as_json = json.loads(invoke("runs", "show", "alm-1", "--workspace", str(workspace), "--json").output)
     assert [cycle["step_seconds"] for cycle in as_json["cycles"]] == [PROFILE, {}]
+    assert [cycle["samples_simulated"] for cycle in as_json["cycles"]] == [340, None]
 
     untimed = invoke("runs", "show", "alm-2", "--workspace", str(workspace))
     assert untimed.exit_code == 0 and "No time profile recorded" in untimed.output

@@ -18,6 +18,10 @@ import pytest
 from fault_harness import RUN_ID, fingerprint, run_cli, run_env
 from loop_helpers import write_small_config
 
+from envirosense.learning.assembly import Workspace
+from envirosense.learning.settings import RunSettings
+from envirosense.models.registry import ModelRegistry
+
 pytestmark = pytest.mark.slow
 
 KILL_POINTS = [
@@ -54,6 +58,9 @@ def test_kill_9_at_every_step_then_resume_equals_an_uninterrupted_run(
     assert after["duplicates"] == []
     assert [c["step"] for c in after["cycles"]] == ["done", "done"]
     assert after == reference
+    # Killed after registering and before recording it, a cycle's resumed training found its version.
+    tracking_uri = Workspace.from_settings(RunSettings.from_file(config)).tracking_uri
+    assert [v.version for v in ModelRegistry.for_run(RUN_ID, tracking_uri).list_versions()] == [2, 1]
 
 
 def test_kill_9_before_the_first_cycle_then_a_bare_resume_equals_an_uninterrupted_run(

@@ -202,3 +202,52 @@ def test_the_command_refuses_an_unknown_id_with_exit_status_2(workspace: Path) -
 
     assert result.exit_code == 2
     assert "Traceback" not in result.output and "no sample '0123-4'" in result.output
+
+
+@pytest.fixture(scope="module")
+def twins(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A workspace holding two runs of one seed (the initial model and one targeted cycle each)."""
+    root = tmp_path_factory.mktemp("twins")
+    settings = RunSettings.from_file(write_small_config(root, root / "ws"))
+    for run_id in ("twin-a", "twin-b"):
+        build_manager(settings, run_id).run(max_cycles=1)
+    return root / "ws"
+
+
+def _cycle_samples(store: RunStore, run_id: str) -> dict[str, set[Path]]:
+    """Each sample id of a run's cycle 1 training slices → the (resolved) folders holding it."""
+    held: dict[str, set[Path]] = {}
+    for entry in store.cycles(run_id)[1].state.datasets or []:
+        for sample_id in entry.ids():
+            held.setdefault(sample_id, set()).add(Path(entry.path).resolve())
+    return held
+
+
+def test_a_sample_id_in_the_folders_of_two_runs_gives_one_record_per_run(twins: Path) -> None:
+    """One seed, one scenario content: the same sample ids in each run's cycle folders. Each folder gives a
+    record naming its own run and cycle, and the model of that run trained on it, not the other run's."""
+    store = _sqlite_store(twins)
+    held = {run_id: _cycle_samples(store, run_id) for run_id in ("twin-a", "twin-b")}
+    shared = sorted(held["twin-a"].keys() & held["twin-b"].keys())
+    assert shared, "two runs of one seed made no common sample id"
+    sample_id = shared[0]
+
+    records = trace(store, sample_id, workspace=twins)
+
+    assert {(record.run_id, Path(record.dataset)) for record in records} == {
+        (run_id, folder) for run_id in held for folder in held[run_id][sample_id]
+    }
+    assert len(records) == len({record.dataset for record in records}) >= 2
+    assert {record.run_id for record in records} == {"twin-a", "twin-b"}
+    for record in records:
+        assert record.run_id is not None and record.cycle_index == 1
+        assert Path(record.dataset).is_relative_to(twins.resolve() / "runs" / record.run_id)
+        candidate = store.cycles(record.run_id)[1].state.candidate_version
+        assert [(model.run_id, model.cycle_index, model.version) for model in record.trained_by] == [
+            (record.run_id, 1, candidate)
+        ]
+    assert len({(record.scenario_class_name, record.unit_seed) for record in records}) == 1  # one unit, twice
+
+    printed = CliRunner().invoke(app, ["lineage", sample_id, "--workspace", str(twins), "--json"])
+    assert printed.exit_code == 0, printed.output
+    assert [row["run_id"] for row in json.loads(printed.stdout)] == [record.run_id for record in records]

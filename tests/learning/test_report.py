@@ -12,17 +12,24 @@ from matplotlib.figure import Figure
 
 from envirosense.learning.history import CraftedScenario, CycleSummary, RunHistory
 from envirosense.learning.report import write_report
-from envirosense.learning.report_plots import per_class_plot, time_profile_plot, weak_spot_plot
+from envirosense.learning.report_plots import (
+    learning_curve_plot,
+    per_class_plot,
+    simulation_curve_plot,
+    time_profile_plot,
+    weak_spot_plot,
+)
 from envirosense.schemas import ConfusionMatrix, WeakSpot, WeakSpotType
 
 LABELS = ["normal", "arcing", "fire_precursor"]
 PARENT = {"duration_seconds": 1800.0, "source": {"distance_m": 12.0, "gap_mm": 0.8}, "environment": {"wind": 3.0}}
 
 
-def _cycle(index: int, f1: float, samples: int, *, arcing_rows: int = 26) -> CycleSummary:
+def _cycle(index: int, f1: float, samples: int, *, simulated: int | None = None, arcing_rows: int = 26) -> CycleSummary:
     return CycleSummary(
         cycle_index=index,
         samples_total=samples,
+        samples_simulated=simulated,
         macro_f1=f1,
         accuracy=f1 + 0.05,
         per_class_f1={label: f1 - 0.1 * k for k, label in enumerate(LABELS)},
@@ -53,8 +60,10 @@ def _cycle(index: int, f1: float, samples: int, *, arcing_rows: int = 26) -> Cyc
     )
 
 
-def _history(run_id: str, strategy: str, f1s: list[float]) -> RunHistory:
-    cycles = [_cycle(i, f1, 200 * (i + 1)) for i, f1 in enumerate(f1s)]
+def _history(run_id: str, strategy: str, f1s: list[float], *, simulated: bool = True) -> RunHistory:
+    """``simulated``: each cycle records its simulated samples (700 per cycle, 200 of them kept); False: a run
+    recorded before ``samples_simulated`` existed."""
+    cycles = [_cycle(i, f1, 200 * (i + 1), simulated=700 * (i + 1) if simulated else None) for i, f1 in enumerate(f1s)]
     return RunHistory(run_id=run_id, strategy=strategy, status="completed", cycles=cycles)
 
 
@@ -71,11 +80,11 @@ def test_report_has_every_plot_and_table(history: RunHistory, tmp_path: Path) ->
     baseline = history.model_copy(update={"run_id": "run-random", "strategy": "random"})
     path = write_report(history, tmp_path / "report.html", compare=[baseline])
     page = path.read_text(encoding="utf-8")
-    titles = ("Learning curve", "Per-class F1", "Confusion matrices, first vs last", "Weak spots per sensor")
-    for title in (*titles, "Time per cycle and step", "Did it work?"):
+    titles = ("Learning curve", "Learning curve against simulated samples", "Per-class F1", "Confusion matrices")
+    for title in (*titles, "Weak spots per sensor", "Time per cycle and step", "Did it work?"):
         assert f"<h2>{title}" in page
     images = _images(page)
-    assert len(images) == 5
+    assert len(images) == 6
     assert all(base64.b64decode(image).startswith(b"\x89PNG") for image in images)
     assert "arcing_event-v2" in page and "run-random" not in page.split("<h2>Summary")[1].split("<img")[0]
     assert "<script>" not in page and not list(tmp_path.glob("*.tmp"))
@@ -151,11 +160,43 @@ def test_cycle_axes_have_integer_ticks_and_legends_sit_off_the_data(history: Run
 def test_the_time_profile_appears_only_when_recorded(history: RunHistory, tmp_path: Path) -> None:
     untimed = history.model_copy(update={"cycles": [c.model_copy(update={"step_seconds": {}}) for c in history.cycles]})
     page = write_report(untimed, tmp_path / "r.html").read_text(encoding="utf-8")
-    assert "Time per cycle and step" not in page and len(_images(page)) == 4
+    assert "Time per cycle and step" not in page and len(_images(page)) == 5
 
 
 def test_learning_curve_reports_best_so_far(history: RunHistory) -> None:
     assert history.learning_curve() == ([200, 400, 600], [0.5, 0.62, 0.62])
+    assert history.simulation_curve() == ([700, 1400, 2100], [0.5, 0.62, 0.62])
+
+
+def _summary_rows(page: str) -> list[list[str]]:
+    table = page.split("<h2>Summary")[1].split("</table>")[0]
+    return [re.findall(r"<td[^>]*>(.*?)</td>", row, flags=re.S) for row in table.split("<tr>")[2:]]
+
+
+def test_the_summary_and_a_learning_curve_show_the_simulated_samples(history: RunHistory, tmp_path: Path) -> None:
+    """The cost of each cycle beside its training samples; the curve against it leaves out a baseline recorded
+    before the count existed (its counts would restart from 0) but keeps each run's colour."""
+    old = _history("run-old", "random", [0.5, 0.55, 0.58], simulated=False)
+    page = write_report(history, tmp_path / "r.html", compare=[old]).read_text(encoding="utf-8")
+    assert "<th>training samples</th><th>simulated samples</th>" in page
+    assert [row[1:3] for row in _summary_rows(page)] == [["200", "700"], ["400", "1400"], ["600", "2100"]]
+    figure = simulation_curve_plot([history, old])
+    assert figure is not None
+    (line,) = [line for line in figure.axes[0].get_lines() if str(line.get_label()).startswith("alm")]
+    assert np.asarray(line.get_xdata()).tolist() == [700, 1400, 2100]
+    assert np.asarray(line.get_ydata()).tolist() == [0.5, 0.62, 0.62]
+    assert not any("run-old" in str(line.get_label()) for line in figure.axes[0].get_lines())
+    assert figure.axes[0].get_xlabel().startswith("samples simulated") and _legend_is_right_of_the_axes(figure)
+    training = learning_curve_plot([history, old]).axes[0].get_lines()
+    assert training[0].get_color() == line.get_color() != training[1].get_color()
+
+
+def test_a_run_recorded_before_the_simulated_count_shows_a_dash_and_no_cost_curve(tmp_path: Path) -> None:
+    old = _history("run-old", "alm", [0.5, 0.6], simulated=False)
+    page = write_report(old, tmp_path / "r.html").read_text(encoding="utf-8")
+    assert [row[2] for row in _summary_rows(page)] == ["–", "–"]
+    assert "against simulated samples" not in page and old.simulation_curve() is None
+    assert simulation_curve_plot([old]) is None
 
 
 def test_a_run_without_cycles_is_an_error(tmp_path: Path) -> None:
@@ -180,7 +221,7 @@ def test_the_report_renders_in_a_browser_with_every_image_and_no_console_error(
     baseline = _history("run-random", "random", [0.5, 0.55, 0.58])
     path = write_report(history, tmp_path / "report.html", compare=[baseline], parents={"arcing_event": PARENT})
     check = check_page(path, tmp_path / "profile")
-    assert len(check.images) == 5 and check.broken == [], check.images
+    assert len(check.images) == 6 and check.broken == [], check.images
     assert check.errors == []
     broken = tmp_path / "broken.html"
     page = path.read_text(encoding="utf-8")

@@ -12,6 +12,7 @@ section of ``docs/simulation.md``.
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from envirosense.simulation import scenario_class
 from envirosense.simulation.physics.thermal import hotspot_area_px
@@ -79,3 +80,44 @@ def test_a_sub_pixel_clamp_reads_far_below_its_rise() -> None:
     far_delta = np.nanmedian(far.simulate(times, rng_far).readings["U26_Lepton35"]["hotspot_delta_c"])
     near_delta = np.nanmedian(near.simulate(times, rng_near).readings["U26_Lepton35"]["hotspot_delta_c"])
     assert far_delta < 0.5 * near_delta
+
+
+def _developed_medians(name: str, params: dict[str, object], reading: str) -> dict[float, float]:
+    """Median over 6 seeds of the run's median ``reading`` at half and at full rated load, developed."""
+    times = np.arange(1800.0, 3600.0, 60.0)
+    medians = {}
+    for load in (0.5, 1.0):
+        scenario = scenario_class(name)({**params, "device": {"grid_load_fraction": load}})
+        runs = [scenario.simulate(times, np.random.default_rng(seed)) for seed in range(200, 206)]
+        medians[load] = float(np.median([np.nanmedian(run.readings["U26_Lepton35"][reading]) for run in runs]))
+    return medians
+
+
+def test_a_joint_reads_its_rated_rise_at_any_load() -> None:
+    """A resistive joint's delta follows ``load^n`` (§2.5 [S56]); scaled back by the box's load estimate
+    it reads ``ε · ΔT_rated`` at half load as at full load."""
+    roi = _developed_medians("equipment_overheat", PARAMS, "roi_delta_c")
+    rated = _developed_medians("equipment_overheat", PARAMS, "roi_delta_rated_c")
+    expected_ratio = 0.5**EXPONENT
+    assert expected_ratio / FACTOR <= roi[0.5] / roi[1.0] <= expected_ratio * FACTOR, roi
+    for load in (0.5, 1.0):
+        assert EMISSIVITY * RATED_RISE_C / FACTOR <= rated[load] <= EMISSIVITY * RATED_RISE_C * FACTOR, rated
+    assert rated[0.5] == pytest.approx(rated[1.0], rel=0.15)
+
+
+def test_heat_that_does_not_come_from_the_current_is_scaled_up_at_part_load() -> None:
+    """Debris pyrolysing on a hot part: the surface sits at its pyrolysis temperature whatever the load
+    (§2.1), so its delta does not follow the load and the rated-load reading grows as ``load^−n``."""
+    params = {
+        "duration_seconds": 3600.0,
+        "ignition_source_temperature_c": 250.0,
+        "ignition_source_diameter_m": 0.2,
+        "environment": PARAMS["environment"],
+        "source": {"distance_m": 6.0},
+        "timing": {"onset_fraction": 0.0, "ramp_seconds": 60.0, "growth": "step"},
+    }
+    roi = _developed_medians("fire_precursor_combination", params, "roi_delta_c")
+    rated = _developed_medians("fire_precursor_combination", params, "roi_delta_rated_c")
+    assert roi[0.5] == pytest.approx(roi[1.0], rel=0.1)
+    expected_ratio = 0.5**-EXPONENT
+    assert expected_ratio / FACTOR <= rated[0.5] / rated[1.0] <= expected_ratio * FACTOR, rated

@@ -10,11 +10,13 @@ from envirosense.simulation.physics.acoustics import ambient_noise_db, iso9613_a
 from envirosense.simulation.physics.emf import broadband_noise_db, magnetic_flux_density_ut
 from envirosense.simulation.physics.thermal import (
     LEPTON_IFOV_RAD,
+    RATED_LOAD_EXPONENT,
     apparent_temperature,
     hotspot_area_px,
     load_temperature_rise,
     neta_class,
     path_transmission,
+    rise_at_rated_load,
     solar_temperature_rise,
 )
 from envirosense.simulation.physics.units import power_sum_db, ug_m3_to_ppb
@@ -142,3 +144,11 @@ def test_gas_unit_conversion() -> None:
     assert value(ug_m3_to_ppb(np.array([1145.0]), "carbon_monoxide", np.array([25.0]), np.array([1013.25]))) == (
         pytest.approx(1000.0, rel=0.002)
     )
+
+
+def test_rise_at_rated_load_undoes_the_load_law_down_to_its_floor() -> None:
+    """ΔT measured at part load, scaled back to rated load (Tmax corrected [S56]); floored at 0.3 of load."""
+    load = np.array([0.3, 0.5, 0.8, 1.0, 1.2])
+    measured = load_temperature_rise(40.0, load, RATED_LOAD_EXPONENT)
+    assert np.allclose(rise_at_rated_load(measured, load), 40.0)
+    assert rise_at_rated_load(np.array([10.0]), np.array([0.05]))[0] == pytest.approx(10.0 * 0.3**-1.8)

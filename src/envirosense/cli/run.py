@@ -88,12 +88,14 @@ def summary_table(history: RunHistory) -> Table:
         padding=(0, 1),
         collapse_padding=True,
     )
-    for column in ("cycle", "samples", "macro F1", "accuracy", "model", "champion", "weak spots", "scenarios"):
+    columns = ("cycle", "samples", "simulated", "macro F1", "accuracy", "model", "champion", "weak spots", "scenarios")
+    for column in columns:
         table.add_column(column, justify="right")
     for cycle in history.cycles:
         table.add_row(
             str(cycle.cycle_index),
             str(cycle.samples_total),
+            "–" if cycle.samples_simulated is None else str(cycle.samples_simulated),
             f"{cycle.macro_f1:.3f}",
             f"{cycle.accuracy:.3f}",
             cycle.model_version,

@@ -109,6 +109,7 @@ def show_command(
                     {
                         "cycle": cycle.cycle_index,
                         "samples_total": cycle.samples_total,
+                        "samples_simulated": cycle.samples_simulated,
                         "macro_f1": cycle.macro_f1,
                         "model_version": cycle.model_version,
                         "promoted": cycle.promoted,

@@ -80,12 +80,24 @@ class RunHistory(BaseModel):
     cycles: list[CycleSummary]
 
     def learning_curve(self) -> tuple[list[int], list[float]]:
-        """(samples, champion macro-F1) per cycle: the best model so far at each sample count."""
-        samples: list[int] = []
+        """(training samples, champion macro-F1) per cycle: the best model so far at each sample count."""
+        return [cycle.samples_total for cycle in self.cycles], self._best_so_far()
+
+    def simulation_curve(self) -> tuple[list[int], list[float]] | None:
+        """(samples simulated so far, champion macro-F1) per cycle: what the run paid for each score.
+
+        ``None`` when a cycle did not record ``samples_simulated`` (recorded before it existed): the counts of
+        the cycles after it would start again from 0, so a partial curve would understate the cost.
+        """
+        simulated = [cycle.samples_simulated for cycle in self.cycles if cycle.samples_simulated is not None]
+        if len(simulated) < len(self.cycles):
+            return None
+        return simulated, self._best_so_far()
+
+    def _best_so_far(self) -> list[float]:
         scores: list[float] = []
         best = float("-inf")
         for cycle in self.cycles:
             best = max(best, cycle.macro_f1)
-            samples.append(cycle.samples_total)
             scores.append(best)
-        return samples, scores
+        return scores

@@ -1,10 +1,11 @@
 """The HTML report of an active-learning run: does it answer "did it work?"
 
 First the verdict against each baseline (``comparison.compare_runs``: final macro-F1, AUBC, their
-differences with 95 % bootstrap intervals over seeds, samples to a target), then the learning curve, per-class
-F1, confusion matrices of the first and last model, weak spots per sensor and type, the time profile of each
-cycle (when recorded), the scenarios the loop created with the parameters they changed against their parent,
-lineage counts, and where to go next (MLflow UI, export). One self-contained HTML file; figures are PNG.
+differences with 95 % bootstrap intervals over seeds, samples to a target), then the learning curve against
+training samples and against simulated samples (what the run paid), per-class F1, confusion matrices of the
+first and last model, weak spots per sensor and type, the time profile of each cycle (when recorded), the
+scenarios the loop created with the parameters they changed against their parent, lineage counts, and where
+to go next (MLflow UI, export). One self-contained HTML file; figures are PNG.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from envirosense.learning.report_plots import (
     learning_curve_plot,
     per_class_plot,
     png,
+    simulation_curve_plot,
     time_profile_plot,
     weak_spot_plot,
 )
@@ -67,9 +69,13 @@ With several runs of a strategy, figures are means with a 95&nbsp;% bootstrap in
 and compare: <code>envirosense report {{ run.run_id }} --compare RANDOM_RUN_ID</code>.</p>
 {% endif %}
 <h2>Summary</h2>
-<table><tr><th>cycle</th><th>samples</th><th>macro-F1</th><th>accuracy</th><th>mean uncertainty</th>
-<th>model</th><th>promoted</th><th>weak spots</th><th>scenarios created</th><th>degraded (service down)</th></tr>
-{% for c in run.cycles %}<tr><td>{{ c.cycle_index }}</td><td>{{ c.samples_total }}</td>
+<p>Training samples are what the cycle's model was trained on; simulated samples are everything the run had
+simulated by the end of the cycle (initial set, probes, pools, candidates, exploration), what it paid.</p>
+<table><tr><th>cycle</th><th>training samples</th><th>simulated samples</th><th>macro-F1</th><th>accuracy</th>
+<th>mean uncertainty</th><th>model</th><th>promoted</th><th>weak spots</th><th>scenarios created</th>
+<th>degraded (service down)</th></tr>
+{% for c in run.cycles %}<tr><td>{{ c.cycle_index }}</td><td class="num">{{ c.samples_total }}</td>
+<td class="num">{{ c.samples_simulated if c.samples_simulated is not none else "–" }}</td>
 <td>{{ "%.3f"|format(c.macro_f1) }}</td><td>{{ "%.3f"|format(c.accuracy) }}</td>
 <td>{{ "%.3f"|format(c.mean_uncertainty) if c.mean_uncertainty is not none else "–" }}</td>
 <td>{{ c.model_version }}</td><td>{{ "yes" if c.promoted else "no" }}</td><td>{{ c.weak_spots|length }}</td>
@@ -143,7 +149,11 @@ def write_report(
     curve = learning_curve_plot(
         [run, *compare], comparison.target_macro_f1 if comparison else target, aubc_range=aubc_range
     )
-    figures = [("Learning curve", curve), ("Per-class F1", per_class_plot(run))]
+    figures = [("Learning curve", curve)]
+    cost = simulation_curve_plot([run, *compare], comparison.target_macro_f1 if comparison else target)
+    if cost is not None:
+        figures.append(("Learning curve against simulated samples", cost))
+    figures.append(("Per-class F1", per_class_plot(run)))
     matrices = [cycle.confusion_matrix for cycle in run.cycles if cycle.confusion_matrix is not None]
     if matrices:
         figures.append(("Confusion matrices, first vs last", confusion_plot(matrices[0], matrices[-1])))

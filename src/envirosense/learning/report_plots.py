@@ -35,21 +35,42 @@ def learning_curve_plot(
     runs: Sequence[RunHistory], target: float | None = None, aubc_range: tuple[float, float] | None = None
 ) -> Figure:
     """Champion macro-F1 against training samples per run; the target and the AUBC range when given."""
-    figure = Figure(figsize=(8, 4))
-    axis = figure.subplots()
-    for run in runs:
-        samples, scores = run.learning_curve()
-        axis.plot(samples, scores, marker="o", label=f"{run.strategy} ({run.run_id})")
-    if target is not None:
-        axis.axhline(target, color="grey", linestyle="--", linewidth=1, label=f"target {target:.3f}")
+    figure, axis = _curve_axes([(index, run, run.learning_curve()) for index, run in enumerate(runs)], target)
     if aubc_range is not None and aubc_range[1] > aubc_range[0]:
         axis.axvspan(*aubc_range, color="grey", alpha=0.08, label="AUBC range")
     axis.set_xlabel("training samples")
-    axis.set_ylabel("macro-F1 (best model so far)")
     axis.set_title("Learning curve on the held-out evaluation set")
-    axis.grid(alpha=0.3)
     _legend_outside(axis)
     return figure
+
+
+def simulation_curve_plot(runs: Sequence[RunHistory], target: float | None = None) -> Figure | None:
+    """Champion macro-F1 against the samples each run simulated so far (its cost); runs that did not record
+    ``samples_simulated`` are left out, and None when no run recorded it."""
+    curves = [(index, run, curve) for index, run in enumerate(runs) if (curve := run.simulation_curve()) is not None]
+    if not curves:
+        return None
+    figure, axis = _curve_axes(curves, target)
+    axis.set_xlabel("samples simulated (initial set, probes, pools, candidates, exploration)")
+    axis.set_title("Learning curve against simulation cost")
+    _legend_outside(axis)
+    return figure
+
+
+def _curve_axes(
+    curves: Sequence[tuple[int, RunHistory, tuple[list[int], list[float]]]], target: float | None
+) -> tuple[Figure, Axes]:
+    """One line per (index, run, curve), coloured by the run's index so a run keeps its colour in every curve
+    figure; the target; the macro-F1 axis."""
+    figure = Figure(figsize=(8, 4))
+    axis = figure.subplots()
+    for index, run, (samples, scores) in curves:
+        axis.plot(samples, scores, marker="o", color=f"C{index % 10}", label=f"{run.strategy} ({run.run_id})")
+    if target is not None:
+        axis.axhline(target, color="grey", linestyle="--", linewidth=1, label=f"target {target:.3f}")
+    axis.set_ylabel("macro-F1 (best model so far)")
+    axis.grid(alpha=0.3)
+    return figure, axis
 
 
 def per_class_plot(run: RunHistory) -> Figure:

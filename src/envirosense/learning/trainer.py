@@ -26,20 +26,15 @@ class CandidateTrainer:
         self.registry = registry
         self.config = config or TrainingConfig()
 
-    def _registered(self, key: str) -> int | None:
-        for version in self.registry.client.search_model_versions(f"name='{self.registry.model_name}'"):
-            if version.description == key:
-                return int(version.version)
-        return None
-
     def train(self, datasets: Sequence[EvaluationDataset], *, key: str, seed: int) -> int:
         """Fit on ``datasets`` and register as ``candidate``; returns the version number.
 
-        ``key`` (e.g. ``run-x/cycle-3``) is stored as the version's description: calling again with the same
-        key returns the version registered before instead of registering a duplicate (resume after a crash).
-        The MLflow training run is named after it and the model type (``run-x cycle-3 random_forest``).
+        ``key`` (e.g. ``run-x/cycle-3``) tags the MLflow training run (``envirosense.training_key``) and is the
+        version's description: calling again with the same key returns the version registered from a run of
+        that key instead of registering a duplicate (resume after a crash). The training run is named after it
+        and the model type (``run-x cycle-3 random_forest``).
         """
-        existing = self._registered(key)
+        existing = self.registry.version_from_runs({TAG_TRAINING_KEY: key})
         if existing is not None:
             return existing
         trainer = ModelTrainer(self.config.model_copy(update={"random_state": seed}))

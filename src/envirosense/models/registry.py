@@ -24,6 +24,7 @@ import json
 import os
 import re
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -317,6 +318,21 @@ class ModelRegistry:
             return []
         aliases = self._aliases()
         return sorted((self._info(v, aliases) for v in found), key=lambda info: info.version, reverse=True)
+
+    @timed(BOOKKEEPING_MODELS)
+    def version_from_runs(self, run_tags: Mapping[str, str]) -> int | None:
+        """The newest version registered from a training run carrying every tag of ``run_tags`` (the ``tags``
+        given to ``register``), or None. Two filtered queries, the training runs and then their versions, so
+        the cost does not grow with the number of versions."""
+        matching = " and ".join(f"tags.`{key}` = '{value}'" for key, value in sorted(run_tags.items()))
+        runs = self.client.search_runs([self._experiment()], filter_string=matching)
+        if not runs:
+            return None
+        run_ids = ", ".join(f"'{run.info.run_id}'" for run in runs)
+        found = self.client.search_model_versions(
+            f"name = '{self.model_name}' and run_id IN ({run_ids})", max_results=1, order_by=["version_number DESC"]
+        )
+        return int(found[0].version) if found else None
 
     def _aliases(self) -> dict[int, list[str]]:
         try:

@@ -132,12 +132,6 @@ class StepTimer:
                 stack[-1].excluded += elapsed
             self.add(name, elapsed - frame.excluded)
 
-    @property
-    def current(self) -> str | None:
-        """The innermost step open on this thread, if any."""
-        stack = self._stack()
-        return stack[-1].name if stack else None
-
     def add(self, name: str, seconds: float) -> None:
         """Add ``seconds`` (≥ 0) to step ``name``, as if a block of that length had run."""
         if seconds < 0:
@@ -157,12 +151,6 @@ class StepTimer:
         """Seconds inside any step (the sum of the profile)."""
         with self._lock:
             return sum(self._totals.values())
-
-    def reset(self) -> dict[str, float]:
-        """Start a new profile (e.g. for the next cycle); returns the one that ends."""
-        with self._lock:
-            profile, self._totals = self._totals, {}
-        return profile
 
 
 _BOUND: ContextVar[StepTimer | None] = ContextVar("envirosense_step_timer", default=None)

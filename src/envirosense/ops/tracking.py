@@ -143,19 +143,24 @@ class ExperimentTracker:
             self.experiment_id: str = self.client.create_experiment(experiment_name, artifact_location=location)
         else:
             self.experiment_id = experiment.experiment_id
+        self._parents: dict[str, str] = {}
 
     def _find(self, filter_string: str) -> str | None:
         runs = self.client.search_runs([self.experiment_id], filter_string=filter_string, max_results=1)
         return str(runs[0].info.run_id) if runs else None
 
     def parent_run(self, run_id: str, params: Mapping[str, Any]) -> str:
-        """The MLflow run of EnviroSense run ``run_id``, created (with ``params``) on first use."""
+        """The MLflow run of EnviroSense run ``run_id``, created (with ``params``) on first use; searched for
+        once per tracker, then remembered (a run's parent never changes)."""
+        if run_id in self._parents:
+            return self._parents[run_id]
         existing = self._find(f"tags.`{RUN_TAG}` = '{run_id}' and tags.`{CYCLE_TAG}` = 'none'")
-        if existing is not None:
-            return existing
-        run = self.client.create_run(self.experiment_id, run_name=run_id, tags={RUN_TAG: run_id, CYCLE_TAG: "none"})
-        self._log_params(run.info.run_id, params)
-        return str(run.info.run_id)
+        if existing is None:
+            run = self.client.create_run(self.experiment_id, run_name=run_id, tags={RUN_TAG: run_id, CYCLE_TAG: "none"})
+            existing = str(run.info.run_id)
+            self._log_params(existing, params)
+        self._parents[run_id] = existing
+        return existing
 
     def cycle_run(self, run_id: str, cycle_index: int, params: Mapping[str, Any]) -> str:
         """The nested MLflow run of one cycle, created on first use."""

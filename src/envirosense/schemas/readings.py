@@ -162,6 +162,13 @@ class ThermalImageReading(SensorReading):
         description="Hottest 3×3-pixel region inside the regions of interest on the monitored equipment minus "
         "its similar healthy parts (phase-to-phase ΔT), °C; null from devices before schema 1.2.",
     )
+    roi_delta_rated_c: float | None = Field(
+        None,
+        ge=0,
+        le=4000,
+        description="roi_delta_c scaled to rated load, ΔT·max(load, 0.3)^-1.8 with the box's load estimate "
+        "from its AC field sensor, °C; null from devices before schema 1.3.",
+    )
     dead_pixel_count: int | None = Field(None, ge=0, le=19_200, description="Pixels stuck cold, count.")
     ffc_in_progress: bool | None = Field(
         None, description="Flat-field correction under way; the frame is frozen (flag, no unit)."

@@ -89,7 +89,7 @@ class MLDataSample(Record):
     """One training sample: a snapshot of every sensor at one scenario timestep."""
 
     avro_name = "MLDataSample"
-    schema_version = "1.2.0"
+    schema_version = "1.3.0"
 
     sample_id: str = Field(description="Deterministic sample id (no unit).")
     scenario_id: str = Field(description="ScenarioDefinition id that produced the sample (no unit).")

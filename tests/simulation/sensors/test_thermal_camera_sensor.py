@@ -11,6 +11,7 @@ from sensor_fields import NO_DROPOUTS, constant_field
 from envirosense.schemas import SensorStatus
 from envirosense.simulation.field import ThermalScene, TrueField
 from envirosense.simulation.parameters import DeviceParams
+from envirosense.simulation.physics.ambient import rated_line_field_ut
 from envirosense.simulation.result import STATUS_CODE
 from envirosense.simulation.sensors.thermal_camera import (
     SceneLayout,
@@ -228,3 +229,33 @@ def test_roi_delta_cancels_the_camera_offset_and_healthy_parts_differ_by_a_littl
         healthy.append(float(np.median(quiet["roi_delta_c"])))
     assert np.allclose(deltas, 32.0, atol=1.2)
     assert 0.0 < max(healthy) < 0.5 * (28.0 - 20.0)
+
+
+@pytest.mark.parametrize(("load", "scale"), [(1.0, 1.0), (0.5, 0.5**-1.8), (1.2, 1.2**-1.8), (0.1, 0.3**-1.8)])
+def test_rated_roi_delta_scales_the_delta_by_the_load_the_box_measures(load: float, scale: float) -> None:
+    """The box reads the load from its AC field sensor (field ∝ current) and scales the ROI delta to rated
+    load by ``load^−1.8``, never from below 0.3 of rated load."""
+    field = _camera_field(20, 100.0, 60.0)
+    field.thermal.hotspot_on_equipment[:] = True
+    field.emf.magnetic_field_ut[:] = load * rated_line_field_ut()
+    readings = _ideal_camera(phase_mismatch_sd=0.0, load_scale_sd=0.0).measure(
+        field, NO_DROPOUTS, np.random.default_rng(4)
+    )
+    assert np.allclose(
+        readings["roi_delta_rated_c"], scale * readings["roi_delta_c"], atol=0.006 * scale + 0.006
+    )  # both read in 0.01 °C steps
+
+
+def test_rated_roi_delta_carries_the_commissioning_error_of_the_load_estimate() -> None:
+    """Per device, the field-to-load factor recorded at commissioning is off by a few percent."""
+    field = _camera_field(5, 100.0, 60.0)
+    field.thermal.hotspot_on_equipment[:] = True
+    field.emf.magnetic_field_ut[:] = rated_line_field_ut()
+    ratios = [
+        float(np.median(r["roi_delta_rated_c"] / r["roi_delta_c"]))
+        for r in (
+            _ideal_camera(phase_mismatch_sd=0.0).measure(field, NO_DROPOUTS, np.random.default_rng(seed))
+            for seed in range(30)
+        )
+    ]
+    assert 0.02 < float(np.std(np.log(ratios))) / 1.8 < 0.1

@@ -156,6 +156,16 @@ def atmospheric_stability(env: EnvironmentParams, ambient: AmbientConditions, ti
     )
 
 
+def rated_line_field_ut() -> float:
+    """Magnetic flux density at the device when the line carries its rated current, µT: what a box
+    records at commissioning to turn its field reading into a load estimate (field ∝ current)."""
+    return float(
+        magnetic_flux_density_ut(
+            "three_phase_line", np.array(RATED_LINE_CURRENT_A), LINE_DISTANCE_M, LINE_PHASE_SPACING_M
+        )
+    )
+
+
 def load_profile(
     env: EnvironmentParams,
     device: DeviceParams,

@@ -14,7 +14,8 @@ Models and sources (`docs/physics.md` §1.6, §2.5, §3.5):
   [derived]). Over tens of metres τ ≈ 0.98–1.
 - Load heating: temperature rise above ambient scales as ``(I/I_rated)^n`` with n = 1.6–2.0
   (Infraspection "Tmax corrected" [S56]); NETA MTS classes of ΔT over ambient 1–10 / 11–20 / 21–40 /
-  > 40 °C [S54].
+  > 40 °C [S54]. The same law read backwards scales a rise measured at part load to rated load
+  (``rise_at_rated_load``), which is how a rise is graded when the load is known [S56][S90][S91].
 - Wind cooling: a part heated from within has ``ΔT = P / (A (h_c + h_r))``, so wind shrinks its rise
   (``wind_cooling_factor``; rated rises are quoted for a 2 m/s breeze).
 - Solar loading: steady energy balance of a sunlit surface ``α G = s (h_c + h_r) ΔT`` with the McAdams
@@ -90,6 +91,28 @@ def apparent_temperature(
 def load_temperature_rise(rated_rise_c: float | FloatArray, load_fraction: FloatArray, exponent: float) -> FloatArray:
     """Rise above ambient of a part carrying ``load_fraction`` of its rated current: ΔT_rated · load^n, °C."""
     result: FloatArray = np.asarray(rated_rise_c) * np.clip(load_fraction, 0.0, None) ** exponent
+    return result
+
+
+RATED_LOAD_EXPONENT = 1.8
+"""Exponent a monitor uses to scale a rise to rated load: the middle of n = 1.6–2.0 [S56]."""
+MIN_CORRECTION_LOAD = 0.3
+"""Lowest load a rise is scaled from: below 30 % of rated load only severe faults show [S55], so a
+monitor scales as if the load were 0.3 (at most ≈ 8.7×) instead of blowing up noise."""
+
+
+def rise_at_rated_load(
+    rise_c: FloatArray,
+    load_fraction: FloatArray,
+    exponent: float = RATED_LOAD_EXPONENT,
+    min_load: float = MIN_CORRECTION_LOAD,
+) -> FloatArray:
+    """A rise measured at ``load_fraction`` of rated current, scaled to rated current, °C (shapes ``(T,)``).
+
+    ``ΔT · max(load, min_load)^−n``: the inverse of ``load_temperature_rise``, so a resistive joint reads
+    the same at any load, while heat that does not come from the current (sun, a fire) is scaled up at
+    part load and down above rated load."""
+    result: FloatArray = np.asarray(rise_c) * np.maximum(np.asarray(load_fraction), min_load) ** -exponent
     return result
 
 

@@ -66,6 +66,9 @@ HOTSPOT_FEATURES: tuple[str, ...] = (
 )
 ROI_FEATURES: tuple[str, ...] = (f"{THERMAL}.roi_delta_c",)
 """The camera's comparison of the monitored connections with their similar parts (``sensors.thermal_camera``)."""
+RATED_ROI_FEATURE = f"{THERMAL}.roi_delta_rated_c"
+"""That comparison referred to rated load: the load does not drive it for a joint, it does for heat that
+does not come from the current (sun, pyrolysis)."""
 ULTRASOUND_FEATURES: tuple[str, ...] = (f"{MIC_UPPER}.band_ultrasonic_db", f"{MIC_LOWER}.band_ultrasonic_db")
 IMPULSE_FEATURES: tuple[str, ...] = (
     f"{MIC_UPPER}.crest_factor_db",

@@ -47,6 +47,7 @@ from envirosense.simulation.scenarios.common import (
     LIGHTNING,
     MIC_UPPER,
     PRESSURE,
+    RATED_ROI_FEATURE,
     ROI_FEATURES,
     SMOKE_FEATURES,
     SPS30,
@@ -311,7 +312,7 @@ class SunHeatedMetalScenario(CatalogueScenario[SunHeatedMetalParams]):
             "object_diameter_m": HOTSPOT_FEATURES[2:],
             "emissivity": HOTSPOT_FEATURES,
             "distance_m": HOTSPOT_FEATURES,
-            "on_equipment": ROI_FEATURES,
+            "on_equipment": (*ROI_FEATURES, RATED_ROI_FEATURE),
             "environment.cloud_cover_fraction": HOTSPOT_FEATURES,
             "environment.start_hour_local": HOTSPOT_FEATURES,
         }

@@ -45,6 +45,7 @@ from envirosense.simulation.scenarios.common import (
     IMPULSE_FEATURES,
     LIGHTNING,
     MIC_UPPER,
+    RATED_ROI_FEATURE,
     ROI_FEATURES,
     SMOKE_FEATURES,
     ULTRASOUND_FEATURES,
@@ -389,7 +390,7 @@ class EquipmentOverheatScenario(HazardScenario[EquipmentOverheatParams]):
     distance_parameter = "source.distance_m"
     sensor_drivers = drivers(
         {
-            "rated_rise_c": (*HOTSPOT_FEATURES, *ROI_FEATURES),
+            "rated_rise_c": (*HOTSPOT_FEATURES, *ROI_FEATURES, RATED_ROI_FEATURE),
             "load_exponent": HOTSPOT_FEATURES,
             "hot_region_size_m": HOTSPOT_FEATURES[2:],
             "emissivity": HOTSPOT_FEATURES,

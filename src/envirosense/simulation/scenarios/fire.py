@@ -30,6 +30,7 @@ from envirosense.simulation.registry import register_scenario
 from envirosense.simulation.scenarios.common import (
     HOTSPOT_FEATURES,
     MIC_UPPER,
+    RATED_ROI_FEATURE,
     SMOKE_FEATURES,
     SPS30,
     VOC,
@@ -285,6 +286,7 @@ class FirePrecursorCombinationScenario(HazardScenario[FirePrecursorCombinationPa
             "lignin_fraction": (f"{VOC}.phenol_ppb", f"{VOC}.cresol_ppb", f"{VOC}.guaiacol_ppb"),
             "ignition_source_temperature_c": HOTSPOT_FEATURES,
             "ignition_source_diameter_m": HOTSPOT_FEATURES,
+            "device.grid_load_fraction": (RATED_ROI_FEATURE,),
             "source.distance_m": (*SMOKE_FEATURES, *HOTSPOT_FEATURES),
             "environment.wind_speed_m_s": SMOKE_FEATURES,
         }

@@ -38,7 +38,13 @@ reading is the hottest 3 × 3 region inside them minus the healthy reference par
 a fixed-mount monitor [S84] computed from the Lepton's per-pixel radiometric output [S13]. The hottest
 healthy part of a set reads above the reference by a per-device share of the reference's excess over
 the scene, ``|N(0, 0.15)|`` (load imbalance between phases, emissivity of weathered parts
-[assumption]). A hotspot elsewhere in view leaves it at that healthy level. The 16×12 image
+[assumption]). A hotspot elsewhere in view leaves it at that healthy level. ``roi_delta_rated_c`` is
+that delta scaled to rated load as a thermographer grades a rise found at part load, ``ΔT ·
+max(ℓ, 0.3)^−1.8`` (``physics.thermal.rise_at_rated_load``, docs/physics.md §2.5 [S56][S90][S91]), with
+the box's own load estimate ``ℓ``: its AC field reading (``TrueField.emf``) over the field at rated
+current recorded at commissioning, off by a per-device factor ``1 + N(0, 0.05)`` [assumption]. A
+resistive joint reads about its rated rise whatever the load; heat that does not come from the
+current does not. The 16×12 image
 is exact for the same scene: the background pattern's block means, plus each overlay atom's excess in
 the blocks that hold its pixels (row and column classes are separable), plus the defects in their
 blocks. ``render_frame`` draws the same scene pixel by pixel; the tests check the atoms against it.
@@ -67,6 +73,8 @@ from numpy.typing import NDArray
 
 from envirosense.simulation.field import ThermalScene, TrueField
 from envirosense.simulation.parameters import DeviceParams
+from envirosense.simulation.physics.ambient import rated_line_field_ut
+from envirosense.simulation.physics.thermal import rise_at_rated_load
 from envirosense.simulation.sensors.base import FloatArray, RawReadings, SensorModel, age_days
 from envirosense.simulation.sensors.limits import OutputRange
 from envirosense.simulation.sensors.radiometry import mixed_pixel_temperature
@@ -90,6 +98,8 @@ HOTSPOT_THRESHOLD_C = 10.0
 HOTSPOT_REGION_PX = 9.0
 """A hotspot is a region of at least 3 × 3 pixels, the smallest target a camera measures [S71]."""
 MAX_OVERLAY_PX = 4000.0
+RATED_DELTA_MAX_C = 4000.0
+"""Top of ``roi_delta_rated_c``: the largest ROI delta (460 °C) scaled from the lowest load (≈ 8.7×)."""
 FFC_DURATION_S = 1.0
 
 _QUANTILE_EDGES = np.unique(
@@ -450,6 +460,7 @@ class ThermalCameraSensor(SensorModel):
         dead_pixels_per_day: float = 0.002,
         hot_pixels_per_day: float = 0.0005,
         phase_mismatch_sd: float = 0.15,
+        load_scale_sd: float = 0.05,
     ) -> None:
         super().__init__(sensor_id)
         self.ffc_interval_s = ffc_interval_s
@@ -464,9 +475,11 @@ class ThermalCameraSensor(SensorModel):
         self.dead_pixels_per_day = dead_pixels_per_day
         self.hot_pixels_per_day = hot_pixels_per_day
         self.phase_mismatch_sd = phase_mismatch_sd
+        self.load_scale_sd = load_scale_sd
         self.scene_range = OutputRange(SCENE_MIN_C, SCENE_MAX_C, 0.01, saturates_low=True)
         self.spread_range = OutputRange(0.0, SCENE_MAX_C, 0.01)
         self.delta_range = OutputRange(0.0, SCENE_MAX_C - SCENE_MIN_C, 0.01)
+        self.rated_delta_range = OutputRange(0.0, RATED_DELTA_MAX_C, 0.01)
 
     def ffc_starts(self, until_s: float, rng: np.random.Generator) -> FloatArray:
         """Start times of the flat-field corrections up to ``until_s``, s: a random phase, then intervals
@@ -486,6 +499,8 @@ class ThermalCameraSensor(SensorModel):
         noise = rng.standard_normal((6, n))
         mismatch = self.phase_mismatch_sd * abs(float(rng.standard_normal()))
         roi_noise = rng.standard_normal(n)
+        # A child generator: the draws of every other reading, dropouts included, stay as they were.
+        load_scale = 1.0 + self.load_scale_sd * float(rng.spawn(1)[0].standard_normal())
 
         contrast = scene_contrast(field.ambient.solar_irradiance_w_m2)
         atoms = frame_atoms(layout, field.thermal, contrast, age)
@@ -534,7 +549,9 @@ class ThermalCameraSensor(SensorModel):
         p99 = p99 + netd * noise[3]
         mean = mean + netd / np.sqrt(N_PIXELS) * noise[4]
         std = np.sqrt(std**2 + netd**2)
-        roi = roi + np.sqrt(2.0) * netd * roi_noise
+        roi = np.maximum(roi + np.sqrt(2.0) * netd * roi_noise, 0.0)
+        load = field.emf.magnetic_field_ut / (rated_line_field_ut() * load_scale)
+        roi_rated = rise_at_rated_load(roi, load)
 
         image = gain * block_image(layout, atoms, field.thermal, contrast) + offset[:, None]
         dead_in_block = atoms.dead_active @ layout.dead_blocks
@@ -549,7 +566,8 @@ class ThermalCameraSensor(SensorModel):
             "hotspot_pixel_count": hot_count,
             "hotspot_delta_c": self.delta_range.apply(np.maximum(region - median, 0.0))[0],
             "hotspot_area_px": spot_area,
-            "roi_delta_c": self.delta_range.apply(np.maximum(roi, 0.0))[0],
+            "roi_delta_c": self.delta_range.apply(roi)[0],
+            "roi_delta_rated_c": self.rated_delta_range.apply(roi_rated)[0],
             "dead_pixel_count": n_dead,
             "downsampled_image_c": self.scene_range.apply(image)[0],
         }
