@@ -1,12 +1,15 @@
 """The CI check of the sample-efficiency benchmark's quick mode, on its fixed seeds (0–7): the loop still aims
-where the model is wrong, and the alm policy learns faster than random and at least as fast as pool-margin
-at the same simulation cost. Deterministic: the same seeds give the same runs on every machine that runs
-the same code.
+where the model is wrong and gives the hazards a uniform draw starves their share, and the alm policy learns
+faster than random and at least as fast as pool-margin at the same simulation cost. Deterministic: the same
+seeds give the same runs on every machine that runs the same code.
 
 The quick mode (200 → 440 training samples in three cycles of 80, a 50-tree forest, both evaluation sets
-of 1,500 samples) is sized for CI. The one learning-speed goal the current alm does not meet (at least
-pool-margin's AUBC on the uniform set, where the two tie on fresh seeds) is marked as an expected failure;
-the mechanism asserts (hit rate, coverage, what each policy simulates) are hard."""
+of 1,500 samples) is sized for CI. At that size alm's label-balanced proposals are 4 runs of a 240-sample
+pool (the rest is the uniform probe), so on the uniform set it ties pool-margin (10 fresh seeds: AUBC
+difference +0.007 [-0.017, +0.034]); that assert is marked as an expected failure, not strict. The full
+recipe, where the proposals are three fifths of the pool, decides it (BENCHMARKS.md, "A label-balanced
+pool"). The mechanism asserts (hit rate, the added samples' label mix, what each policy simulates) are
+hard."""
 
 from __future__ import annotations
 
@@ -18,6 +21,9 @@ from typing import Any
 
 import numpy as np
 import pytest
+
+from envirosense.schemas import ClassLabel
+from envirosense.simulation.registry import classes_for_label
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 
@@ -32,9 +38,14 @@ SEEDS = 8
 
 NOT_YET = pytest.mark.xfail(
     strict=False,
-    reason="issue 17 goal not met: on the uniform set alm ties pool-margin (10 fresh seeds: AUBC difference "
-    "+0.003 [-0.018, +0.022]; seeds 0-7 here: 0.288 against 0.296), BENCHMARKS.md 'The new alm policy'",
+    reason="at quick size alm ties pool-margin on the uniform set (fresh seeds 710-719: AUBC difference +0.007 "
+    "[-0.017, +0.034]; seeds 0-7 here: 0.334 against 0.324); the full recipe decides (+0.033 [+0.024, +0.043] "
+    "on seeds 700-709), BENCHMARKS.md 'A label-balanced pool'",
 )
+SINGLE_SCENARIO_HAZARDS = sorted(
+    label.value for label in ClassLabel if label is not ClassLabel.NORMAL and len(classes_for_label(label)) == 1
+)
+"""The hazard labels one scenario class produces: a uniform draw gives each 1/17 of a pool."""
 
 
 @pytest.fixture(scope="module")
@@ -49,13 +60,20 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return loaded
 
 
-def test_quick_mode_alm_adds_samples_the_model_gets_wrong_from_wider_scenarios(results: dict[str, Any]) -> None:
+def test_quick_mode_alm_adds_samples_the_model_gets_wrong_and_gives_the_starved_hazards_their_share(
+    results: dict[str, Any],
+) -> None:
     for evaluation in sample_efficiency.EVALUATION_SETS:
         labels = results[evaluation]["labels"]
         assert len(labels[ALM]["aubc"]) == len(labels["random"]["aubc"]) == SEEDS, evaluation
     quality = results["quality"]
     assert quality[ALM]["hit_rate"] > quality["random"]["hit_rate"] + 0.15
-    assert quality[ALM]["coverage"] > quality["random"]["coverage"]
+    assert len(SINGLE_SCENARIO_HAZARDS) == 5
+    share = {
+        label: sum(results["label_mix"][label].get(name, 0.0) for name in SINGLE_SCENARIO_HAZARDS)
+        for label in (ALM, "random")
+    }
+    assert share[ALM] > share["random"] + 0.1
 
 
 def test_quick_mode_counts_what_each_policy_simulated(results: dict[str, Any]) -> None:

@@ -1,4 +1,5 @@
-"""alm's one selection over the pool: by margin, or by the epistemic score the model interface returns."""
+"""alm's one selection over the pool: by margin, by the epistemic score the model interface returns, or by
+the champion's error on the simulator's label."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from envirosense.generation import MLDataGenerator
 from envirosense.learning.config import ActiveLearningConfig
 from envirosense.learning.context import CycleContext
 from envirosense.learning.degradation import ServiceGuard
-from envirosense.learning.joint_selection import PoolSelector
+from envirosense.learning.joint_selection import PoolSelector, true_class_error
 from envirosense.learning.sampling import SampleMaker
 from envirosense.learning.state import DatasetSlice
 from envirosense.models.datasets import EvaluationDataset
@@ -24,12 +25,18 @@ from envirosense.schemas import ModelPerformanceData
 
 
 class MemberModel(ScriptedModel):
-    """Scripted margins, and an epistemic score that orders the samples against them (the least separated
-    sample has the least member disagreement), so the two rankings keep different samples."""
+    """Scripted margins, an epistemic score that orders the samples against them (the least separated
+    sample has the least member disagreement), and every third sample labelled with the class the model
+    gives the lesser probability, so the three rankings keep different samples."""
 
     def __init__(self, make_performance: Callable[..., ModelPerformanceData]) -> None:
         super().__init__({}, make_performance)
         self.measures: list[UncertaintyMeasure] = []
+
+    def predict_proba(self, samples: EvaluationDataset, model_version_tag: str | None = None) -> Predictions:
+        predictions = super().predict_proba(samples, model_version_tag)
+        labels = ["arcing" if i % 3 == 0 else "normal" for i in range(len(predictions.labels))]
+        return Predictions(predictions.sample_ids, labels, predictions.class_labels, predictions.proba)
 
     def predict_uncertainty(
         self, samples: EvaluationDataset, measure: UncertaintyMeasure, model_version_tag: str | None = None
@@ -39,7 +46,7 @@ class MemberModel(ScriptedModel):
         return predictions, predictions.margins().copy()
 
 
-@pytest.mark.parametrize("uncertainty", ["margin", "epistemic"])
+@pytest.mark.parametrize("uncertainty", ["margin", "epistemic", "loss"])
 def test_the_selection_keeps_the_most_uncertain_by_the_configured_measure(
     uncertainty: str,
     tmp_path: Path,
@@ -56,7 +63,16 @@ def test_the_selection_keeps_the_most_uncertain_by_the_configured_measure(
     assert degraded is None
     predictions = model.predict_proba(initial_dataset)
     margins = predictions.margins()
-    order = np.lexsort((predictions.sample_ids, margins if uncertainty == "margin" else -margins))
+    surest = {"margin": margins, "epistemic": -margins, "loss": -true_class_error(predictions)}[uncertainty]
+    order = np.lexsort((np.asarray(predictions.sample_ids), surest))
     expected = {predictions.sample_ids[i] for i in order[:4]}
+    by_margin = {predictions.sample_ids[i] for i in np.lexsort((np.asarray(predictions.sample_ids), margins))[:4]}
+    assert (expected == by_margin) is (uncertainty == "margin")
     assert {sample_id for entry in kept for sample_id in entry.sample_ids or ()} == expected
     assert model.measures == ([UncertaintyMeasure.EPISTEMIC] if uncertainty == "epistemic" else [])
+
+
+def test_the_error_on_the_true_label_is_one_minus_its_probability_and_one_for_an_unknown_class() -> None:
+    proba = np.array([[0.9, 0.1], [0.7, 0.3], [0.5, 0.5]])
+    predictions = Predictions(["s-0", "s-1", "s-2"], ["x", "y", "z"], ["x", "y"], proba)
+    np.testing.assert_allclose(true_class_error(predictions), [0.1, 0.7, 1.0])

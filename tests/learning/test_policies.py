@@ -25,7 +25,7 @@ from envirosense.learning.targeted import TargetedPolicy
 from envirosense.repository import SQLiteScenarioRepository, make_engine
 from envirosense.repository.migrate import upgrade_database
 from envirosense.schemas import ClassLabel, ModelPerformanceData, WeakSpot, WeakSpotType
-from envirosense.simulation.registry import classes_for_label
+from envirosense.simulation.registry import classes_for_label, scenario_class
 
 
 class BrokenVariations(SQLiteScenarioRepository):
@@ -187,11 +187,11 @@ def test_the_config_names_only_registered_policies_and_runs_their_checks() -> No
     names = "alm, cluster-margin, pool-margin, pool-margin-matched, random"
     with pytest.raises(ValidationError, match=re.escape(f"unknown strategy 'nope'; choose one of {names}")):
         ActiveLearningConfig.model_validate({"strategy": "nope"})
-    tight = {"budget": {"samples_per_cycle": 10, "min_samples_per_spot": 20}}
+    tight = {"budget": {"samples_per_cycle": 10, "min_samples_per_spot": 20, "exploration_share": 0.5}}
     with pytest.raises(ValidationError, match="must cover min_samples_per_spot"):
         ActiveLearningConfig.model_validate(tight)
     assert ActiveLearningConfig.model_validate({**tight, "strategy": "random"}).strategy == "random"
-    uniform_only = {"budget": {"samples_per_cycle": 10, "min_samples_per_spot": 20, "exploration_share": 1.0}}
+    uniform_only = {"budget": {"samples_per_cycle": 10, "min_samples_per_spot": 20}}  # the default: share 1
     assert ActiveLearningConfig.model_validate(uniform_only).budget.exploration_share == 1.0
 
 
@@ -218,3 +218,18 @@ def test_a_class_that_learned_gets_more_of_the_next_cycle_and_a_resume_allocates
     # one run and goes to arcing.
     assert [(s.target_class, s.samples) for s in suggested] == [("arcing", 40), (None, 10)]
     assert policy.suggest(second, spots, 20) == suggested
+
+
+@pytest.mark.parametrize(("draw", "balanced"), [("scenario", False), ("label", True)])
+def test_the_uniform_proposals_are_drawn_as_exploration_draw_says(
+    tmp_path: Path, model: ScriptedModel, draw: str, balanced: bool
+) -> None:
+    generator = RecordingGenerator()
+    policy, context, _ = _setup(tmp_path, generator, model, exploration_draw=draw)
+    policy.apply(context, Suggestion(suggestion_id="sg-random", action=SuggestionAction.RANDOM, samples=70))
+    definitions = generator.calls[0]["definitions"]
+    assert len(definitions) == 14
+    assert all(("label-balanced" in d.tags) is balanced for d in definitions)
+    if balanced:  # 14 runs over the seven labels: two each
+        labels = [scenario_class(d.scenario_class_name).class_label.value for d in definitions]
+        assert sorted(labels.count(label) for label in set(labels)) == [2] * 7

@@ -79,7 +79,11 @@ class StrategyConfig(_Config):
 class BudgetConfig(_Config):
     samples_per_cycle: int = Field(600, ge=10, description="New samples generated per cycle.")
     exploration_share: float = Field(
-        0.5, ge=0, le=1, description="Share of alm's proposal runs drawn as uniformly random scenarios."
+        1.0,
+        ge=0,
+        le=1,
+        description="Share of alm's proposal runs drawn at random (as targeting.exploration_draw says); the rest "
+        "go to variations around the weak spots.",
     )
     max_spots_per_cycle: int = Field(12, ge=1, description="At most this many weak spots get samples.")
     min_samples_per_spot: int = Field(20, ge=1, description="A spot that gets samples gets at least this many.")
@@ -106,6 +110,12 @@ class TargetingConfig(_Config):
         description="Simulate this many times the cycle's budget, probe included (None: the run's pool_factor, "
         "so alm simulates as many samples as pool-margin).",
     )
+    exploration_draw: Literal["scenario", "label"] = Field(
+        "label",
+        description="How alm's random proposals are drawn: a class label evenly, then a scenario class of it "
+        "(every label equally), or a scenario class uniformly (the catalogue's mix: 9 of its 17 classes are "
+        "normal).",
+    )
     use_variation: bool = Field(True, description="Vary the scenario that produced the failure.")
     use_crafting: bool = Field(
         False,
@@ -128,10 +138,11 @@ class TargetingConfig(_Config):
         True,
         description="Pick the batch by k-means++ seeding over the uncertainty embedding (else smallest margins).",
     )
-    uncertainty: Literal["margin", "epistemic"] = Field(
+    uncertainty: Literal["margin", "epistemic", "loss"] = Field(
         "margin",
-        description="Rank the pool by total uncertainty (top-two margin) or by epistemic uncertainty (mutual "
-        "information between prediction and forest member; needs model.kind = local).",
+        description="Rank the pool by total uncertainty (top-two margin), by epistemic uncertainty (mutual "
+        "information between prediction and forest member; needs model.kind = local) or by the champion's "
+        "error on the simulator's label (1 − p(true class)).",
     )
     shortlist_factor: float = Field(
         2.0,

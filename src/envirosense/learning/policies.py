@@ -23,6 +23,7 @@ from typing import Protocol
 from envirosense.learning.context import CycleContext
 from envirosense.learning.history import CraftedScenario
 from envirosense.learning.sampling import SampleMaker, created_scenarios
+from envirosense.learning.sources import DefinitionDraw, random_definitions
 from envirosense.learning.state import DatasetSlice
 from envirosense.learning.suggestions import Suggestion, SuggestionAction
 from envirosense.schemas import WeakSpot
@@ -74,20 +75,22 @@ def baseline_suggestion(context: CycleContext, samples: int, action: SuggestionA
 
 
 class RandomPolicy:
-    """Baseline: the cycle's budget in uniformly drawn scenario runs, every sample kept."""
+    """Baseline: the cycle's budget in uniformly drawn scenario runs (or runs of another ``draw``), every
+    sample kept."""
 
     name = "random"
     uses_probe = False
 
-    def __init__(self, maker: SampleMaker) -> None:
+    def __init__(self, maker: SampleMaker, draw: DefinitionDraw = random_definitions) -> None:
         self.maker = maker
+        self.draw = draw
 
     def suggest(self, context: CycleContext, weak_spots: Sequence[WeakSpot], budget: int) -> list[Suggestion]:
         samples = whole_runs(budget, self.maker.samples_per_run)
         return [baseline_suggestion(context, samples, SuggestionAction.RANDOM, "random")]
 
     def apply(self, context: CycleContext, suggestion: Suggestion) -> Acquired:
-        definitions = self.maker.random_runs(context, suggestion)
+        definitions = self.maker.random_runs(context, suggestion, self.draw)
         out = context.folder / suggestion.suggestion_id
         return Acquired(
             self.maker.generate(

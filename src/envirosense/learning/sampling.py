@@ -16,7 +16,7 @@ from envirosense.learning.history import CraftedScenario
 from envirosense.learning.progress import generation_progress
 from envirosense.learning.selection import Ranked, keep_first, least_separated
 from envirosense.learning.simulation_count import SimulationCounter
-from envirosense.learning.sources import random_definitions, runs_for, save_definitions
+from envirosense.learning.sources import DefinitionDraw, random_definitions, runs_for, save_definitions
 from envirosense.learning.state import DatasetSlice
 from envirosense.learning.suggestions import Suggestion
 from envirosense.models.interface import ModelInterface
@@ -91,9 +91,12 @@ class SampleMaker:
         self.samples_per_run = samples_per_run
         self.counter = SimulationCounter()
 
-    def random_runs(self, context: CycleContext, suggestion: Suggestion) -> list[ScenarioDefinition]:
-        """Uniformly drawn definitions for ``suggestion.samples`` samples, saved to the repository."""
-        definitions = random_definitions(
+    def random_runs(
+        self, context: CycleContext, suggestion: Suggestion, draw: DefinitionDraw = random_definitions
+    ) -> list[ScenarioDefinition]:
+        """Definitions for ``suggestion.samples`` samples from ``draw`` (default: class and parameters
+        uniformly), saved to the repository."""
+        definitions = draw(
             context.rng(context.index, suggestion.stream),
             runs_for(suggestion.samples, self.samples_per_run),
             f"{context.run_id}-c{context.index}-{suggestion.action.value}",

@@ -1,11 +1,13 @@
-"""``TargetedPolicy`` (strategy ``alm``): one candidate pool per cycle that mixes uniform draws with
-proposals around the champion's weak spots, and one selection over it.
+"""``TargetedPolicy`` (strategy ``alm``): one candidate pool per cycle, label-balanced, and one selection
+over it.
 
 - **Pool.** The cycle's probe (a fresh uniform draw, simulated anyway to find the weak spots) is the
-  pool's uniform part; proposals fill it up to ``pool_factor`` × the budget, so alm simulates as many
-  samples as pool-margin. ``exploration_share`` of the proposal runs are more uniform draws, the rest go
-  to the weak spots (variations of the failing scenario, crafting when switched on; see ``proposals``).
-- **Budget by progress.** A spot's share of the proposal runs is its priority times its class's measured
+  pool's first part; proposals fill it up to ``pool_factor`` × the budget, so alm simulates as many
+  samples as pool-margin. ``exploration_share`` of the proposal runs (all, by default) are random draws,
+  label-balanced by default (``targeting.exploration_draw``: every class label equally, where a uniform
+  draw follows the catalogue, mostly normal scenarios); the rest go to the weak spots (variations of the
+  failing scenario, crafting when switched on; see ``proposals``).
+- **Budget by progress.** A spot's share of the targeted runs is its priority times its class's measured
   learning progress (``allocation``), so classes that do not improve lose budget.
 - **Selection.** One selection of the budget over the whole pool: uncertain samples that are unlike each
   other, at most ``max_share_per_run`` of any scenario run (``joint_selection``).
@@ -23,7 +25,7 @@ from envirosense.learning.joint_selection import PoolSelector
 from envirosense.learning.policies import Acquired, RandomPolicy, baseline_suggestion, whole_runs
 from envirosense.learning.proposals import Proposer
 from envirosense.learning.sampling import SampleMaker
-from envirosense.learning.sources import runs_for
+from envirosense.learning.sources import DefinitionDraw, label_balanced_definitions, random_definitions, runs_for
 from envirosense.learning.state import DatasetSlice
 from envirosense.learning.suggestions import Suggestion, SuggestionAction
 from envirosense.learning.weak_spots import spot_key
@@ -32,12 +34,16 @@ from envirosense.repository.errors import RepositoryError
 from envirosense.repository.interface import ScenarioRepositoryInterface
 from envirosense.schemas import WeakSpot
 
+EXPLORATION_DRAWS: dict[str, DefinitionDraw] = {"scenario": random_definitions, "label": label_balanced_definitions}
+"""``targeting.exploration_draw`` → how the uniform proposals are drawn."""
+
 UNKNOWN_CLASS = "unknown"
 """The progress arm of a spot whose class cannot be told."""
 
 
 class TargetedPolicy:
-    """Mixed candidate pool, progress-weighted proposals, one diverse uncertain selection (module docstring).
+    """Label-balanced candidate pool (optionally with progress-weighted targeted proposals), one diverse
+    uncertain selection (module docstring).
 
     Parameters
     ----------
@@ -159,7 +165,9 @@ class TargetedPolicy:
     def apply(self, context: CycleContext, suggestion: Suggestion) -> Acquired:
         """Simulate the suggestion's candidates; they join the pool that ``finish`` selects from."""
         if suggestion.action is SuggestionAction.RANDOM:
-            return RandomPolicy(self.maker).apply(context, suggestion)
+            return RandomPolicy(self.maker, EXPLORATION_DRAWS[self.targeting.exploration_draw]).apply(
+                context, suggestion
+            )
         return self.proposer.apply(context, suggestion)
 
     def finish(self, context: CycleContext, acquired: Acquired, budget: int) -> Acquired:
