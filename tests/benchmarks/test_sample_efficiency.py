@@ -36,12 +36,6 @@ ALM = "alm"
 SEEDS = 8
 """Seeds 0–7: a quick run takes seconds, and two seeds decide a few hundredths of AUBC by chance."""
 
-NOT_YET = pytest.mark.xfail(
-    strict=False,
-    reason="at quick size alm ties pool-margin on the uniform set (fresh seeds 710-719: AUBC difference +0.007 "
-    "[-0.017, +0.034]; seeds 0-7 here: 0.334 against 0.324); the full recipe decides (+0.033 [+0.024, +0.043] "
-    "on seeds 700-709), BENCHMARKS.md 'A label-balanced pool'",
-)
 SINGLE_SCENARIO_HAZARDS = sorted(
     label.value for label in ClassLabel if label is not ClassLabel.NORMAL and len(classes_for_label(label)) == 1
 )
@@ -99,8 +93,11 @@ def test_quick_mode_alm_learns_faster_than_random(results: dict[str, Any], evalu
     assert _mean_aubc(results, evaluation, ALM) > _mean_aubc(results, evaluation, "random")
 
 
-@pytest.mark.parametrize("evaluation", [pytest.param("uniform", marks=NOT_YET), "low-intensity"])
+@pytest.mark.parametrize("evaluation", ["uniform", "low-intensity"])
 def test_quick_mode_alm_learns_at_least_as_fast_as_pool_margin(results: dict[str, Any], evaluation: str) -> None:
+    """At quick size the balanced proposals are 4 runs of a 240-sample pool, so on the uniform set this is
+    close (0.334 against 0.324 here; fresh quick seeds tie); the full recipe decides: +0.036 [+0.019, +0.053]
+    over 15 fresh seeds (BENCHMARKS.md, "A label-balanced pool")."""
     assert _mean_aubc(results, evaluation, ALM) >= _mean_aubc(results, evaluation, "pool-margin")
 
 
