@@ -14,7 +14,7 @@ from envirosense.generation import MLDataGenerator
 from envirosense.learning.config import ActiveLearningConfig
 from envirosense.learning.context import CycleContext
 from envirosense.learning.degradation import ServiceGuard
-from envirosense.learning.joint_selection import PoolSelector, true_class_error
+from envirosense.learning.joint_selection import PoolSelector
 from envirosense.learning.sampling import SampleMaker
 from envirosense.learning.state import DatasetSlice
 from envirosense.models.datasets import EvaluationDataset
@@ -63,16 +63,10 @@ def test_the_selection_keeps_the_most_uncertain_by_the_configured_measure(
     assert degraded is None
     predictions = model.predict_proba(initial_dataset)
     margins = predictions.margins()
-    surest = {"margin": margins, "epistemic": -margins, "loss": -true_class_error(predictions)}[uncertainty]
+    surest = {"margin": margins, "epistemic": -margins, "loss": -predictions.true_class_error()}[uncertainty]
     order = np.lexsort((np.asarray(predictions.sample_ids), surest))
     expected = {predictions.sample_ids[i] for i in order[:4]}
     by_margin = {predictions.sample_ids[i] for i in np.lexsort((np.asarray(predictions.sample_ids), margins))[:4]}
     assert (expected == by_margin) is (uncertainty == "margin")
     assert {sample_id for entry in kept for sample_id in entry.sample_ids or ()} == expected
     assert model.measures == ([UncertaintyMeasure.EPISTEMIC] if uncertainty == "epistemic" else [])
-
-
-def test_the_error_on_the_true_label_is_one_minus_its_probability_and_one_for_an_unknown_class() -> None:
-    proba = np.array([[0.9, 0.1], [0.7, 0.3], [0.5, 0.5]])
-    predictions = Predictions(["s-0", "s-1", "s-2"], ["x", "y", "z"], ["x", "y"], proba)
-    np.testing.assert_allclose(true_class_error(predictions), [0.1, 0.7, 1.0])

@@ -14,18 +14,7 @@ from envirosense.learning.degradation import StepSkippedError
 from envirosense.learning.sampling import SampleMaker
 from envirosense.learning.selection import Ranked, diverse_uncertain, keep_first
 from envirosense.learning.state import DatasetSlice
-from envirosense.models.interface import Predictions
 from envirosense.models.uncertainty import UncertaintyMeasure
-
-
-def true_class_error(predictions: Predictions) -> np.ndarray[tuple[int], np.dtype[np.float64]]:
-    """``1 − p(true label)`` per sample ``(n_samples,)``: the simulator labels every candidate, so the
-    selection can rank by the champion's error instead of its doubt (1 for a label it has no column for)."""
-    column = {label: j for j, label in enumerate(predictions.class_labels)}
-    rows = np.arange(len(predictions.labels))
-    known = np.array([label in column for label in predictions.labels], dtype=bool)
-    columns = np.array([column.get(label, 0) for label in predictions.labels], dtype=np.int64)
-    return np.where(known, 1.0 - predictions.proba[rows, columns], 1.0)
 
 
 class PoolSelector:
@@ -67,7 +56,7 @@ class PoolSelector:
                 else:
                     predictions = self.maker.model_interface.predict_proba(Path(folder), context.champion)
                     if self.targeting.uncertainty == "loss":
-                        scores.append(true_class_error(predictions))
+                        scores.append(predictions.true_class_error())  # the simulator labels every candidate
                 columns = columns or predictions.class_labels
                 order = [predictions.class_labels.index(label) for label in columns]
                 probas.append(predictions.proba[:, order])

@@ -59,13 +59,7 @@ class ChampionErrorScore:
         for k, (scenario, run) in enumerate(zip(scenarios, runs, strict=True)):
             samples += run.to_unsaved_samples(f"probe-{k}", scenario.scenario_id, 0)
         predictions = self.model_interface.predict_proba(samples, self.champion)
-        column = {label: j for j, label in enumerate(predictions.class_labels)}
-        wrong = 1.0 - np.asarray(
-            [
-                predictions.proba[i, column[label]] if label in column else 0.0
-                for i, label in enumerate(predictions.labels)
-            ]
-        )
+        wrong = predictions.true_class_error()
         bounds = np.cumsum([0, *(len(run) for run in runs)])
         return [float(np.mean(wrong[start:stop])) for start, stop in pairwise(bounds)]
 

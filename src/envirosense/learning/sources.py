@@ -24,9 +24,10 @@ import numpy as np
 
 from envirosense.repository.errors import ConflictError
 from envirosense.repository.interface import ScenarioRepositoryInterface
-from envirosense.schemas import ScenarioCategory, ScenarioDefinition
+from envirosense.schemas import ClassLabel, ScenarioCategory, ScenarioDefinition
 from envirosense.simulation import scenario_classes
 from envirosense.simulation.parameters import param_ranges, sample_params
+from envirosense.simulation.registry import classes_for_label
 from envirosense.simulation.scenario import BaseScenario
 
 LOW_INTENSITY_CATEGORY_WEIGHTS = {"hazard": 0.5, "confounder": 0.4, "normal": 0.1}
@@ -54,11 +55,7 @@ def random_definitions(
 ) -> list[ScenarioDefinition]:
     """``count`` definitions with ids ``<id_prefix>-0000``…, class and parameters drawn uniformly."""
     catalogue = classes or scenario_classes()
-    definitions = []
-    for index in range(count):
-        cls = catalogue[int(rng.integers(len(catalogue)))]
-        definitions.append(_definition(cls(sample_params(cls.params_model, rng)), f"{id_prefix}-{index:04d}", tags))
-    return definitions
+    return [_definition(_uniform_scenario(catalogue, rng), f"{id_prefix}-{index:04d}", tags) for index in range(count)]
 
 
 def label_balanced_definitions(
@@ -67,18 +64,13 @@ def label_balanced_definitions(
     """``count`` definitions whose class labels are spread evenly: each block of as many runs as there are
     labels gives every label one run, in a random order; then a scenario class of the label and its
     parameters are drawn uniformly. Ids ``<id_prefix>-0000``…"""
-    by_label: dict[str, list[type[BaseScenario[Any]]]] = {}
-    for cls in scenario_classes():
-        by_label.setdefault(cls.class_label.value, []).append(cls)
-    labels = sorted(by_label)
-    order = np.concatenate([rng.permutation(len(labels)) for _ in range(-(-count // len(labels)))])[:count]
-    definitions = []
-    for index, label in enumerate(order):
-        group = by_label[labels[int(label)]]
-        cls = group[int(rng.integers(len(group)))]
-        scenario = cls(sample_params(cls.params_model, rng))
-        definitions.append(_definition(scenario, f"{id_prefix}-{index:04d}", ("label-balanced", *tags)))
-    return definitions
+    groups = [classes_for_label(label) for label in sorted(ClassLabel, key=lambda label: label.value)]
+    groups = [group for group in groups if group]
+    order = np.concatenate([rng.permutation(len(groups)) for _ in range(-(-count // len(groups)))])[:count]
+    return [
+        _definition(_uniform_scenario(groups[int(g)], rng), f"{id_prefix}-{index:04d}", ("label-balanced", *tags))
+        for index, g in enumerate(order)
+    ]
 
 
 def low_intensity_definitions(
@@ -121,6 +113,12 @@ def low_intensity_definitions(
 
 DISTRIBUTIONS: dict[str, DefinitionDraw] = {"uniform": random_definitions, "low-intensity": low_intensity_definitions}
 """The documented scenario distributions, by name."""
+
+
+def _uniform_scenario(classes: Sequence[type[BaseScenario[Any]]], rng: np.random.Generator) -> BaseScenario[Any]:
+    """One of ``classes`` uniformly, with its parameters drawn uniformly inside their declared ranges."""
+    cls = classes[int(rng.integers(len(classes)))]
+    return cls(sample_params(cls.params_model, rng))
 
 
 def _definition(scenario: BaseScenario[Any], definition_id: str, tags: Sequence[str]) -> ScenarioDefinition:

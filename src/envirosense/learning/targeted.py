@@ -77,6 +77,7 @@ class TargetedPolicy:
         self.pool_factor = targeting.pool_factor or pool_factor
         self.proposer = Proposer(maker, repository, model_interface, targeting, budget)
         self.selector = PoolSelector(maker, targeting)
+        self.exploration = RandomPolicy(maker, EXPLORATION_DRAWS[targeting.exploration_draw])
 
     def proposal_runs(self, budget: int) -> int:
         """Scenario runs proposed per cycle: ``pool_factor`` × ``budget`` samples minus the probe's."""
@@ -165,9 +166,7 @@ class TargetedPolicy:
     def apply(self, context: CycleContext, suggestion: Suggestion) -> Acquired:
         """Simulate the suggestion's candidates; they join the pool that ``finish`` selects from."""
         if suggestion.action is SuggestionAction.RANDOM:
-            return RandomPolicy(self.maker, EXPLORATION_DRAWS[self.targeting.exploration_draw]).apply(
-                context, suggestion
-            )
+            return self.exploration.apply(context, suggestion)
         return self.proposer.apply(context, suggestion)
 
     def finish(self, context: CycleContext, acquired: Acquired, budget: int) -> Acquired:

@@ -44,6 +44,14 @@ class Predictions:
         """Top-two probability margin per sample ``(n_samples,)``: small means the model barely separates it."""
         return top_two_margin(self.proba)
 
+    def true_class_error(self) -> NDArray[np.float64]:
+        """``1 − p(true label)`` per sample ``(n_samples,)``; 1 for a label the model has no column for."""
+        column = {label: j for j, label in enumerate(self.class_labels)}
+        known = np.array([label in column for label in self.labels], dtype=bool)
+        columns = np.array([column.get(label, 0) for label in self.labels], dtype=np.int64)
+        error: NDArray[np.float64] = np.where(known, 1.0 - self.proba[np.arange(len(self.labels)), columns], 1.0)
+        return error
+
     def wrong(self) -> NDArray[np.bool_]:
         """Whether the most probable class differs from the true label, per sample ``(n_samples,)``."""
         predicted = np.asarray(self.class_labels)[self.proba.argmax(axis=1)]

@@ -480,6 +480,7 @@ class ThermalCameraSensor(SensorModel):
         self.spread_range = OutputRange(0.0, SCENE_MAX_C, 0.01)
         self.delta_range = OutputRange(0.0, SCENE_MAX_C - SCENE_MIN_C, 0.01)
         self.rated_delta_range = OutputRange(0.0, RATED_DELTA_MAX_C, 0.01)
+        self.rated_field_ut = rated_line_field_ut()
 
     def ffc_starts(self, until_s: float, rng: np.random.Generator) -> FloatArray:
         """Start times of the flat-field corrections up to ``until_s``, s: a random phase, then intervals
@@ -550,7 +551,7 @@ class ThermalCameraSensor(SensorModel):
         mean = mean + netd / np.sqrt(N_PIXELS) * noise[4]
         std = np.sqrt(std**2 + netd**2)
         roi = np.maximum(roi + np.sqrt(2.0) * netd * roi_noise, 0.0)
-        load = field.emf.magnetic_field_ut / (rated_line_field_ut() * load_scale)
+        load = field.emf.magnetic_field_ut / (self.rated_field_ut * load_scale)
         roi_rated = rise_at_rated_load(roi, load)
 
         image = gain * block_image(layout, atoms, field.thermal, contrast) + offset[:, None]
