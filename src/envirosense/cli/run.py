@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 
 from envirosense.cli.champion import print_champion, write_run_report
 from envirosense.cli.errors import USAGE_EXIT, did_you_mean, fail
+from envirosense.cli.interrupts import stop_once
 from envirosense.cli.output import print_json, stdout
 from envirosense.cli.progress import RunProgress
 from envirosense.learning.config import ActiveLearningConfig
@@ -155,7 +156,7 @@ def run_command(
         _refuse_existing(settings, run_id)
     identifier = resume or run_id or new_run_id(learning_config.strategy)
     main = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, _interrupt) if main else None
+    previous = signal.signal(signal.SIGTERM, stop_once) if main else None
     try:
         with (
             RunProgress(Console(stderr=True)) as progress,
@@ -167,7 +168,7 @@ def run_command(
         _mark_interrupted(settings, identifier)
         fail(f"run {identifier} interrupted; continue it with `envirosense run --resume {identifier}`", 130)
     finally:
-        if main:
+        if main and signal.getsignal(signal.SIGTERM) is stop_once:  # else it stops: ignored until the exit
             signal.signal(signal.SIGTERM, previous)
     stdout().print(summary_table(history))
     print_champion(history, settings)
@@ -176,11 +177,6 @@ def run_command(
     if report and history.cycles:
         path = write_run_report(settings, history, Path(settings.workspace) / "reports" / f"{identifier}.html")
         typer.echo(f"Report: {path}")
-
-
-def _interrupt(signum: int, frame: object) -> None:
-    """SIGTERM ends a run like Ctrl-C: recorded as interrupted, with the command that resumes it."""
-    raise KeyboardInterrupt
 
 
 def _mark_interrupted(settings: RunSettings, run_id: str) -> None:
