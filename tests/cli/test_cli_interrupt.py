@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -44,6 +45,10 @@ def _wait_for(condition: Callable[[], bool], process: subprocess.Popen[str]) -> 
 def _interrupted(process: subprocess.Popen[str], send: Callable[[], None], settings: RunSettings, run_id: str) -> str:
     send()
     _, stderr = process.communicate(timeout=WAIT_S)
+    return _stopped_quietly(process, stderr, settings, run_id)
+
+
+def _stopped_quietly(process: subprocess.Popen[str], stderr: str, settings: RunSettings, run_id: str) -> str:
     assert process.returncode == 130, stderr
     assert "Traceback" not in stderr, stderr
     # The pool's semaphores are released by the run's exit handlers; Python's resource tracker reports
@@ -69,6 +74,26 @@ def test_ctrl_c_during_a_cycle_stops_quietly_and_ends_the_mlflow_run_killed(tmp_
         [tracker.experiment_id], filter_string=f"tags.`{RUN_TAG}` = 'ctrl-c' and tags.`{CYCLE_TAG}` = 'none'"
     )
     assert [run.info.status for run in parents] == ["KILLED"]
+
+
+def test_ctrl_c_pressed_again_and_again_while_the_run_stops_changes_nothing(tmp_path: Path) -> None:
+    """Every Ctrl-C after the first lands somewhere in the shutdown: the clean-up, the error line, the
+    interpreter's exit (where Python's own handler is gone and SIGINT would kill the process)."""
+    config = write_small_config(tmp_path, tmp_path / "ws", strategy="random")
+    settings = RunSettings.from_file(config)
+    process = _start(config, "twice")
+    summary = tmp_path / "ws" / "runs" / "twice" / "cycle-0" / "cycle_summary.json"
+    _wait_for(summary.exists, process)
+
+    os.killpg(process.pid, signal.SIGINT)
+    deadline = time.monotonic() + WAIT_S
+    while process.poll() is None and time.monotonic() < deadline:
+        with contextlib.suppress(ProcessLookupError):  # the process ended between the poll and the kill
+            os.killpg(process.pid, signal.SIGINT)
+        time.sleep(0.02)
+    _, stderr = process.communicate(timeout=WAIT_S)
+
+    _stopped_quietly(process, stderr, settings, "twice")
 
 
 def test_sigterm_while_the_shared_datasets_generate_stops_quietly(tmp_path: Path) -> None:

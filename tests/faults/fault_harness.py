@@ -47,9 +47,9 @@ def run_cli(
 
 
 def fingerprint(config: Path, run_id: str, database_url: str | None = None) -> dict[str, Any]:
-    """What the run recorded: per cycle its step, sample count, macro-F1, promotion, weak spots,
-    suggestions with their status and the ids of the training samples it selected, in order; plus samples
-    seen twice."""
+    """What the run recorded: per cycle its step, sample count, macro-F1, the model version it trained
+    and whether it was promoted, weak spots, suggestions with their status and the ids of the training
+    samples it selected, in order; plus the run's champion version, its status and samples seen twice."""
     overrides = {"database_url": database_url} if database_url else {}
     workspace = Workspace.from_settings(RunSettings.from_file(config, **overrides))
     engine = make_engine(workspace.database_url)
@@ -69,6 +69,8 @@ def fingerprint(config: Path, run_id: str, database_url: str | None = None) -> d
                     "step": step.value,
                     "samples_total": summary.samples_total,
                     "macro_f1": summary.macro_f1,
+                    "candidate_version": state.candidate_version,
+                    "model_version": summary.model_version,
                     "promoted": summary.promoted,
                     "weak_spots": sorted(row["weak_spot_id"] for row in store.weak_spots(run_id, index)),
                     "suggestions": sorted(
@@ -78,6 +80,12 @@ def fingerprint(config: Path, run_id: str, database_url: str | None = None) -> d
                 }
             )
         duplicates = [sample_id for sample_id, n in Counter(all_ids).items() if n > 1]
-        return {"cycles": cycles, "duplicates": duplicates, "status": store.run(run_id).status}
+        run = store.run(run_id)
+        return {
+            "cycles": cycles,
+            "duplicates": duplicates,
+            "champion_version": run.champion_version,
+            "status": run.status,
+        }
     finally:
         engine.dispose()

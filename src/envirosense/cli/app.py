@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -13,6 +14,7 @@ from envirosense.cli.dataset import dataset_app
 from envirosense.cli.db import db_app
 from envirosense.cli.errors import ErrorReportingGroup
 from envirosense.cli.generate import generate_command
+from envirosense.cli.interrupts import ignore_stop_signals, stop_once
 from envirosense.cli.lineage import lineage_command
 from envirosense.cli.models import evaluate_command, models_app, train_command
 from envirosense.cli.output import ReadableGroup
@@ -103,4 +105,10 @@ def schemas_export(
 
 
 def main() -> None:
-    app()
+    """The ``envirosense`` program: the first Ctrl-C stops the command, later ones are ignored while it
+    stops, and any once it has returned (see ``envirosense.cli.interrupts``)."""
+    signal.signal(signal.SIGINT, stop_once)
+    try:
+        app()
+    finally:
+        ignore_stop_signals()

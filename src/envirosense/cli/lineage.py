@@ -10,7 +10,7 @@ from rich.tree import Tree
 
 from envirosense.cli.errors import USAGE_EXIT, fail
 from envirosense.cli.output import print_json, stdout
-from envirosense.cli.run import ConfigOption, JsonOption, WorkspaceOption, load_settings, open_store
+from envirosense.cli.run import ConfigOption, JsonOption, StoredRuns, WorkspaceOption
 from envirosense.learning.lineage import ModelLink, SampleLineage, UnknownSampleError, trace
 
 
@@ -65,9 +65,9 @@ def lineage_command(
 ) -> None:
     """Print where SAMPLE_ID came from: dataset file, scenario definition, the weak spot, suggestion, cycle
     and run that asked for it, the champion whose weakness it answered, and every model trained on it."""
-    settings = load_settings(config, workspace)
+    runs = StoredRuns.open(config, workspace)
     try:
-        records = trace(open_store(settings), sample_id, workspace=settings.workspace.resolve())
+        records = trace(runs.store, sample_id, workspace=runs.settings.workspace.resolve())
     except UnknownSampleError as exc:
         fail(str(exc), USAGE_EXIT)
     if as_json:

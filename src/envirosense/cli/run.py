@@ -5,8 +5,9 @@ from __future__ import annotations
 import contextlib
 import signal
 import threading
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import structlog
 import typer
@@ -18,6 +19,7 @@ from sqlalchemy.engine import make_url
 
 from envirosense.cli.champion import print_champion, write_run_report
 from envirosense.cli.errors import USAGE_EXIT, did_you_mean, fail
+from envirosense.cli.interrupts import stop_once
 from envirosense.cli.output import print_json, stdout
 from envirosense.cli.progress import RunProgress
 from envirosense.learning.config import ActiveLearningConfig
@@ -36,11 +38,9 @@ WorkspaceOption = Annotated[Path | None, typer.Option(help="Workspace folder (ov
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
-def load_settings(config: Path | None, workspace: Path | None, **overrides: Any) -> RunSettings:
-    values = {key: value for key, value in overrides.items() if value is not None}
-    if workspace is not None:
-        values["workspace"] = workspace
-    return RunSettings.from_file(config, **values)
+def load_settings(config: Path | None, workspace: Path | None) -> RunSettings:
+    """The settings of ``--config`` (or the defaults and the environment), ``--workspace`` overriding its folder."""
+    return RunSettings.from_file(config, **({} if workspace is None else {"workspace": workspace}))
 
 
 def _database(settings: RunSettings) -> str:
@@ -66,19 +66,41 @@ def open_store(settings: RunSettings, *, existing: bool = True) -> RunStore:
     return RunStore(make_engine(workspace.database_url))
 
 
-def known_run(store: RunStore, run_id: str, settings: RunSettings) -> RunRecord:
-    """The stored run ``run_id``; an unknown id ends the command naming the runs of the database searched."""
-    try:
-        return store.run(run_id)
-    except UnknownRunError:
-        known = [run.run_id for run in store.runs()]
-        listed = ", ".join(known[-10:]) if known else "none yet"
-        more = f" (the newest 10 of {len(known)})" if len(known) > 10 else ""
-        fail(
-            f"no run {run_id!r} in {_database(settings)}{did_you_mean(run_id, known)}\n"
-            f"  known runs{more}: {listed}\n  `envirosense runs` lists them; --workspace or --config selects "
-            "another workspace"
-        )
+@dataclass(frozen=True)
+class StoredRuns:
+    """The recorded runs of a workspace, for the commands that read them: its settings and run store."""
+
+    settings: RunSettings
+    store: RunStore
+
+    @classmethod
+    def open(cls, config: Path | None, workspace: Path | None) -> StoredRuns:
+        """The runs of the workspace that ``--config`` / ``--workspace`` name; one that does not exist ends
+        the command (see ``open_store``)."""
+        settings = load_settings(config, workspace)
+        return cls(settings, open_store(settings))
+
+    def known(self, run_id: str) -> RunRecord:
+        """The stored run ``run_id``; an unknown id ends the command naming the runs of the database searched."""
+        try:
+            return self.store.run(run_id)
+        except UnknownRunError:
+            known = [run.run_id for run in self.store.runs()]
+            listed = ", ".join(known[-10:]) if known else "none yet"
+            more = f" (the newest 10 of {len(known)})" if len(known) > 10 else ""
+            fail(
+                f"no run {run_id!r} in {_database(self.settings)}{did_you_mean(run_id, known)}\n"
+                f"  known runs{more}: {listed}\n  `envirosense runs` lists them; --workspace or --config selects "
+                "another workspace"
+            )
+
+    def histories(self, *run_ids: str) -> list[RunHistory]:
+        """The recorded histories of ``run_ids``, each id checked (``known``) before any is loaded."""
+        from envirosense.learning.manager import load_history
+
+        for run_id in run_ids:
+            self.known(run_id)
+        return [load_history(self.store, run_id) for run_id in run_ids]
 
 
 def summary_table(history: RunHistory) -> Table:
@@ -155,7 +177,7 @@ def run_command(
         _refuse_existing(settings, run_id)
     identifier = resume or run_id or new_run_id(learning_config.strategy)
     main = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, _interrupt) if main else None
+    previous = signal.signal(signal.SIGTERM, stop_once) if main else None
     try:
         with (
             RunProgress(Console(stderr=True)) as progress,
@@ -167,7 +189,7 @@ def run_command(
         _mark_interrupted(settings, identifier)
         fail(f"run {identifier} interrupted; continue it with `envirosense run --resume {identifier}`", 130)
     finally:
-        if main:
+        if main and signal.getsignal(signal.SIGTERM) is stop_once:  # else it stops: ignored until the exit
             signal.signal(signal.SIGTERM, previous)
     stdout().print(summary_table(history))
     print_champion(history, settings)
@@ -176,11 +198,6 @@ def run_command(
     if report and history.cycles:
         path = write_run_report(settings, history, Path(settings.workspace) / "reports" / f"{identifier}.html")
         typer.echo(f"Report: {path}")
-
-
-def _interrupt(signum: int, frame: object) -> None:
-    """SIGTERM ends a run like Ctrl-C: recorded as interrupted, with the command that resumes it."""
-    raise KeyboardInterrupt
 
 
 def _mark_interrupted(settings: RunSettings, run_id: str) -> None:
@@ -217,7 +234,7 @@ def _resumed(
 ) -> tuple[RunSettings, ActiveLearningConfig]:
     """The stored settings of run ``run_id`` (``--cycles`` the one override); a ``--config``, ``--strategy``
     or ``--seed`` that contradicts them ends the command listing what differs."""
-    record = known_run(open_store(settings), run_id, settings)
+    record = StoredRuns(settings, open_store(settings)).known(run_id)
     stored = StoredRunConfig.read(record.config, settings)
     resume_hint = f"`envirosense run --resume {run_id}` alone uses the configuration the run was started with"
     if strategy is not None and strategy != record.strategy:
@@ -251,14 +268,9 @@ def report_command(
 ) -> None:
     """Write the HTML report of RUN_ID: learning curve (against --compare runs), per-class F1, confusion
     matrices first vs last, weak spots per sensor and type, the scenarios created and lineage counts."""
-    from envirosense.learning.manager import load_history
-
-    settings = load_settings(config, workspace)
-    store = open_store(settings)
-    for known in (run_id, *(compare or [])):
-        known_run(store, known, settings)
-    history = load_history(store, run_id)
-    others = [load_history(store, other) for other in compare or []]
+    runs = StoredRuns.open(config, workspace)
+    history, *others = runs.histories(run_id, *(compare or []))
+    settings = runs.settings
     path = write_run_report(
         settings, history, output or Path(settings.workspace) / "reports" / f"{run_id}.html", others
     )
@@ -274,11 +286,10 @@ def suggestions_list(
     as_json: JsonOption = False,
 ) -> None:
     """List suggestions with their status (ids in full; a unique prefix is enough to approve or reject)."""
-    settings = load_settings(config, workspace)
-    store = open_store(settings)
+    runs = StoredRuns.open(config, workspace)
     if run is not None:
-        known_run(store, run, settings)
-    rows = store.suggestions(run, status=status)
+        runs.known(run)
+    rows = runs.store.suggestions(run, status=status)
     if as_json:
         keys = ("suggestion_id", "run_id", "cycle_index", "action", "samples", "weak_spot_id", "status", "payload")
         print_json([{key: row[key] for key in keys} for row in rows])
@@ -314,8 +325,7 @@ def _resolve_ids(store: RunStore, given: list[str]) -> list[str]:
     return resolved
 
 
-def _review(ids: list[str], status: SuggestionStatus, note: str | None, settings: RunSettings) -> None:
-    store = open_store(settings)
+def _review(ids: list[str], status: SuggestionStatus, note: str | None, store: RunStore) -> None:
     full_ids = _resolve_ids(store, ids)
     failed = [
         suggestion_id
@@ -337,7 +347,7 @@ def suggestions_approve(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Approve pending suggestions; `envirosense run --resume RUN_ID` then generates them."""
-    _review(ids, SuggestionStatus.APPROVED, note, load_settings(config, workspace))
+    _review(ids, SuggestionStatus.APPROVED, note, StoredRuns.open(config, workspace).store)
 
 
 @suggestions_app.command("reject")
@@ -348,4 +358,4 @@ def suggestions_reject(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Reject pending suggestions; the cycle goes on without them."""
-    _review(ids, SuggestionStatus.REJECTED, note, load_settings(config, workspace))
+    _review(ids, SuggestionStatus.REJECTED, note, StoredRuns.open(config, workspace).store)

@@ -10,15 +10,7 @@ from rich import box
 from rich.table import Table
 
 from envirosense.cli.output import print_json, stdout
-from envirosense.cli.run import (
-    ConfigOption,
-    JsonOption,
-    WorkspaceOption,
-    known_run,
-    load_settings,
-    open_store,
-    summary_table,
-)
+from envirosense.cli.run import ConfigOption, JsonOption, StoredRuns, WorkspaceOption, summary_table
 from envirosense.learning.history import RunHistory
 from envirosense.learning.store import CycleStep
 from envirosense.ops.timing import ordered_profile
@@ -33,7 +25,7 @@ def runs_command(
     """List the active-learning runs of the workspace."""
     if ctx.invoked_subcommand is not None:
         return
-    store = open_store(load_settings(config, workspace))
+    store = StoredRuns.open(config, workspace).store
     rows: list[dict[str, Any]] = [
         {
             "run_id": run.run_id,
@@ -93,12 +85,7 @@ def show_command(
     as_json: JsonOption = False,
 ) -> None:
     """Show one run cycle by cycle: its results, and the seconds each step of each cycle took."""
-    from envirosense.learning.manager import load_history
-
-    settings = load_settings(config, workspace)
-    store = open_store(settings)
-    known_run(store, run_id, settings)
-    history = load_history(store, run_id)
+    (history,) = StoredRuns.open(config, workspace).histories(run_id)
     if as_json:
         print_json(
             {

@@ -17,6 +17,7 @@ run through the same machinery.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import structlog
@@ -25,7 +26,7 @@ from envirosense.learning.config import ActiveLearningConfig
 from envirosense.learning.context import CycleContext, EventCallback
 from envirosense.learning.degradation import ServiceGuard
 from envirosense.learning.history import CycleSummary, RunHistory
-from envirosense.learning.policies import AcquisitionPolicy
+from envirosense.learning.policies import Acquired, AcquisitionPolicy
 from envirosense.learning.policy_registry import PolicyParts, build_policy
 from envirosense.learning.runner import CycleRunner, Trainer, load_history
 from envirosense.learning.sampling import SampleGenerator, SampleMaker
@@ -157,13 +158,18 @@ class ActiveLearningManager:
     def generate_targeted_samples(
         self, weak_spots: Sequence[WeakSpot], budget: int | None = None
     ) -> list[DatasetSlice]:
-        """Suggest for ``weak_spots`` and let the policy generate every suggestion now (no review, no
-        record); returns the dataset slices that would join the training set."""
-        context = self.context()
-        datasets: list[DatasetSlice] = []
-        for suggestion in self.suggest_scenario_modifications(weak_spots, budget):
-            datasets.extend(self.policy.apply(context, suggestion).datasets)
-        return datasets
+        """Suggest for ``weak_spots``, simulate every suggestion now and keep what the policy keeps, as the
+        cycle's ``generated`` step does but with no review, no probe set and nothing recorded in the store;
+        returns the dataset slices that would join the training set."""
+        context = replace(self.context(), weak_spots=tuple(weak_spots))
+        suggestions = sorted(self.suggest_scenario_modifications(weak_spots, budget), key=lambda s: s.stream)
+        made = [self.policy.apply(context, suggestion) for suggestion in suggestions]
+        acquired = Acquired(
+            [entry for part in made for entry in part.datasets],
+            [scenario for part in made for scenario in part.scenarios],
+            [reason for part in made for reason in part.degraded],
+        )
+        return self.policy.finish(context, acquired, sum(suggestion.samples for suggestion in suggestions)).datasets
 
     def run_cycle(self) -> CycleSummary | None:
         """Run (or resume) the next cycle; ``None`` when it waits for a manual review."""

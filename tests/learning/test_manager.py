@@ -1,0 +1,73 @@
+"""The manager's public verbs outside the loop: weak spots → suggestions → the samples they add."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from fakes import CountingTrainer, MemoryStore, ScriptedModel
+
+from envirosense.generation import MLDataGenerator
+from envirosense.learning.config import ActiveLearningConfig
+from envirosense.learning.manager import ActiveLearningManager
+from envirosense.learning.suggestions import SuggestionAction
+from envirosense.repository import SQLiteScenarioRepository
+from envirosense.schemas import ModelPerformanceData
+
+BUDGET = {
+    "samples_per_cycle": 20,
+    "samples_per_scenario_run": 5,
+    "probe_samples": 50,
+    "exploration_share": 0.5,
+    "min_samples_per_spot": 5,
+}
+"""alm proposes 4 × 20 − 50 = 30 samples (3 runs for the weak spot, 3 at random) and keeps 20."""
+
+
+def _manager(
+    strategy: str,
+    workspace: Path,
+    initial_dataset: Path,
+    repository: SQLiteScenarioRepository,
+    make_performance: Callable[..., ModelPerformanceData],
+) -> ActiveLearningManager:
+    config = {"strategy": strategy, "seed": 5, "pool_factor": 4, "budget": BUDGET}
+    return ActiveLearningManager(
+        ScriptedModel({}, make_performance),
+        repository,
+        MLDataGenerator(workers=1),
+        CountingTrainer(),
+        MemoryStore(),
+        ActiveLearningConfig.model_validate(config),
+        run_id="verbs",
+        workspace=workspace,
+        evaluation_dataset=workspace / "evaluation",
+        initial_dataset=initial_dataset,
+    )
+
+
+@pytest.mark.parametrize("strategy", ["alm", "random"])
+def test_generate_targeted_samples_returns_what_the_policy_keeps_and_records_nothing(
+    strategy: str,
+    tmp_path: Path,
+    initial_dataset: Path,
+    repository: SQLiteScenarioRepository,
+    make_performance: Callable[..., ModelPerformanceData],
+) -> None:
+    manager = _manager(strategy, tmp_path / "ws", initial_dataset, repository, make_performance)
+    spots = manager.identify_weak_spots(make_performance(recalls={"normal": 0.95, "arcing": 0.2}))
+    assert [spot.target_class for spot in spots] == ["arcing"]
+    suggestions = manager.suggest_scenario_modifications(spots)
+    if strategy == "alm":
+        assert sorted(s.action for s in suggestions) == [SuggestionAction.CLASS_KNOWN, SuggestionAction.RANDOM]
+        assert sum(s.samples for s in suggestions) == 30
+
+    slices = manager.generate_targeted_samples(spots)
+
+    ids = [sample_id for entry in slices for sample_id in entry.ids()]
+    assert len(ids) == len(set(ids)) == BUDGET["samples_per_cycle"]
+    assert all(Path(entry.path).is_relative_to(tmp_path / "ws" / "runs" / "verbs") for entry in slices)
+    store = manager.store
+    assert isinstance(store, MemoryStore)
+    assert store.suggestions_ == {} and store.cycles_ == {}
