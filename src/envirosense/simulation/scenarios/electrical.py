@@ -407,8 +407,6 @@ class EquipmentOverheatScenario(HazardScenario[EquipmentOverheatParams]):
             "load_exponent": HOTSPOT_FEATURES,
             "hot_region_size_m": HOTSPOT_FEATURES[2:],
             "emissivity": HOTSPOT_FEATURES,
-            "insulated": (f"{VOC}.general_oxidising_ppb", f"{VOC}.general_reducing_ppb"),
-            "pvc_degradation_mg_s": (f"{VOC}.general_oxidising_ppb", f"{VOC}.general_reducing_ppb"),
             "device.grid_load_fraction": (*HOTSPOT_FEATURES, *ROI_FEATURES, f"{EMF}.field_strength_ut"),
             "source.distance_m": HOTSPOT_FEATURES,
         }
@@ -430,8 +428,9 @@ class EquipmentOverheatScenario(HazardScenario[EquipmentOverheatParams]):
         place_hotspot(field, surface, p.hot_region_size_m, distance, p.emissivity, active=growth > 0, on_equipment=True)
         # Insulation that starts at the joint sits at the joint's temperature and degrades like any PVC
         # (docs/physics.md §2.3); its products leave straight into the open air, no cabinet in between.
-        emission_mg_s = p.pvc_degradation_mg_s * pvc_degradation_factor(surface) * float(p.insulated)
+        emission_mg_s = np.zeros_like(surface)
         if p.insulated:
+            emission_mg_s = p.pvc_degradation_mg_s * pvc_degradation_factor(surface)
             dilution = equipment_dilution(field, p.environment, p.device, p.source)
             add_source_emissions(field, dilution, emission_mg_s / 1000.0, PVC_DEGRADATION)
         field.extras["connection_rise_c"] = rise
