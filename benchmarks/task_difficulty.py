@@ -272,10 +272,11 @@ MAJOR_RISE_C = 15.0
 def overheat_breakdown(
     context: Sequence[dict[str, Any]], truth: NDArray[np.str_], predicted: NDArray[np.str_]
 ) -> list[str]:
-    """Recall of ``equipment_overheat`` by load band × wind band, for connections whose excess rise at the
-    sample is ≥ 15 °C (named as an overheat, and flagged as any hazard) and for all active overheat
-    samples; what the missed ones were called; and which normal scenarios the classifier calls an
-    overheat (sun-heated metal, healthy equipment at high load)."""
+    """Recall of ``equipment_overheat`` by load band × wind band: for connections whose excess rise at the
+    sample is ≥ 15 °C, the share named an overheat (the issue's target figure) beside the share flagged as
+    any hazard (a thermographer's "detected": the box raised an alarm for it), and for all active
+    overheat samples the share named an overheat; what the missed ones were called; and which normal
+    scenarios the classifier calls an overheat (sun-heated metal, healthy equipment at high load)."""
     overheat = ClassLabel.EQUIPMENT_OVERHEAT.value
     load = np.array([c["grid_load"] for c in context])
     wind = np.array([c["wind_m_s"] for c in context])
@@ -283,21 +284,28 @@ def overheat_breakdown(
     active = truth == overheat
     hit = predicted == overheat
     alarm = predicted != ClassLabel.NORMAL.value
-    header = f"  {'load':<9s}" + "".join(f"{name:>22s}" for name, _, _ in WIND_BANDS)
-    lines = ["equipment overheat recall by load band × wind band (at the sample):"]
     major = active & (rise >= MAJOR_RISE_C)
-    for title, subset, called in (
-        (f"excess rise ≥ {MAJOR_RISE_C:g} °C, called equipment_overheat", major, hit),
-        (f"excess rise ≥ {MAJOR_RISE_C:g} °C, called any hazard", major, alarm),
-        ("every active overheat sample, called equipment_overheat", active, hit),
+    lines = ["equipment overheat recall by load band × wind band (at the sample):"]
+    for title, subset, shares in (
+        (
+            f"excess rise ≥ {MAJOR_RISE_C:g} °C: named equipment_overheat / flagged as any hazard (n)",
+            major,
+            (hit, alarm),
+        ),
+        ("every active overheat sample: named equipment_overheat (n)", active, (hit,)),
     ):
-        lines += [f" {title}: recall (n)", header]
+        width = 24 if len(shares) > 1 else 16
+        lines += [f" {title}", f"  {'load':<9s}" + "".join(f"{name:>{width}s}" for name, _, _ in WIND_BANDS)]
         for load_name, load_low, load_high in LOAD_BANDS:
             cells = []
             for _, wind_low, wind_high in WIND_BANDS:
                 cell = subset & (load >= load_low) & (load < load_high) & (wind >= wind_low) & (wind < wind_high)
-                cells.append(f"{called[cell].mean():6.1%} ({cell.sum():4d})" if cell.any() else f"{'—':>13s}")
-            lines.append(f"  {load_name:<9s}" + "".join(f"{cell:>22s}" for cell in cells))
+                if not cell.any():
+                    cells.append("—")
+                    continue
+                figures = " / ".join(f"{called[cell].mean():6.1%}" for called in shares)
+                cells.append(f"{figures} ({cell.sum():3d})")
+            lines.append(f"  {load_name:<9s}" + "".join(f"{cell:>{width}s}" for cell in cells))
     normal = truth == ClassLabel.NORMAL.value
     scenarios = np.array([c["scenario"] for c in context])
     missed = major & ~hit

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from numpy.typing import NDArray
 
 from envirosense.simulation import scenario_class
 from envirosense.simulation.physics.thermal import hotspot_area_px
@@ -121,3 +122,27 @@ def test_heat_that_does_not_come_from_the_current_is_scaled_up_at_part_load() ->
     assert roi[0.5] == pytest.approx(roi[1.0], rel=0.1)
     expected_ratio = 0.5**-EXPONENT
     assert expected_ratio / FACTOR <= rated[0.5] / rated[1.0] <= expected_ratio * FACTOR, rated
+
+
+def _joint_field(rated_rise_c: float, insulated: bool) -> tuple[dict[str, NDArray[np.float64]], NDArray[np.float64]]:
+    """Truth of a fully developed joint at rated load (night, 2 m/s): gases (ppb) and PVC degraded (mg/s)."""
+    params = {**PARAMS, "rated_rise_c": rated_rise_c, "insulated": insulated, "pvc_degradation_mg_s": 2.0}
+    scenario = scenario_class("equipment_overheat")({**params, "device": {"grid_load_fraction": 1.0}})
+    field, _ = scenario.build_field(np.arange(1800.0, 3600.0, 60.0), np.random.default_rng(300))
+    return field.gases_ppb, field.extras["pvc_emission_mg_s"]
+
+
+def test_insulation_at_a_hot_joint_degrades_and_a_bare_joint_emits_nothing() -> None:
+    """PVC at a joint sits at the joint's temperature, air + healthy rise + fault rise ≈ 15 + 12 + 200 °C at
+    rated load; it degrades at ``((T − 100) / 60)²`` times its 160 °C rate (§2.3 [S40][S92]) and its HCl
+    reaches the box. A bare joint and an insulated joint below ≈ 100 °C emit nothing."""
+    gases, emission = _joint_field(200.0, insulated=True)
+    surface_c = 15.0 + HEALTHY_RATED_RISE_C + 200.0
+    expected = 2.0 * ((surface_c - 100.0) / 60.0) ** 2
+    assert expected / FACTOR <= float(np.median(emission)) <= expected * FACTOR, np.median(emission)
+    bare_gases, bare_emission = _joint_field(200.0, insulated=False)
+    assert not bare_emission.any()
+    assert (gases["hydrogen_chloride"] > bare_gases["hydrogen_chloride"]).all()
+    assert (gases["carbon_monoxide"] > bare_gases["carbon_monoxide"]).all()
+    _, cool_emission = _joint_field(40.0, insulated=True)
+    assert not cool_emission.any()

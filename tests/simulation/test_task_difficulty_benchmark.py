@@ -75,11 +75,11 @@ def test_overheat_breakdown_counts_each_load_and_wind_cell(bench: ModuleType) ->
     predicted = np.array(["equipment_overheat", "fire_precursor", "equipment_overheat", "normal", "equipment_overheat"])
     lines = bench.overheat_breakdown(context, truth, predicted)
     text = "\n".join(lines)
-    called_overheat, called_hazard, every = (
-        lines[i + 4] for i, line in enumerate(lines) if line.startswith(" excess rise") or line.startswith(" every")
-    )
-    assert called_overheat.split()[:4] == ["≥", "0.6", "50.0%", "("]
-    assert called_hazard.split()[:4] == ["≥", "0.6", "100.0%", "("]
+    major, every = (lines[i + 4] for i, line in enumerate(lines) if line.startswith((" excess rise", " every")))
+    assert major.split()[:6] == ["≥", "0.6", "50.0%", "/", "100.0%", "("]  # named overheat / flagged any hazard
+    assert "(  2)" in major
+    weak_load = next(line for line in lines if line.startswith("  < 0.3"))
+    assert weak_load.split()[-5:] == ["0.0%", "/", "0.0%", "(", "1)"]
     assert every.split()[:4] == ["≥", "0.6", "66.7%", "("]
     assert "called: fire_precursor 1, normal 1" in text
     assert "sun_heated_metal" in text and "100.0%" in text

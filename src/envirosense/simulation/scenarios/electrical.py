@@ -10,7 +10,9 @@
   that releases PVC gases (HCl, CO, hydrocarbons) into a ventilated cabinet (well-mixed box, HCl lost
   to the walls) and on to the device (plume).
 - Equipment overheat: a connection's excess rise ΔT_rated · load^n (n = 1.6–2.0) on top of the healthy
-  equipment's own temperature, seen through its emissivity: shiny metal hides heat.
+  equipment's own temperature, seen through its emissivity: shiny metal hides heat. Where PVC
+  insulation starts at the joint (a cable lug), the insulation degrades once it passes ≈ 110–160 °C and
+  its gases (HCl, CO, hydrocarbons) and smoke leave into the open air; a bare clamp emits nothing.
 Faults on the equipment sit on top of its own load- and sun-driven temperature (the scene's warm
 region), so a fault reads as an excess over the healthy part, as in NETA's "similar part" comparison;
 their hotspots sit on the equipment, inside the camera's regions of interest (``roi_delta_c``).
@@ -373,13 +375,24 @@ class EquipmentOverheatParams(HazardParams):
     emissivity: float = Field(
         0.8, ge=0.6, le=0.95, description="Surface emissivity (weathered outdoor metal: 0.6 … 0.95 oxidised)."
     )
+    insulated: bool = Field(
+        False,
+        description="PVC insulation starts at the joint (a cable lug, a covered conductor); bare clamps have none.",
+    )
+    pvc_degradation_mg_s: float = Field(
+        1.0,
+        ge=0.1,
+        le=5.0,
+        description="PVC the insulation next to an insulated joint degrades per second at 160 °C, mg/s.",
+    )
     source: EquipmentGeometry = Field(default_factory=EquipmentGeometry, description="Where the connection is.")
     timing: OverheatTiming = Field(default_factory=OverheatTiming, description="Onset and growth.")
 
 
 @register_scenario
 class EquipmentOverheatScenario(HazardScenario[EquipmentOverheatParams]):
-    """Equipment overheat: a thermal-only fault whose ΔT follows load^1.6–2 through the NETA classes."""
+    """Equipment overheat: a fault whose ΔT follows load^1.6–2 through the NETA classes; thermal only unless
+    insulation at the joint gets hot enough to degrade."""
 
     params_model = EquipmentOverheatParams
     class_label = ClassLabel.EQUIPMENT_OVERHEAT
@@ -413,7 +426,15 @@ class EquipmentOverheatScenario(HazardScenario[EquipmentOverheatParams]):
         distance = equipment_distance(p.source)
         surface = field.thermal.warm_region_c + rise
         place_hotspot(field, surface, p.hot_region_size_m, distance, p.emissivity, active=growth > 0, on_equipment=True)
+        # Insulation that starts at the joint sits at the joint's temperature and degrades like any PVC
+        # (docs/physics.md §2.3); its products leave straight into the open air, no cabinet in between.
+        emission_mg_s = np.zeros_like(surface)
+        if p.insulated:
+            emission_mg_s = p.pvc_degradation_mg_s * pvc_degradation_factor(surface)
+            dilution = equipment_dilution(field, p.environment, p.device, p.source)
+            add_source_emissions(field, dilution, emission_mg_s / 1000.0, PVC_DEGRADATION)
         field.extras["connection_rise_c"] = rise
+        field.extras["pvc_emission_mg_s"] = emission_mg_s
         # Severity follows the NETA priority of the rise: none, 4, 3, 2, 1 → 0, 0.25, 0.5, 0.75, 1.
         severity = np.array([0.0, 1.0, 0.75, 0.5, 0.25])[neta_class(rise)]
         return field, self.hazard_labels(times_s, severity, distance)
