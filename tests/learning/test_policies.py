@@ -233,3 +233,13 @@ def test_the_uniform_proposals_are_drawn_as_exploration_draw_says(
     if balanced:  # 14 runs over the seven labels: two each
         labels = [scenario_class(d.scenario_class_name).class_label.value for d in definitions]
         assert sorted(labels.count(label) for label in set(labels)) == [2] * 7
+
+
+def test_contrast_proposals_give_each_look_alike_a_hazard_share(tmp_path: Path, model: ScriptedModel) -> None:
+    generator = RecordingGenerator()
+    policy, context, _ = _setup(tmp_path, generator, model, exploration_draw="contrast")
+    policy.apply(context, Suggestion(suggestion_id="sg-random", action=SuggestionAction.RANDOM, samples=130))
+    names = [d.scenario_class_name for d in generator.calls[0]["definitions"]]
+    assert len(names) == 26  # two blocks of the 13 strata
+    assert names.count("ArcingEventScenario") == names.count("PassingLightningStormScenario") == 2
+    assert all("contrast" in d.tags for d in generator.calls[0]["definitions"])

@@ -110,11 +110,12 @@ class TargetingConfig(_Config):
         description="Simulate this many times the cycle's budget, probe included (None: the run's pool_factor, "
         "so alm simulates as many samples as pool-margin).",
     )
-    exploration_draw: Literal["scenario", "label"] = Field(
+    exploration_draw: Literal["scenario", "label", "contrast"] = Field(
         "label",
-        description="How alm's random proposals are drawn: a class label evenly, then a scenario class of it "
-        "(every label equally), or a scenario class uniformly (the catalogue's mix: 9 of its 17 classes are "
-        "normal).",
+        description="How alm's random proposals are drawn: label (a class label evenly, then a scenario class of "
+        "it: every label equally), contrast (evenly over 13 strata: each hazard label, each of the six confounder "
+        "classes alone, the plain normal classes together, so every look-alike gets a hazard's share), or scenario "
+        "(a scenario class uniformly: the catalogue's mix, 9 of its 17 classes normal).",
     )
     use_variation: bool = Field(True, description="Vary the scenario that produced the failure.")
     use_crafting: bool = Field(

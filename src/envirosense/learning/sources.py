@@ -8,7 +8,9 @@ benchmarks document; seeds keep the sets apart.
 ``label_balanced_definitions`` draws the class label first (uniformly over the labels, runs spread evenly
 across them), then a scenario class of that label and its parameters uniformly: the catalogue has 9 normal
 scenario classes of 17, so a uniform draw spends over half its runs on one of the seven labels macro-F1
-weighs equally.
+weighs equally. ``contrast_definitions`` spreads runs evenly over 13 strata instead: each hazard label,
+each confounder class on its own, the plain normal classes together (an ablation: it gives every look-alike
+a hazard's share, see BENCHMARKS.md, "Look-alikes for arcing").
 
 ``low_intensity_definitions`` is the second, deliberately different distribution the sample-efficiency
 benchmark also scores on (``DISTRIBUTIONS``): rare, weak and distant hazards among many confounders.
@@ -65,10 +67,44 @@ def label_balanced_definitions(
     labels gives every label one run, in a random order; then a scenario class of the label and its
     parameters are drawn uniformly. Ids ``<id_prefix>-0000``…"""
     groups = [classes_for_label(label) for label in sorted(ClassLabel, key=lambda label: label.value)]
-    groups = [group for group in groups if group]
+    return _stratified_definitions(rng, count, id_prefix, groups, ("label-balanced", *tags))
+
+
+def contrast_definitions(
+    rng: np.random.Generator, count: int, id_prefix: str, *, tags: tuple[str, ...] = ()
+) -> list[ScenarioDefinition]:
+    """``count`` definitions spread evenly over ``contrast_strata``: every hazard label, every confounder
+    class on its own, and the plain normal classes together, so each look-alike has as many runs as each
+    hazard it can be mistaken for. Ids ``<id_prefix>-0000``…"""
+    return _stratified_definitions(rng, count, id_prefix, contrast_strata(), ("contrast", *tags))
+
+
+def contrast_strata() -> list[list[type[BaseScenario[Any]]]]:
+    """The strata of ``contrast_definitions``: the scenario classes of each hazard label (sorted by label),
+    then each confounder class alone (catalogue order), then the normal classes that are not confounders."""
+    hazards = [
+        classes_for_label(label)
+        for label in sorted(ClassLabel, key=lambda label: label.value)
+        if label is not ClassLabel.NORMAL
+    ]
+    normal = classes_for_label(ClassLabel.NORMAL)
+    return [*hazards, *([cls] for cls in normal if cls.is_confounder), [cls for cls in normal if not cls.is_confounder]]
+
+
+def _stratified_definitions(
+    rng: np.random.Generator,
+    count: int,
+    id_prefix: str,
+    strata: Sequence[Sequence[type[BaseScenario[Any]]]],
+    tags: tuple[str, ...],
+) -> list[ScenarioDefinition]:
+    """``count`` definitions spread evenly over the non-empty ``strata`` (each block of as many runs as
+    there are strata gives every stratum one run, in a random order), a class of the stratum and its
+    parameters drawn uniformly."""
+    groups = [group for group in strata if group]
     order = np.concatenate([rng.permutation(len(groups)) for _ in range(-(-count // len(groups)))])[:count]
     return [
-        _definition(_uniform_scenario(groups[int(g)], rng), f"{id_prefix}-{index:04d}", ("label-balanced", *tags))
+        _definition(_uniform_scenario(groups[int(g)], rng), f"{id_prefix}-{index:04d}", tags)
         for index, g in enumerate(order)
     ]
 

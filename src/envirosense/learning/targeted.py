@@ -25,7 +25,13 @@ from envirosense.learning.joint_selection import PoolSelector
 from envirosense.learning.policies import Acquired, RandomPolicy, baseline_suggestion, whole_runs
 from envirosense.learning.proposals import Proposer
 from envirosense.learning.sampling import SampleMaker
-from envirosense.learning.sources import DefinitionDraw, label_balanced_definitions, random_definitions, runs_for
+from envirosense.learning.sources import (
+    DefinitionDraw,
+    contrast_definitions,
+    label_balanced_definitions,
+    random_definitions,
+    runs_for,
+)
 from envirosense.learning.state import DatasetSlice
 from envirosense.learning.suggestions import Suggestion, SuggestionAction
 from envirosense.learning.weak_spots import spot_key
@@ -34,7 +40,11 @@ from envirosense.repository.errors import RepositoryError
 from envirosense.repository.interface import ScenarioRepositoryInterface
 from envirosense.schemas import WeakSpot
 
-EXPLORATION_DRAWS: dict[str, DefinitionDraw] = {"scenario": random_definitions, "label": label_balanced_definitions}
+EXPLORATION_DRAWS: dict[str, DefinitionDraw] = {
+    "scenario": random_definitions,
+    "label": label_balanced_definitions,
+    "contrast": contrast_definitions,
+}
 """``targeting.exploration_draw`` → how the uniform proposals are drawn."""
 
 UNKNOWN_CLASS = "unknown"
