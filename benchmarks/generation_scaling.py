@@ -26,7 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import psutil
+import psutil  # type: ignore[import-untyped]
 
 from envirosense.generation import MLDataGenerator
 from envirosense.ops.logging import configure_logging
@@ -85,7 +85,7 @@ def main() -> None:
     load_before = os.getloadavg()[0]
 
     with tempfile.TemporaryDirectory() as scratch, dask.config.set({"temporary-directory": scratch}):
-        cluster = LocalCluster(
+        cluster = LocalCluster(  # type: ignore[no-untyped-call]
             n_workers=2,
             threads_per_worker=1,
             processes=True,
@@ -135,9 +135,9 @@ def main() -> None:
             f"{tree_cpu[name]:6.2f} s = {tree_cpu[name] / seconds:4.2f} cores, "
             f"{1e6 * tree_cpu[name] / total:5.1f} ms per 1000 samples"
         )
-    one, two, dask = (best[name] for name in configs)
+    one, two, on_dask = (best[name] for name in configs)
     print(f"speed-up 2 workers / 1 (goal >= 1.8)         : {one / two:.2f}")
-    print(f"dask / pool, 2 workers each (goal >= 0.9)    : {two / dask:.2f}")
+    print(f"dask / pool, 2 workers each (goal >= 0.9)    : {two / on_dask:.2f}")
     cpu_one, cpu_two, cpu_dask = (tree_cpu[name] for name in configs)
     print(f"CPU per sample, pool 2 workers / 1 (goal <= 1.05): {cpu_two / cpu_one:.2f} (1.00: no parallel overhead)")
     print(f"CPU per sample, dask / pool (2 workers each) : {cpu_dask / cpu_two:.2f}")

@@ -52,12 +52,22 @@ def dataset(name: str, samples: int, seed: int) -> Path:
     scenarios = [cls() for cls in scenario_classes()]
     runs = math.ceil(samples / (len(scenarios) * SAMPLES_PER_RUN))
     folder = CACHE / f"{name}-{len(scenarios)}x{runs}x{SAMPLES_PER_RUN}-seed{seed}"
-    options = {"seed": seed, "samples_per_run": SAMPLES_PER_RUN, "runs_per_scenario": runs, "interval_seconds": 30.0}
+
+    def generate() -> None:
+        MLDataGenerator(workers=2).generate(
+            scenarios,
+            folder,
+            seed=seed,
+            samples_per_run=SAMPLES_PER_RUN,
+            runs_per_scenario=runs,
+            interval_seconds=30.0,
+        )
+
     try:
-        MLDataGenerator(workers=2).generate(scenarios, folder, **options)
+        generate()
     except DatasetConflictError:
         shutil.rmtree(folder)
-        MLDataGenerator(workers=2).generate(scenarios, folder, **options)
+        generate()
     return folder
 
 

@@ -55,8 +55,8 @@ def _vocabulary(rng: np.random.Generator) -> list[str]:
 
 
 def _zipf_probabilities(n: int, exponent: float = 1.1) -> np.ndarray[Any, np.dtype[np.float64]]:
-    weights = 1.0 / np.arange(1, n + 1) ** exponent
-    return weights / weights.sum()
+    weights = 1.0 / np.arange(1, n + 1, dtype=np.float64) ** exponent
+    return weights / float(weights.sum())
 
 
 class Corpus:
@@ -234,7 +234,7 @@ def main() -> None:
             with engine.begin() as connection:
                 connection.exec_driver_sql(f"DROP SCHEMA IF EXISTS {BENCH_SCHEMA} CASCADE")
         upgrade_database(engine, BENCH_SCHEMA)
-        repository = PostgresScenarioRepository(engine, schema=BENCH_SCHEMA)
+        repository: SqlScenarioRepository = PostgresScenarioRepository(engine, schema=BENCH_SCHEMA)
         try:
             report(run_backend("PostgreSQL", repository, engine, postgres_rows, queries, console, args.reuse))
         finally:
