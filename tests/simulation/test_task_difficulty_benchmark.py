@@ -100,3 +100,60 @@ def test_giveaway_table_keeps_single_readings_inside_the_normal_range(bench: Mod
     assert low < 2.0 and high > 7.0
     table = "\n".join(bench.giveaway_table(giveaways))
     assert "arcing" in table and "outside the range" in table
+
+
+def test_cell_runs_are_drawn_and_kept_inside_the_target_cell(bench: ModuleType) -> None:
+    from envirosense.simulation.physics.thermal import wind_cooling_factor
+
+    rng = np.random.default_rng(3)
+    drawn = [bench.cell_params(rng) for _ in range(150)]
+    loads = np.array([p.device.grid_load_fraction for p in drawn])
+    winds = np.array([p.environment.wind_speed_m_s for p in drawn])
+    developed = np.array(
+        [p.rated_rise_c * p.device.grid_load_fraction**p.load_exponent for p in drawn]
+    ) * wind_cooling_factor(winds)
+    assert loads.min() >= 0.6 and winds.max() < 3.0 and developed.min() >= 15.0
+    # restricted, not reshaped: the draws still span the cell's part of each declared range
+    assert loads.min() < 0.7 and loads.max() > 1.1 and winds.min() < 1.0 and winds.max() > 2.5
+
+    cell = bench.simulate_cell_runs(6, 11, 12)
+    again = bench.simulate_cell_runs(6, 11, 12)
+    assert cell.runs == 6 and len(cell.labels) > 0
+    assert np.array_equal(cell.matrix(), again.matrix(), equal_nan=True)
+    assert set(cell.labels) == {"equipment_overheat"}
+    for c in cell.context:
+        assert bench.in_cell(c["grid_load"], c["wind_m_s"], c["excess_rise_c"]), c
+    assert {c["run"] for c in cell.context} <= set(range(6))
+
+
+def test_cell_recall_resamples_runs_not_samples(bench: ModuleType) -> None:
+    class Fixed:
+        def __init__(self, calls: list[str]) -> None:
+            self.calls = np.array(calls)
+
+        def predict(self, features: np.ndarray) -> np.ndarray:
+            return self.calls[: len(features)]
+
+    cell = bench.SampleSet(runs=3)
+    for run, n in ((0, 8), (2, 2)):
+        for _ in range(n):
+            cell.features.append(np.zeros(3))
+            cell.labels.append("equipment_overheat")
+            cell.context.append({"run": run})
+    # run 0: all eight named; run 2: one fire_precursor, one normal
+    model = Fixed(["equipment_overheat"] * 8 + ["fire_precursor", "normal"])
+    lines = bench.cell_recall(model, cell, np.random.default_rng(0))
+    assert "2 of 3 runs with samples in it, 10 samples" in lines[0]
+    named, flagged = lines[1].split(), lines[2].split()
+    assert named[2] == "0.800" and flagged[4] == "0.900"
+    # two runs: every resample holds run 0 twice, run 2 twice, or one of each
+    assert named[-1] == "0.000–1.000)" and flagged[-1] == "0.500–1.000)"
+    assert lines[3] == "  misses called: fire_precursor 1, normal 1"
+    assert "no sample" in bench.cell_recall(model, bench.SampleSet(runs=4), np.random.default_rng(0))[0]
+
+
+def test_cell_runs_option_rejects_a_negative_count(bench: ModuleType, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        bench.main(["--quick", "--cell-runs", "-1"])
+    assert exit_info.value.code == 2
+    assert "--cell-runs may be 0" in capsys.readouterr().err
