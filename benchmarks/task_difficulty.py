@@ -41,6 +41,7 @@ from envirosense.schemas import SENSOR_IDS, ClassLabel
 from envirosense.simulation import BaseScenario, SimulationResult, scenario_class, scenario_classes
 from envirosense.simulation.parameters import flatten_params, param_ranges, sample_params
 from envirosense.simulation.physics.thermal import wind_cooling_factor
+from envirosense.simulation.scenarios.electrical import EquipmentOverheatParams
 
 LABELS: tuple[str, ...] = tuple(label.value for label in ClassLabel)
 SKIPPED_FIELDS = frozenset({"downsampled_image_c"})
@@ -349,14 +350,13 @@ def in_cell(load: float, wind_m_s: float, rise_c: float) -> bool:
     return load >= CELL_MIN_LOAD and wind_m_s < CELL_MAX_WIND_M_S and rise_c >= MAJOR_RISE_C
 
 
-def cell_params(rng: np.random.Generator, max_draws: int = 10_000) -> Any:
+def cell_params(rng: np.random.Generator, max_draws: int = 10_000) -> EquipmentOverheatParams:
     """``equipment_overheat`` parameters drawn as ``sample_params`` draws them, kept only when the run sits in
     the target cell: load ≥ 0.6, mean wind ≤ 3 m/s, and a fully developed excess rise at that load and wind
     (``rated_rise_c · load^n · wind cooling``) ≥ 15 °C. Rejection keeps the benchmark's own (uniform) prior
     restricted to the cell; about one draw in thirteen is kept."""
-    params_model = scenario_class("equipment_overheat").params_model
     for _ in range(max_draws):
-        params = sample_params(params_model, rng)
+        params = sample_params(EquipmentOverheatParams, rng)
         load = params.device.grid_load_fraction
         wind = params.environment.wind_speed_m_s
         developed = params.rated_rise_c * load**params.load_exponent * float(wind_cooling_factor(np.array(wind)))
