@@ -38,10 +38,10 @@ from sklearn.metrics import confusion_matrix, f1_score
 
 from envirosense.ops.logging import configure_logging
 from envirosense.schemas import SENSOR_IDS, ClassLabel
-from envirosense.simulation import BaseScenario, SimulationResult, scenario_class, scenario_classes
+from envirosense.simulation import BaseScenario, SimulationResult, scenario_classes
 from envirosense.simulation.parameters import flatten_params, param_ranges, sample_params
 from envirosense.simulation.physics.thermal import wind_cooling_factor
-from envirosense.simulation.scenarios.electrical import EquipmentOverheatParams
+from envirosense.simulation.scenarios.electrical import EquipmentOverheatParams, EquipmentOverheatScenario
 
 LABELS: tuple[str, ...] = tuple(label.value for label in ClassLabel)
 SKIPPED_FIELDS = frozenset({"downsampled_image_c"})
@@ -60,6 +60,15 @@ class SampleSet:
 
     def matrix(self) -> NDArray[np.float64]:
         return np.vstack(self.features)
+
+    def simulate(self, scenario: BaseScenario[Any], steps_per_run: int, rng: np.random.Generator) -> SimulationResult:
+        """One run of ``scenario`` over ``steps_per_run`` even timesteps, its steps and seconds counted."""
+        times = scenario.sample_times(scenario.params.duration_seconds / steps_per_run, steps_per_run)
+        start = time.perf_counter()
+        result = scenario.simulate(times, rng)
+        self.simulate_seconds += time.perf_counter() - start
+        self.simulated_steps += len(result)
+        return result
 
 
 def feature_names(result: SimulationResult) -> list[str]:
@@ -109,11 +118,7 @@ def simulate_samples(
         out.runs = run
         cls = classes[int(rng.integers(len(classes)))]
         scenario = cls(sample_params(cls.params_model, rng))
-        times = scenario.sample_times(scenario.params.duration_seconds / steps_per_run, steps_per_run)
-        start = time.perf_counter()
-        result = scenario.simulate(times, rng)
-        out.simulate_seconds += time.perf_counter() - start
-        out.simulated_steps += len(result)
+        result = out.simulate(scenario, steps_per_run, rng)
         take = min(samples_per_run, n_samples - len(out.labels))
         steps = np.sort(root.choice(len(result), size=take, replace=False))
         out.features.extend(flatten(result, steps))
@@ -370,16 +375,10 @@ def simulate_cell_runs(n_runs: int, seed: int, steps_per_run: int) -> SampleSet:
     the child seed ``[seed, 30_000, run]`` so no other figure's draws change; keeps every timestep that is in
     the cell at the sample itself (active, load, wind and excess rise as the breakdown bins them). The
     context holds the run index, for a bootstrap over runs."""
-    cls = scenario_class("equipment_overheat")
     out = SampleSet()
     for run in range(n_runs):
         rng = np.random.default_rng([seed, 30_000, run])
-        scenario = cls(cell_params(rng))
-        times = scenario.sample_times(scenario.params.duration_seconds / steps_per_run, steps_per_run)
-        start = time.perf_counter()
-        result = scenario.simulate(times, rng)
-        out.simulate_seconds += time.perf_counter() - start
-        out.simulated_steps += len(result)
+        result = out.simulate(EquipmentOverheatScenario(cell_params(rng)), steps_per_run, rng)
         out.runs += 1
         load = result.truth.extras["load_fraction"]
         wind = result.truth.ambient.wind_speed_m_s

@@ -163,12 +163,7 @@ class ActiveLearningManager:
         returns the dataset slices that would join the training set."""
         context = replace(self.context(), weak_spots=tuple(weak_spots))
         suggestions = sorted(self.suggest_scenario_modifications(weak_spots, budget), key=lambda s: s.stream)
-        made = [self.policy.apply(context, suggestion) for suggestion in suggestions]
-        acquired = Acquired(
-            [entry for part in made for entry in part.datasets],
-            [scenario for part in made for scenario in part.scenarios],
-            [reason for part in made for reason in part.degraded],
-        )
+        acquired = sum((self.policy.apply(context, suggestion) for suggestion in suggestions), Acquired())
         return self.policy.finish(context, acquired, sum(suggestion.samples for suggestion in suggestions)).datasets
 
     def run_cycle(self) -> CycleSummary | None:

@@ -38,6 +38,12 @@ class Acquired:
     scenarios: list[CraftedScenario] = field(default_factory=list)
     degraded: list[str] = field(default_factory=list)
 
+    def __add__(self, other: Acquired) -> Acquired:
+        """Both acquisitions, this one's entries first."""
+        return Acquired(
+            [*self.datasets, *other.datasets], [*self.scenarios, *other.scenarios], [*self.degraded, *other.degraded]
+        )
+
 
 class AcquisitionPolicy(Protocol):
     """Decides what a cycle simulates and what it keeps (see the module docstring)."""

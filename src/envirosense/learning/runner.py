@@ -302,11 +302,7 @@ class CycleRunner:
         for position, suggestion in enumerate(applying):
             made = self.policy.apply(context, suggestion)
             failpoint(f"cycle-{context.index}:applied-suggestion-{position}")
-            acquired = Acquired(
-                [*acquired.datasets, *made.datasets],
-                [*acquired.scenarios, *made.scenarios],
-                [*acquired.degraded, *made.degraded],
-            )
+            acquired += made
             budget += suggestion.samples
             self.store.set_suggestion_status(suggestion.suggestion_id, SuggestionStatus.APPLIED)
         final = self.policy.finish(context, acquired, budget)
