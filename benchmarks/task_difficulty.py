@@ -499,12 +499,14 @@ JUSTIFIED_GIVEAWAYS: frozenset[tuple[str, str]] = frozenset(
     ]
     + [("arcing", f"{microphone}.band_ultrasonic_db") for microphone in _MICROPHONES]
     + [(hazard, f"{_CAMERA}.roi_delta_c") for hazard in ("insulation_breakdown", "equipment_overheat")]
+    + [("insulation_breakdown", f"{_CAMERA}.roi_delta_rated_c")]
 )
 """(hazard class, reading) pairs whose share may exceed the bound for a physical reason (docs/simulation.md,
 *Single-reading giveaways*): a 180–1000 °C smouldering spot or flame in the camera's view reads far
 above anything harmless; an arc's crackle is louder at 40 kHz than any harmless sound at the pole; a
 failing insulation spot (110–160 °C) or a connection in NETA's major band on the monitored equipment
-reads more than 15 °C above its similar parts, which no healthy part does."""
+reads more than 15 °C above its similar parts, which no healthy part does (for insulation breakdown
+also the same delta scaled to rated load, which light load only enlarges)."""
 GIVEAWAY_BOUND = 0.5
 
 

@@ -190,7 +190,7 @@ class ListPolicy:
         self.applied.append(suggestion.suggestion_id)
         return Acquired([DatasetSlice(path=str(context.folder / suggestion.suggestion_id), samples=suggestion.samples)])
 
-    def finish(self, context: CycleContext, acquired: Acquired, budget: int) -> Acquired:
+    def finish(self, context: CycleContext, acquired: Acquired, keep: int) -> Acquired:
         return acquired
 
 

@@ -71,3 +71,19 @@ def test_generate_targeted_samples_returns_what_the_policy_keeps_and_records_not
     store = manager.store
     assert isinstance(store, MemoryStore)
     assert store.suggestions_ == {} and store.cycles_ == {}
+
+
+@pytest.mark.parametrize("strategy", ["alm", "random"])
+def test_generate_targeted_samples_keeps_the_budget_it_is_given(
+    strategy: str,
+    tmp_path: Path,
+    initial_dataset: Path,
+    repository: SQLiteScenarioRepository,
+    make_performance: Callable[..., ModelPerformanceData],
+) -> None:
+    manager = _manager(strategy, tmp_path / "ws", initial_dataset, repository, make_performance)
+    spots = manager.identify_weak_spots(make_performance(recalls={"normal": 0.95, "arcing": 0.2}))
+
+    slices = manager.generate_targeted_samples(spots, budget=25)  # alm proposes 4 × 25 − 50 = 50 samples
+
+    assert sum(len(entry.ids()) for entry in slices) == 25

@@ -158,13 +158,15 @@ class ActiveLearningManager:
     def generate_targeted_samples(
         self, weak_spots: Sequence[WeakSpot], budget: int | None = None
     ) -> list[DatasetSlice]:
-        """Suggest for ``weak_spots``, simulate every suggestion now and keep what the policy keeps, as the
-        cycle's ``generated`` step does but with no review, no probe set and nothing recorded in the store;
-        returns the dataset slices that would join the training set."""
+        """Suggest for ``weak_spots`` within ``budget`` samples (default: the cycle's), simulate every
+        suggestion now and keep what the policy keeps (at most ``budget``), as the cycle's ``generated`` step
+        does but with no review, no probe set and nothing recorded in the store; returns the dataset slices
+        that would join the training set."""
         context = replace(self.context(), weak_spots=tuple(weak_spots))
-        suggestions = sorted(self.suggest_scenario_modifications(weak_spots, budget), key=lambda s: s.stream)
+        keep = self.config.budget.samples_per_cycle if budget is None else budget
+        suggestions = sorted(self.suggest_scenario_modifications(weak_spots, keep), key=lambda s: s.stream)
         acquired = sum((self.policy.apply(context, suggestion) for suggestion in suggestions), Acquired())
-        return self.policy.finish(context, acquired, sum(suggestion.samples for suggestion in suggestions)).datasets
+        return self.policy.finish(context, acquired, keep).datasets
 
     def run_cycle(self) -> CycleSummary | None:
         """Run (or resume) the next cycle; ``None`` when it waits for a manual review."""

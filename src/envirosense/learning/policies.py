@@ -59,8 +59,9 @@ class AcquisitionPolicy(Protocol):
         """Simulate ``suggestion``; the slices returned join the training set (before ``finish``)."""
         ...
 
-    def finish(self, context: CycleContext, acquired: Acquired, budget: int) -> Acquired:
-        """The cycle's final acquisition from everything its suggestions acquired (``budget`` samples)."""
+    def finish(self, context: CycleContext, acquired: Acquired, keep: int) -> Acquired:
+        """The cycle's final acquisition from everything its suggestions acquired: at most ``keep`` samples,
+        the budget ``suggest`` was given (a policy that keeps every sample it acquired returns ``acquired``)."""
         ...
 
 
@@ -105,7 +106,7 @@ class RandomPolicy:
             created_scenarios(definitions, suggestion, self.maker.samples_per_run),
         )
 
-    def finish(self, context: CycleContext, acquired: Acquired, budget: int) -> Acquired:
+    def finish(self, context: CycleContext, acquired: Acquired, keep: int) -> Acquired:
         return acquired
 
 
@@ -138,7 +139,7 @@ class PoolMarginPolicy:
         kept, degraded = self.maker.select(context, candidates, suggestion.samples, key=suggestion.stream)
         return Acquired(kept, scenarios, [degraded] if degraded else [])
 
-    def finish(self, context: CycleContext, acquired: Acquired, budget: int) -> Acquired:
+    def finish(self, context: CycleContext, acquired: Acquired, keep: int) -> Acquired:
         return acquired
 
 

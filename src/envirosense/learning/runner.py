@@ -289,7 +289,7 @@ class CycleRunner:
     @timed(TARGETED_GENERATION)
     def _generate(self, context: CycleContext) -> CycleState:
         context = replace(context, weak_spots=tuple(self.weak_spots(context)))
-        acquired, budget = Acquired(), 0
+        acquired = Acquired()
         rows = self.store.suggestions(context.run_id, context.index)
         applying = sorted(
             (
@@ -303,9 +303,8 @@ class CycleRunner:
             made = self.policy.apply(context, suggestion)
             failpoint(f"cycle-{context.index}:applied-suggestion-{position}")
             acquired += made
-            budget += suggestion.samples
             self.store.set_suggestion_status(suggestion.suggestion_id, SuggestionStatus.APPLIED)
-        final = self.policy.finish(context, acquired, budget)
+        final = self.policy.finish(context, acquired, context.config.budget.samples_per_cycle)
         return CycleState(
             datasets=final.datasets,
             scenarios=final.scenarios,

@@ -179,9 +179,9 @@ class TargetedPolicy:
             return self.exploration.apply(context, suggestion)
         return self.proposer.apply(context, suggestion)
 
-    def finish(self, context: CycleContext, acquired: Acquired, budget: int) -> Acquired:
-        """One selection of the cycle's budget (whole runs' worth of samples) over the proposals and the probe."""
+    def finish(self, context: CycleContext, acquired: Acquired, keep: int) -> Acquired:
+        """One selection of ``keep`` samples (whole runs' worth) over the proposals and the probe."""
         probe = [DatasetSlice(path=context.probe_dataset)] if context.probe_dataset else []
-        keep = whole_runs(context.config.budget.samples_per_cycle, self.budget.samples_per_scenario_run)
-        kept, reason = self.selector.select(context, [*acquired.datasets, *probe], keep)
+        count = whole_runs(keep, self.budget.samples_per_scenario_run)
+        kept, reason = self.selector.select(context, [*acquired.datasets, *probe], count)
         return Acquired(kept, acquired.scenarios, [*acquired.degraded, *([reason] if reason else [])])
