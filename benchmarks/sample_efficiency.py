@@ -10,7 +10,7 @@ samples and the simulated samples (everything the run simulated: initial set, pr
   so 1.0 is perfect);
 - the samples needed to reach the target macro-F1 (linear interpolation; "not reached" counts as ∞);
 - bootstrap 95 % confidence intervals (over seeds) of the AUBC and of its paired differences to ``random``
-  and to ``pool-margin``;
+  and to ``pool-margin``, and paired ones of the samples-to-target ratios to them (``bootstrap_reach_ratio``);
 - the simulation cost per cycle and the wall time per run;
 - per cycle, the quality of the new data: hit rate (share of new training samples the pre-cycle champion
   gets wrong or separates by a top-two margin below ``UNCERTAIN_MARGIN``), and for the scenarios a cycle
@@ -41,7 +41,7 @@ import tempfile
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -311,7 +311,8 @@ def table(
     over: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """Print and return, on one evaluation set against one ``axis`` (``AXES``), the AUBC (bootstrap CI),
-    its paired differences to random and to pool-margin (CI), and the samples to target.
+    its paired differences to random and to pool-margin (CI), the samples to target, and their median's
+    ratio to random's and pool-margin's (paired bootstrap CI where both medians are finite).
 
     The AUBC range is the one every run covers, or with ``over`` the one the runs of those labels cover:
     strategies whose runs end before it are left out (on the simulated axis, the cheap ones)."""
@@ -326,6 +327,8 @@ def table(
     reach = {label: np.array([samples_to_reach(*curve, target) for curve in curves[label]]) for label in labels}
     baselines = ("random", "pool-margin")
     baseline_reach = {name: float(np.median(reach[name])) if name in reach else math.nan for name in baselines}
+    # a child stream: the AUBC intervals, drawn from rng, stay as they were before the ratios had intervals
+    ratio_rng = rng.spawn(1)[0]
     print(
         f"\n{evaluation} evaluation set, against {AXES[axis]}: target macro-F1 {target}; "
         f"AUBC over {start}–{end} {AXES[axis]}"
@@ -334,9 +337,11 @@ def table(
     )
     print(
         f"{'strategy':22s} {'seeds':>5s} {'AUBC mean':>9s} {'AUBC 95% CI':>17s} {'Δ vs random (95% CI)':>26s} "
-        f"{'Δ vs pool-margin (95% CI)':>26s} {'to target':>11s} {'× random':>8s} {'× pool-margin':>13s}"
+        f"{'Δ vs pool-margin (95% CI)':>26s} {'to target':>11s} "
+        f"{'× random (95% CI)':>18s} {'× pool-margin (95% CI)':>22s}"
     )
     entries: dict[str, Any] = {}
+    notes: list[str] = []
     for label in labels:
         low, high = bootstrap_ci(areas[label], rng)
         entry: dict[str, Any] = {"aubc": areas[label].tolist(), "aubc_ci": [low, high]}
@@ -351,13 +356,29 @@ def table(
         median_reach = float(np.median(reach[label]))
         ratios = {name: reach_ratio(median_reach, value, end) for name, value in baseline_reach.items()}
         entry.update(samples_to_target=reach[label].tolist(), ratio=ratios)
+        cells = dict(ratios)
+        for name, value in baseline_reach.items():
+            if name == label or not (math.isfinite(median_reach) and math.isfinite(value)):
+                continue
+            check_paired(runs, label, name)
+            interval = bootstrap_reach_ratio(reach[label], reach[name], end, ratio_rng)
+            entry.setdefault("ratio_ci", {})[name] = [interval.low, interval.high]
+            entry.setdefault("ratio_bounded_share", {})[name] = interval.bounded
+            cells[name] += f" [{interval.low:.2f}, {interval.high:.2f}]"
+            if interval.bounded:
+                notes.append(
+                    f"{label} × {name}: in {interval.bounded:.1%} of the resamples a median is 'not reached'; "
+                    "their ratio counts at an upper bound, so the interval's ends are upper bounds"
+                )
         print(
             f"{label:22s} {len(areas[label]):5d} {areas[label].mean():9.4f} [{low:.4f}, {high:.4f}] "
             f"{deltas['random']:>26s} {deltas['pool-margin']:>26s} "
             f"{'not reached' if math.isinf(median_reach) else f'{median_reach:.0f}':>11s} "
-            f"{ratios['random']:>8s} {ratios['pool-margin']:>13s}"
+            f"{cells['random']:>18s} {cells['pool-margin']:>22s}"
         )
         entries[label] = entry
+    for note in notes:
+        print(note)
     return {"target_macro_f1": target, "aubc_range": [start, end], "axis": axis, "labels": entries, "left_out": short}
 
 
@@ -375,6 +396,46 @@ def reach_ratio(samples: float, baseline: float, end: float) -> str:
     if math.isfinite(samples) and math.isinf(baseline):
         return f"< {samples / end:.2f}"
     return "–"
+
+
+class RatioInterval(NamedTuple):
+    """A bootstrap 95 % interval of a ratio and the share of rounds (0–1) that gave only an upper bound."""
+
+    low: float
+    high: float
+    bounded: float
+
+
+def bootstrap_reach_ratio(
+    samples: np.ndarray, baseline: np.ndarray, end: float, rng: np.random.Generator, rounds: int = 2000
+) -> RatioInterval:
+    """Paired bootstrap 95 % interval of ``median(samples) / median(baseline)``: samples to target per seed,
+    shape (seeds,), the same seed at the same index, ``inf`` where a run never reached the target.
+
+    Each round resamples seed indices with replacement, the same for both, and takes the ratio of the
+    medians; an ``inf`` stays ``inf`` inside a median. Where a median is ``inf`` the ratio is only bounded
+    and the round gets a value no smaller than it: a baseline median of ``inf`` (the baseline needs more
+    than ``end`` samples) counts as ``end``, a ``samples`` median of ``inf`` makes the ratio ``inf``. With
+    such rounds (share ``bounded``) both ends are upper bounds of the ends the runs would give had they run
+    until they reached the target: the cautious side for a goal of "at most x×". The ends are order
+    statistics of the rounds (``inverted_cdf``), so an ``inf`` end stays ``inf``."""
+    index = rng.integers(0, samples.size, size=(rounds, samples.size))
+    top = np.median(samples[index], axis=1)
+    bottom = np.median(baseline[index], axis=1)
+    bounded = np.isinf(top) | np.isinf(bottom)
+    ratio = top / np.where(np.isinf(bottom), end, bottom)
+    low, high = np.percentile(ratio, [2.5, 97.5], method="inverted_cdf")
+    return RatioInterval(low=float(low), high=float(high), bounded=float(bounded.mean()))
+
+
+def check_paired(runs: Runs, first: str, second: str) -> None:
+    """Raise ValueError unless the runs of ``first`` and ``second`` are the same seeds in the same order."""
+    seeds = {label: [record["seed"] for record in runs[label]] for label in (first, second)}
+    if seeds[first] != seeds[second]:
+        raise ValueError(
+            f"{first} and {second} are compared paired by seed, but their runs' seeds differ: "
+            f"{seeds[first]} against {seeds[second]}"
+        )
 
 
 def cost_table(runs: Runs) -> dict[str, dict[str, float]]:

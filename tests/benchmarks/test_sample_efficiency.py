@@ -139,3 +139,51 @@ def test_the_simulated_axis_compares_over_the_range_alm_and_pool_margin_cover() 
     assert labels["pool-margin"]["samples_to_target"] == [550.0, 550.0]
     on_training = sample_efficiency.table(runs, "uniform", 0.45, rng)
     assert on_training["aubc_range"] == [100, 300] and on_training["left_out"] == []
+
+
+def test_the_reach_ratio_interval_resamples_the_same_seeds_for_both() -> None:
+    samples = np.array([100.0, 300, 500, 700, 900, 1100, 1300])
+    # per seed the baseline needs exactly twice as many: paired rounds all give 0.5, unpaired ones would not
+    interval = sample_efficiency.bootstrap_reach_ratio(samples, 2 * samples, 1500, np.random.default_rng(1))
+    assert interval == (0.5, 0.5, 0.0)
+
+
+def test_the_reach_ratio_interval_holds_the_point_and_bounds_what_never_reached() -> None:
+    rng = np.random.default_rng(2)
+    samples = np.array([400.0, 500, 600, 700, 800])
+    baseline = np.array([1000.0, math.inf, 900, 1000, 1200])
+    interval = sample_efficiency.bootstrap_reach_ratio(samples, baseline, 1500, rng)
+    assert interval.low < 600 / 1000 < interval.high
+    assert 0 < interval.bounded < 0.5
+    never = sample_efficiency.bootstrap_reach_ratio(samples, np.full(5, math.inf), 1500, rng)
+    assert never.bounded == 1.0
+    assert 400 / 1500 <= never.low < 600 / 1500 < never.high <= 800 / 1500
+    missed = sample_efficiency.bootstrap_reach_ratio(np.full(5, math.inf), baseline, 1500, rng)
+    assert missed == (math.inf, math.inf, 1.0)
+
+
+def _reaching(seed: int, uniform: list[float]) -> dict[str, Any]:
+    return {"seed": seed, "samples": [100, 200, 300], "uniform": uniform}
+
+
+def test_the_table_gives_the_ratio_to_pool_margin_an_interval(capsys: pytest.CaptureFixture[str]) -> None:
+    runs = {
+        ALM: [_reaching(seed, [0.0, 1.0, 1.0]) for seed in (0, 1, 2)],  # target 0.5 at 150 samples
+        "pool-margin": [_reaching(seed, [0.0, 0.0, 1.0]) for seed in (0, 1, 2)],  # at 250
+        "random": [_reaching(seed, [0.0, 0.0, 0.0]) for seed in (0, 1, 2)],  # never
+    }
+    labels = sample_efficiency.table(runs, "uniform", 0.5, np.random.default_rng(0))["labels"]
+    assert labels[ALM]["ratio"] == {"random": "< 0.50", "pool-margin": "0.60"}
+    assert labels[ALM]["ratio_ci"] == {"pool-margin": [pytest.approx(0.6), pytest.approx(0.6)]}
+    assert labels[ALM]["ratio_bounded_share"] == {"pool-margin": 0.0}
+    assert "ratio_ci" not in labels["pool-margin"] and "ratio_ci" not in labels["random"]
+    assert "0.60 [0.60, 0.60]" in capsys.readouterr().out
+
+
+def test_the_ratio_interval_needs_runs_paired_by_seed() -> None:
+    runs = {
+        ALM: [_reaching(seed, [0.0, 1.0, 1.0]) for seed in (0, 1)],
+        "pool-margin": [_reaching(seed, [0.0, 0.0, 1.0]) for seed in (0, 2)],
+    }
+    with pytest.raises(ValueError, match=r"paired by seed.*\[0, 1\] against \[0, 2\]"):
+        sample_efficiency.table(runs, "uniform", 0.5, np.random.default_rng(0))
