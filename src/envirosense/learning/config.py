@@ -110,7 +110,7 @@ class TargetingConfig(_Config):
         description="Simulate this many times the cycle's budget, probe included (None: the run's pool_factor, "
         "so alm simulates as many samples as pool-margin).",
     )
-    exploration_draw: Literal["scenario", "label", "contrast"] = Field(
+    exploration_draw: Literal["scenario", "label", "lookalike", "contrast"] = Field(
         "label",
         description="How alm's random proposals are drawn: label (a class label evenly, then a scenario class of "
         "it: every label equally), contrast (evenly over 13 strata: each hazard label, each of the six confounder "
