@@ -7,14 +7,16 @@ import re
 from collections import Counter
 from pathlib import Path
 
-import test_fuzz_inputs
-import test_kill_resume
-import test_model_server_faults
-import test_postgres_restart
-import test_workspace_concurrency
 from prometheus_client import REGISTRY
 
 import envirosense.ops.metrics  # noqa: F401  (registers the metrics)
+from tests.faults import (
+    test_fuzz_inputs,
+    test_kill_resume,
+    test_model_server_faults,
+    test_postgres_restart,
+    test_workspace_concurrency,
+)
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "operations.md").read_text(encoding="utf-8")
 

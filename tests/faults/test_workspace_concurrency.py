@@ -16,7 +16,6 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
-from loop_helpers import write_small_config
 
 from envirosense.generation import iter_samples
 from envirosense.generation.dataset import load_manifest
@@ -24,6 +23,7 @@ from envirosense.learning.assembly import Workspace, build_manager
 from envirosense.learning.settings import RunSettings
 from envirosense.repository import ConflictError, open_repository
 from envirosense.repository.catalogue import catalogue_definitions
+from tests.learning.loop_helpers import write_small_config
 
 pytestmark = pytest.mark.slow
 

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from generation_helpers import records, snapshot
 
 from envirosense.generation import (
     DatasetConflictError,
@@ -28,6 +27,7 @@ from envirosense.generation.dataset import compute_dataset_id
 from envirosense.generation.writer import temp_path
 from envirosense.schemas import ClassLabel
 from envirosense.simulation import BaseScenario, scenario_class
+from tests.generation.generation_helpers import records, snapshot
 
 REQUEST = {"seed": 21, "samples_per_run": 30, "interval_seconds": 20.0, "runs_per_scenario": 2}
 

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from generation_helpers import kill_pool_workers, snapshot
 from prometheus_client import REGISTRY
 from structlog.testing import capture_logs
 
@@ -34,6 +33,7 @@ from envirosense.generation import (
 )
 from envirosense.schemas import ScenarioDefinition
 from envirosense.simulation import BaseScenario, registry, scenario_class
+from tests.generation.generation_helpers import kill_pool_workers, snapshot
 
 SCENARIOS = ("baseline_operation", "arcing_event", "corona_discharge")
 REQUEST: dict[str, Any] = {"seed": 13, "samples_per_run": 40, "interval_seconds": 15.0, "runs_per_scenario": 3}
@@ -71,7 +71,7 @@ def _wait_for_trial(error: GeneratorUnavailableError) -> None:
 @pytest.fixture
 def overloaded_feeder() -> Iterator[type[BaseScenario[Any]]]:
     """``faulty_scenarios.OverloadedFeederScenario``, registered for the test only."""
-    from faulty_scenarios import OverloadedFeederScenario
+    from tests.generation.faulty_scenarios import OverloadedFeederScenario
 
     registry.register_scenario(OverloadedFeederScenario)
     yield OverloadedFeederScenario

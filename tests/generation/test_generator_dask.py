@@ -6,10 +6,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from generation_helpers import snapshot
 
 from envirosense.generation import MLDataGenerator
 from envirosense.simulation import scenario_class
+from tests.generation.generation_helpers import snapshot
 
 REQUEST = {"seed": 8, "samples_per_run": 60, "interval_seconds": 15.0, "runs_per_scenario": 3}
 

@@ -11,10 +11,10 @@ import time
 from pathlib import Path
 
 import pytest
-from generation_helpers import kill_pool_workers, snapshot
 
 from envirosense.generation import IncompleteDatasetError, MLDataGenerator, UnitEvent, iter_samples, load_manifest
 from envirosense.simulation import scenario_class
+from tests.generation.generation_helpers import kill_pool_workers, snapshot
 
 SCENARIOS = ("baseline_operation", "arcing_event", "cellulose_pyrolysis")
 RUNS = 6

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import fastavro
 import pytest
-from generation_helpers import make_unit
 
 from envirosense.generation import (
     CorruptPackageError,
@@ -20,6 +19,7 @@ from envirosense.generation import (
 )
 from envirosense.generation.dataset import MANIFEST_NAME
 from envirosense.generation.units import UnitOutput, run_unit
+from tests.generation.generation_helpers import make_unit
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,6 @@ import avro.datafile
 import avro.io
 import fastavro
 import pytest
-from generation_helpers import make_unit, without_timestamps
 
 from envirosense.generation.units import UnitOutput, build_samples, run_unit
 from envirosense.generation.writer import (
@@ -26,6 +25,7 @@ from envirosense.generation.writer import (
     write_atomic,
 )
 from envirosense.schemas import ScenarioRunPackage
+from tests.generation.generation_helpers import make_unit, without_timestamps
 
 
 @pytest.fixture(scope="module")

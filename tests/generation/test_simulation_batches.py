@@ -9,7 +9,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-from generation_helpers import kill_pool_workers, pool_workers
 
 from envirosense.generation import MLDataGenerator
 from envirosense.generation.batches import ExecutorBatch, chunks, simulation_batch
@@ -26,6 +25,7 @@ from envirosense.schemas import ClassLabel, SampleFeaturesSummary
 from envirosense.simulation.registry import scenario_class
 from envirosense.simulation.result import SimulationResult
 from envirosense.simulation.scenario import BaseScenario
+from tests.generation.generation_helpers import kill_pool_workers, pool_workers
 
 
 def _hotspot() -> FeatureField:

@@ -8,7 +8,6 @@ from datetime import timedelta
 
 import numpy as np
 import pytest
-from generation_helpers import make_unit, without_timestamps
 from pydantic import Field
 
 from envirosense.generation.errors import VersionMismatchError
@@ -26,6 +25,7 @@ from envirosense.generation.units import (
 from envirosense.schemas import ClassLabel, MLDataSample
 from envirosense.simulation import param_ranges, scenario_class
 from envirosense.simulation.parameters import ParamModel, flatten_params
+from tests.generation.generation_helpers import make_unit, without_timestamps
 
 
 def test_seed_derives_from_run_seed_and_unit_identity_only() -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from loop_helpers import write_small_config
 
 from envirosense.generation.reader import iter_samples
 from envirosense.learning.assembly import Workspace, build_manager
@@ -25,6 +24,7 @@ from envirosense.ops.timing import (
     WEAK_SPOT_IDENTIFICATION,
 )
 from envirosense.ops.tracking import RUN_TAG, ExperimentTracker
+from tests.learning.loop_helpers import write_small_config
 
 pytestmark = pytest.mark.slow
 

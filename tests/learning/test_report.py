@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from headless_chromium import CHROMIUM, check_page
 from matplotlib.figure import Figure
 
 from envirosense.learning.history import CraftedScenario, CycleSummary, RunHistory
@@ -20,6 +19,7 @@ from envirosense.learning.report_plots import (
     weak_spot_plot,
 )
 from envirosense.schemas import ConfusionMatrix, WeakSpot, WeakSpotType
+from tests.learning.headless_chromium import CHROMIUM, check_page
 
 LABELS = ["normal", "arcing", "fire_precursor"]
 PARENT = {"duration_seconds": 1800.0, "source": {"distance_m": 12.0, "gap_mm": 0.8}, "environment": {"wind": 3.0}}

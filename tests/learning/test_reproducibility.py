@@ -7,12 +7,12 @@ from typing import Any
 
 import numpy as np
 import pytest
-from loop_helpers import write_small_config
 
 from envirosense.generation.reader import iter_samples
 from envirosense.learning.assembly import build_manager
 from envirosense.learning.manager import ActiveLearningManager
 from envirosense.learning.settings import RunSettings
+from tests.learning.loop_helpers import write_small_config
 
 pytestmark = pytest.mark.slow
 

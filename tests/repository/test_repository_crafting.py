@@ -16,7 +16,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-from repo_helpers import Backend
 
 from envirosense.repository import CraftingError, FailureSeekingCrafter, RuleBasedInverseCrafter, SqlScenarioRepository
 from envirosense.repository.crafting import CraftRequest, ForwardModel, feature_targets
@@ -27,6 +26,7 @@ from envirosense.schemas import ClassLabel, SampleFeaturesSummary
 from envirosense.simulation.registry import scenario_class
 from envirosense.simulation.result import SimulationResult
 from envirosense.simulation.scenario import BaseScenario
+from tests.repository.repo_helpers import Backend
 
 FORWARD_TOLERANCE = 0.05
 TARGET_SEED, FRESH_SEED = 1000, 2000

@@ -6,7 +6,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-from scenario_setup import configured, field_and_readings
 
 from envirosense.simulation.field import TrueField
 from envirosense.simulation.physics.emf import (
@@ -16,6 +15,7 @@ from envirosense.simulation.physics.emf import (
     series_arc_harmonic_pct,
 )
 from envirosense.simulation.physics.plume import line_source_dilution
+from tests.simulation.scenario_setup import configured, field_and_readings
 
 
 def simulate(name: str, seed: int = 3, steps: int = 30, **params: Any) -> tuple[TrueField, dict[str, Any]]:

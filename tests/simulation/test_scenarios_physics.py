@@ -8,11 +8,11 @@ from typing import Any
 
 import numpy as np
 import pytest
-from scenario_setup import configured, field_and_readings
 
 from envirosense.simulation import scenario_class
 from envirosense.simulation.field import TrueField
 from envirosense.simulation.physics.ambient import quiet_field
+from tests.simulation.scenario_setup import configured, field_and_readings
 
 CALM_AXIS = {
     "turbulence_intensity": 0.05,

@@ -28,16 +28,12 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
-TESTS = Path(__file__).resolve().parents[1]
-REPO = TESTS.parent
-for folder in ("faults", "learning", "models"):
-    sys.path.insert(0, str(TESTS / folder))
+from envirosense.models.serving import MLServerProcess, free_port
+from tests.faults.fault_harness import fingerprint, run_cli, run_env
+from tests.learning.loop_helpers import write_small_config
+from tests.models.mlserver_venv import mlserver_executable
 
-from fault_harness import fingerprint, run_cli, run_env  # noqa: E402
-from loop_helpers import write_small_config  # noqa: E402
-from mlserver_venv import mlserver_executable  # noqa: E402
-
-from envirosense.models.serving import MLServerProcess, free_port  # noqa: E402
+REPO = Path(__file__).resolve().parents[2]
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
-from sensor_fields import NO_DROPOUTS, constant_field
 
 from envirosense.schemas import SensorStatus
 from envirosense.simulation.field import TrueField
 from envirosense.simulation.result import STATUS_CODE
 from envirosense.simulation.sensors.particulate import MASS_FIELDS, NUMBER_FIELDS, ParticulateSensor
+from tests.simulation.sensors.sensor_fields import NO_DROPOUTS, constant_field
 
 SEEDS = range(10)
 

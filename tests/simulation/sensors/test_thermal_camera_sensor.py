@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from scipy import ndimage
-from sensor_fields import NO_DROPOUTS, constant_field
 
 from envirosense.schemas import SensorStatus
 from envirosense.simulation.field import ThermalScene, TrueField
@@ -23,6 +22,7 @@ from envirosense.simulation.sensors.thermal_camera import (
     render_frame,
     weighted_quantiles,
 )
+from tests.simulation.sensors.sensor_fields import NO_DROPOUTS, constant_field
 
 AREAS = np.array([0.0, 0.3, 1.0, 4.0, 9.0, 30.0, 400.0, 1500.0, 4000.0, 20_000.0])
 

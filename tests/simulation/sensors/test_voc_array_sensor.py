@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from sensor_fields import NO_DROPOUTS, constant_field
 
 from envirosense.simulation.field import GAS_SPECIES, TrueField
 from envirosense.simulation.parameters import DeviceParams
@@ -14,6 +13,7 @@ from envirosense.simulation.sensors.voc_array import (
     VocArraySensor,
     cross_sensitivity_matrix,
 )
+from tests.simulation.sensors.sensor_fields import NO_DROPOUTS, constant_field
 
 SEEDS = range(12)
 
