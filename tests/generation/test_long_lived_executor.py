@@ -14,14 +14,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import psutil
+import psutil  # type: ignore[import-untyped]
 import pytest
 
 from envirosense.generation import MLDataGenerator, UnitFailedError
 from envirosense.simulation import BaseScenario, registry, scenario_class
-from tests.generation.generation_helpers import kill_pool_workers, pool_workers, snapshot
+from tests.generation.generation_helpers import GenerateRequest, kill_pool_workers, pool_workers, snapshot
 
-REQUEST = {"seed": 3, "samples_per_run": 30, "runs_per_scenario": 2}
+REQUEST: GenerateRequest = {"seed": 3, "samples_per_run": 30, "runs_per_scenario": 2}
 
 
 def scenarios(*names: str) -> list[BaseScenario[Any]]:

@@ -124,7 +124,7 @@ def test_a_dask_cluster_crafts_the_same_scenario(tmp_path: Path) -> None:
     here = RuleBasedInverseCrafter(seed=11).craft(request)
     with (
         dask.config.set({"temporary-directory": str(tmp_path)}),
-        LocalCluster(
+        LocalCluster(  # type: ignore[no-untyped-call]
             n_workers=2,
             threads_per_worker=1,
             processes=True,

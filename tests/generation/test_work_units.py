@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 from datetime import timedelta
+from typing import Any
 
 import numpy as np
 import pytest
@@ -130,7 +131,7 @@ def test_temporal_sequence_unit_cuts_consecutive_windows() -> None:
     _, samples, _ = build_samples(unit)
     starts = list(range(0, 20 - 5 + 1, 3))
     assert len(samples) == 5 * len(starts)
-    windows: dict[str, list[dict]] = {}
+    windows: dict[str, list[dict[str, Any]]] = {}
     for sample in samples:
         windows.setdefault(sample["sample_metadata"]["sequence_id"], []).append(sample)
     assert len(windows) == len(starts)
