@@ -3,6 +3,8 @@ flat-field-correction freezes, saturation."""
 
 from __future__ import annotations
 
+from typing import TypedDict, Unpack
+
 import numpy as np
 import pytest
 from scipy import ndimage
@@ -87,7 +89,15 @@ def _camera_field(n: int, area: float, hotspot_c: float, dt: float = 1.0) -> Tru
     return field
 
 
-def _ideal_camera(**kwargs: float) -> ThermalCameraSensor:
+class _CameraOptions(TypedDict, total=False):
+    """The ``ThermalCameraSensor`` options a test sets on the ideal camera (seconds, standard deviations)."""
+
+    ffc_interval_s: float
+    phase_mismatch_sd: float
+    load_scale_sd: float
+
+
+def _ideal_camera(**kwargs: Unpack[_CameraOptions]) -> ThermalCameraSensor:
     return ThermalCameraSensor(
         gain_sd=0.0,
         offset_sd_c=0.0,
