@@ -193,8 +193,13 @@ def _pm_request() -> CraftRequest:
 def test_failure_seeking_concentrates_on_high_scores(sampler: Any) -> None:
     request = _pm_request()
     uniform_levels: list[float] = []
+
+    def records_the_level(scenario: BaseScenario[Any], run: SimulationResult) -> float:
+        uniform_levels.append(_pm_level(run))
+        return 0.0
+
     uniform = FailureSeekingCrafter(
-        lambda scenario, run: uniform_levels.append(_pm_level(run)) or 0.0,
+        records_the_level,
         rng=np.random.default_rng(99),
         candidates_per_craft=40,
     )
