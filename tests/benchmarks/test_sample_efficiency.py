@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from envirosense.learning.comparison import aubc, samples_to_reach
 from envirosense.schemas import ClassLabel
 from envirosense.simulation.registry import classes_for_label
 
@@ -103,9 +104,9 @@ def test_quick_mode_alm_learns_at_least_as_fast_as_pool_margin(results: dict[str
 
 def test_aubc_and_samples_to_target_on_a_known_curve() -> None:
     samples, scores = [100, 200, 300], [0.2, 0.4, 0.4]
-    assert sample_efficiency.aubc(samples, scores, 100, 300) == pytest.approx(0.35, abs=0.002)
-    assert sample_efficiency.samples_to_reach(samples, scores, 0.3) == pytest.approx(150.0)
-    assert math.isinf(sample_efficiency.samples_to_reach(samples, scores, 0.5))
+    assert aubc(samples, scores, 100, 300) == pytest.approx(0.35, abs=0.002)
+    assert samples_to_reach(samples, scores, 0.3) == pytest.approx(150.0)
+    assert math.isinf(samples_to_reach(samples, scores, 0.5))
     assert sample_efficiency.reach_ratio(150.0, 300.0, 300) == "0.50"
     assert sample_efficiency.reach_ratio(150.0, math.inf, 300) == "< 0.50"
     assert sample_efficiency.reach_ratio(math.inf, math.inf, 300) == "–"

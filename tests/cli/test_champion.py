@@ -77,7 +77,7 @@ def test_the_ui_command_never_prints_a_password() -> None:
     import click
     from mlflow.cli import cli
 
-    ui = cli.get_command(click.Context(cli), "ui")
+    ui = cli.get_command(click.Context(cli), "ui")  # type: ignore[no-untyped-call]
     assert ui is not None and "--backend-store-uri" in {option for param in ui.params for option in param.opts}
 
 
@@ -102,6 +102,7 @@ def test_a_run_ends_with_commands_that_work(tmp_path: Path) -> None:
 
     registry = ModelRegistry.for_run("random-e2e", workspace=workspace)
     experiment = registry.client.get_experiment_by_name(DEFAULT_EXPERIMENT)
+    assert experiment is not None
     runs = registry.client.search_runs([experiment.experiment_id])
     assert sorted(run.info.run_name for run in runs) == [
         "random-e2e cycle-0 random_forest",

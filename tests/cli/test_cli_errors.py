@@ -7,9 +7,9 @@ from pathlib import Path
 
 import fastavro
 import pytest
-from cli_helpers import invoke, workspace_with_runs
 
 from envirosense.cli.errors import CommandError, describe
+from tests.cli.cli_helpers import invoke, workspace_with_runs
 
 MAX_LINES = 6
 

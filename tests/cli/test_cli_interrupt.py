@@ -20,9 +20,7 @@ from envirosense.learning.settings import RunSettings
 from envirosense.learning.store import RunStore
 from envirosense.ops.tracking import CYCLE_TAG, RUN_TAG, ExperimentTracker
 from envirosense.repository import make_engine
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "learning"))
-from loop_helpers import write_small_config
+from tests.learning.loop_helpers import write_small_config
 
 pytestmark = pytest.mark.slow
 

@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 import typer
-from cli_helpers import invoke, workspace_with_runs
 from rich.console import Console
 
 from envirosense.cli.app import app
 from envirosense.cli.output import stdout
 from envirosense.cli.scenarios import _definitions_table
 from envirosense.simulation import scenario_class
+from tests.cli.cli_helpers import invoke, workspace_with_runs
 
 SUGGESTIONS = ("sg-4f0eef4fb5d3e2aa", "sg-4f0e1111aaaabbbb", "sg-70aa3e53f4da3a00")
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cli_helpers import invoke, workspace_with_runs
-
 from envirosense.learning.assembly import Workspace, prepare_database
 from envirosense.learning.run_config import StoredRunConfig
 from envirosense.learning.settings import RunSettings
 from envirosense.learning.state import RunStatus
 from envirosense.learning.store import RunStore
 from envirosense.repository import make_engine
+from tests.cli.cli_helpers import invoke, workspace_with_runs
 
 
 def _short(output: str) -> None:

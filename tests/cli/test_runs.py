@@ -6,14 +6,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from cli_helpers import invoke, workspace_with_runs
-
 from envirosense.learning.assembly import Workspace
 from envirosense.learning.history import CycleSummary
 from envirosense.learning.settings import RunSettings
 from envirosense.learning.state import CycleState
 from envirosense.learning.store import CycleStep, RunStore
 from envirosense.repository import make_engine
+from tests.cli.cli_helpers import invoke, workspace_with_runs
 
 PROFILE = {"training": 3.0, "candidate_evaluation": 0.5, "bookkeeping.models": 0.375, "other": 0.125}
 

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "learning"))
-
-from fault_harness import RUN_ID, fingerprint, run_cli
-from loop_helpers import write_small_config
+from tests.faults.fault_harness import RUN_ID, fingerprint, run_cli
+from tests.learning.loop_helpers import write_small_config
 
 
 @pytest.fixture(scope="session")

@@ -7,8 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fault_harness import RUN_ID, fingerprint
-from loop_helpers import write_small_config
 
 from envirosense.learning.assembly import Workspace, prepare_database
 from envirosense.learning.config import ActiveLearningConfig
@@ -17,6 +15,8 @@ from envirosense.learning.settings import RunSettings
 from envirosense.learning.state import CycleState, CycleStep
 from envirosense.learning.store import RunStore
 from envirosense.repository import make_engine
+from tests.faults.fault_harness import RUN_ID, fingerprint
+from tests.learning.loop_helpers import write_small_config
 
 
 def _recorded(directory: Path, versions: list[str], champion: str) -> Path:

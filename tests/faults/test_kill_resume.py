@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fault_harness import RUN_ID, fingerprint, run_cli, run_env
-from loop_helpers import write_small_config
 
 from envirosense.learning.assembly import Workspace
 from envirosense.learning.settings import RunSettings
 from envirosense.models.registry import ModelRegistry
+from tests.faults.fault_harness import RUN_ID, fingerprint, run_cli, run_env
+from tests.learning.loop_helpers import write_small_config
 
 pytestmark = pytest.mark.slow
 

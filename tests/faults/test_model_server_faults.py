@@ -11,7 +11,6 @@ whose probe cannot be evaluated goes on with exploration only and says so in its
 
 from __future__ import annotations
 
-import sys
 import tomllib
 import uuid
 from collections.abc import Callable, Iterator, Mapping
@@ -22,19 +21,16 @@ import pybreaker
 import pytest
 from prometheus_client import REGISTRY
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "models"))
-
-from fault_harness import fingerprint
-from fault_proxy import Fault, FaultProxy
-from loop_helpers import write_small_config
-from mlserver_venv import mlserver_executable
-
 from envirosense.learning.assembly import build_manager
 from envirosense.learning.settings import RunSettings
 from envirosense.models.served import ServedModelInterface
 from envirosense.models.server import DEFAULT_TOKEN_ENV
 from envirosense.models.serving import MLServerProcess
 from envirosense.ops.logging import configure_logging
+from tests.faults.fault_harness import fingerprint
+from tests.faults.fault_proxy import Fault, FaultProxy
+from tests.learning.loop_helpers import write_small_config
+from tests.models.mlserver_venv import mlserver_executable
 
 RUN_ID = "served"
 

@@ -7,14 +7,17 @@ import re
 from collections import Counter
 from pathlib import Path
 
-import test_fuzz_inputs
-import test_kill_resume
-import test_model_server_faults
-import test_postgres_restart
-import test_workspace_concurrency
 from prometheus_client import REGISTRY
 
 import envirosense.ops.metrics  # noqa: F401  (registers the metrics)
+from tests.faults import (
+    test_fuzz_inputs,
+    test_kill_resume,
+    test_model_server_faults,
+    test_postgres_restart,
+    test_workspace_concurrency,
+)
+from tests.faults.fault_proxy import Fault
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "operations.md").read_text(encoding="utf-8")
 
@@ -39,11 +42,11 @@ def test_the_fault_figures_are_the_suites() -> None:
     assert f"{processes} processes start runs in one workspace" in DOC
     assert f"{updates} optimistic updates each" in DOC
     assert f"versions 1…{1 + processes * updates} in the history" in DOC
-    scheduled: Counter[str] = Counter()
+    scheduled: Counter[Fault] = Counter()
     for faults in test_model_server_faults.SCHEDULE.values():
         for fault, count in faults:
             scheduled[fault] += count
-    phrases = {
+    phrases: dict[Fault, str] = {
         "500": "HTTP 500",
         "malformed": "a body that is not JSON",
         "wrong-shape": "a V2 response of the wrong shape",

@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fault_harness import RUN_ID, RUN_TIMEOUT_S, fingerprint, run_command, run_env
-from loop_helpers import write_small_config
-from private_postgres import PrivatePostgres, postgres_bin
 
 from envirosense.repository import DATABASE_URL_ENV
+from tests.faults.fault_harness import RUN_ID, RUN_TIMEOUT_S, fingerprint, run_command, run_env
+from tests.faults.private_postgres import PrivatePostgres, postgres_bin
+from tests.learning.loop_helpers import write_small_config
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 

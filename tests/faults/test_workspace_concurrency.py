@@ -16,14 +16,14 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
-from loop_helpers import write_small_config
 
 from envirosense.generation import iter_samples
 from envirosense.generation.dataset import load_manifest
 from envirosense.learning.assembly import Workspace, build_manager
 from envirosense.learning.settings import RunSettings
-from envirosense.repository import ConflictError, open_repository
+from envirosense.repository import ConflictError, SqlScenarioRepository, open_repository
 from envirosense.repository.catalogue import catalogue_definitions
+from tests.learning.loop_helpers import write_small_config
 
 pytestmark = pytest.mark.slow
 
@@ -38,13 +38,15 @@ def start_run_and_update(config: str, run_id: str, start_at: float) -> dict[str,
     settings = RunSettings.from_file(Path(config))
     time.sleep(max(0.0, start_at - time.time()))
     manager = build_manager(settings, run_id)
+    repository = manager.repository
+    assert isinstance(repository, SqlScenarioRepository)
     for index in range(UPDATES):
         for target in TARGETS:
             while True:
-                current = manager.repository.get_definition(target)
+                current = repository.get_definition(target)
                 try:
                     changes = {"tags": [*current.tags, f"{run_id}-{index}"], "version": current.version}
-                    assert manager.repository.update_scenario_definition(target, changes)
+                    assert repository.update_scenario_definition(target, changes)
                     break
                 except ConflictError:
                     continue

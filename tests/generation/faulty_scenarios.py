@@ -1,7 +1,8 @@
 """A scenario whose every run rejects its own input: a unit that fails the same way on any worker.
 
-Workers import a unit's scenario module by name, so this module must stay importable from this folder
-(pytest puts it on ``sys.path``; process pools and Dask workers inherit that path). Importing it registers
+Workers import a unit's scenario module by name (``tests.generation.faulty_scenarios``), so it must stay
+importable from the repository root (pytest puts the root on ``sys.path``; process pools and Dask workers
+inherit that path). Importing it registers
 the scenario; tests remove it again with the ``overloaded_feeder`` fixture of ``test_generator_breaker``.
 """
 

@@ -1,20 +1,51 @@
-"""Helpers shared by the generation tests: compare datasets field for field, timestamps aside; find
-and kill the workers of this process's local pools."""
+"""Helpers shared by the generation tests: the options of ``MLDataGenerator.generate`` as a typed dict;
+compare datasets field for field, timestamps aside; find and kill the workers of this process's local pools."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import fastavro
-import psutil
+import psutil  # type: ignore[import-untyped]
 
+from envirosense.generation import GenerationMode
 from envirosense.generation.writer import RUN_PACKAGE_KEY
+from envirosense.schemas import ClassLabel
+
+
+class GenerateOptions(TypedDict, total=False):
+    """Keyword options of ``MLDataGenerator.generate`` that tests pass as a dict (same names and types)."""
+
+    mode: GenerationMode | str
+    samples_per_run: int | None
+    duration_seconds: float | None
+    interval_seconds: float
+    spread_over_duration: bool
+    runs_per_scenario: int
+    class_quotas: dict[ClassLabel, int] | dict[str, int] | None
+    sequence_length: int
+
+
+class GenerateRequest(GenerateOptions):
+    """``GenerateOptions`` with the ``seed`` that ``generate`` requires."""
+
+    seed: int
+
+
+def as_records(messages: Iterable[object]) -> list[dict[str, Any]]:
+    """The messages of an Avro reader over a record schema, each a dict of field name to value."""
+    found: list[dict[str, Any]] = []
+    for message in messages:
+        assert isinstance(message, dict), f"not an Avro record: {message!r}"
+        found.append(message)
+    return found
 
 
 def records(path: Path) -> list[dict[str, Any]]:
     with path.open("rb") as handle:
-        return list(fastavro.reader(handle))
+        return as_records(fastavro.reader(handle))
 
 
 def without_timestamps(samples: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import socket
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from generation_helpers import records, snapshot
 
 from envirosense.generation import (
     DatasetConflictError,
@@ -26,10 +26,11 @@ from envirosense.generation import (
 )
 from envirosense.generation.dataset import compute_dataset_id
 from envirosense.generation.writer import temp_path
-from envirosense.schemas import ClassLabel
+from envirosense.schemas import ClassLabel, ScenarioDefinition
 from envirosense.simulation import BaseScenario, scenario_class
+from tests.generation.generation_helpers import GenerateOptions, GenerateRequest, records, snapshot
 
-REQUEST = {"seed": 21, "samples_per_run": 30, "interval_seconds": 20.0, "runs_per_scenario": 2}
+REQUEST: GenerateRequest = {"seed": 21, "samples_per_run": 30, "interval_seconds": 20.0, "runs_per_scenario": 2}
 
 
 def _scenarios() -> list[BaseScenario[Any]]:
@@ -42,7 +43,7 @@ def test_same_seed_gives_the_same_dataset_and_another_seed_does_not(tmp_path: Pa
     assert first.dataset_id == second.dataset_id
     assert snapshot(tmp_path / "a") == snapshot(tmp_path / "b")
     assert first.units_written == 4 and first.total_samples == 120
-    other = MLDataGenerator(workers=0).generate(_scenarios(), tmp_path / "c", **{**REQUEST, "seed": 22})
+    other = MLDataGenerator(workers=0).generate(_scenarios(), tmp_path / "c", **(REQUEST | {"seed": 22}))
     assert other.dataset_id != first.dataset_id
     assert not set(snapshot(tmp_path / "c")["files"]) & set(snapshot(tmp_path / "a")["files"])
 
@@ -115,7 +116,7 @@ def test_class_balanced_meets_every_quota_exactly(tmp_path: Path) -> None:
         scenario_class("cellulose_pyrolysis")(half_hazard),
     ]
     quotas = {ClassLabel.NORMAL: 45, ClassLabel.ARCING: 70, ClassLabel.FIRE_PRECURSOR: 33}
-    options: dict[str, Any] = {
+    options: GenerateRequest = {
         "seed": 4,
         "mode": "class_balanced",
         "class_quotas": quotas,
@@ -189,7 +190,7 @@ def test_spread_over_duration_samples_the_whole_scenario(tmp_path: Path) -> None
     assert labels == {"normal", "arcing"}
 
 
-def _definition_with(**changes: object):
+def _definition_with(**changes: object) -> ScenarioDefinition:
     definition = scenario_class("baseline_operation")().to_definition()
     return definition.model_copy(update=changes)
 
@@ -205,7 +206,9 @@ def _definition_with(**changes: object):
         (lambda: _definition_with(specific_params_json=json.dumps({"no_such_parameter": 1})), "no_such_parameter"),
     ],
 )
-def test_bad_scenarios_fail_before_anything_is_written(tmp_path: Path, definition, message: str) -> None:
+def test_bad_scenarios_fail_before_anything_is_written(
+    tmp_path: Path, definition: Callable[[], ScenarioDefinition], message: str
+) -> None:
     output = tmp_path / "out"
     with pytest.raises(InvalidRequestError, match=message):
         MLDataGenerator(workers=0).generate([definition()], output, seed=1, samples_per_run=5)
@@ -224,10 +227,12 @@ def test_bad_scenarios_fail_before_anything_is_written(tmp_path: Path, definitio
         ({"mode": "temporal_sequence", "samples_per_run": 4, "sequence_length": 6}, "shorter than sequence_length"),
     ],
 )
-def test_bad_options_fail_before_anything_is_written(tmp_path: Path, options: dict, message: str) -> None:
+def test_bad_options_fail_before_anything_is_written(tmp_path: Path, options: GenerateOptions, message: str) -> None:
     output = tmp_path / "out"
     with pytest.raises(InvalidRequestError, match=message):
-        MLDataGenerator(workers=0).generate(_scenarios(), output, **{"seed": 1, "samples_per_run": 5, **options})
+        MLDataGenerator(workers=0).generate(
+            _scenarios(), output, seed=1, **(GenerateOptions(samples_per_run=5) | options)
+        )
     assert not output.exists()
 
 
@@ -269,7 +274,7 @@ def test_a_folder_holding_another_request_is_refused_untouched(tmp_path: Path) -
     MLDataGenerator(workers=0).generate(_scenarios(), tmp_path, **REQUEST)
     before = snapshot(tmp_path)
     with pytest.raises(DatasetConflictError, match="different request"):
-        MLDataGenerator(workers=0).generate(_scenarios(), tmp_path, **{**REQUEST, "seed": 99})
+        MLDataGenerator(workers=0).generate(_scenarios(), tmp_path, **(REQUEST | {"seed": 99}))
     assert snapshot(tmp_path) == before
 
 

@@ -14,13 +14,12 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import pytest
-from generation_helpers import kill_pool_workers, snapshot
 from prometheus_client import REGISTRY
 from structlog.testing import capture_logs
 
@@ -34,10 +33,21 @@ from envirosense.generation import (
 )
 from envirosense.schemas import ScenarioDefinition
 from envirosense.simulation import BaseScenario, registry, scenario_class
+from tests.generation.generation_helpers import GenerateRequest, kill_pool_workers, snapshot
 
 SCENARIOS = ("baseline_operation", "arcing_event", "corona_discharge")
-REQUEST: dict[str, Any] = {"seed": 13, "samples_per_run": 40, "interval_seconds": 15.0, "runs_per_scenario": 3}
-FAST_RETRIES: dict[str, Any] = {"executor_attempts": 2, "backoff_initial_s": 0.01, "breaker_fail_max": 2}
+REQUEST: GenerateRequest = {"seed": 13, "samples_per_run": 40, "interval_seconds": 15.0, "runs_per_scenario": 3}
+
+
+class RetryOptions(TypedDict):
+    """Keyword options of ``MLDataGenerator`` for retries and the breaker (``backoff_initial_s`` in seconds)."""
+
+    executor_attempts: int
+    backoff_initial_s: float
+    breaker_fail_max: int
+
+
+FAST_RETRIES: RetryOptions = {"executor_attempts": 2, "backoff_initial_s": 0.01, "breaker_fail_max": 2}
 
 
 def _scenarios() -> list[BaseScenario[Any]]:
@@ -50,7 +60,7 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _events(logs: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
+def _events(logs: list[MutableMapping[str, Any]], name: str) -> list[MutableMapping[str, Any]]:
     return [entry for entry in logs if entry["event"] == name]
 
 
@@ -71,7 +81,7 @@ def _wait_for_trial(error: GeneratorUnavailableError) -> None:
 @pytest.fixture
 def overloaded_feeder() -> Iterator[type[BaseScenario[Any]]]:
     """``faulty_scenarios.OverloadedFeederScenario``, registered for the test only."""
-    from faulty_scenarios import OverloadedFeederScenario
+    from tests.generation.faulty_scenarios import OverloadedFeederScenario
 
     registry.register_scenario(OverloadedFeederScenario)
     yield OverloadedFeederScenario
@@ -234,7 +244,7 @@ def test_an_unreachable_scheduler_trips_the_breaker_and_the_generator_recovers_w
     assert not target.exists()
     generator.scheduler_timeout_seconds = 120.0  # from now on the cluster is up: room for a loaded machine
 
-    with LocalCluster(
+    with LocalCluster(  # type: ignore[no-untyped-call]
         n_workers=2,
         threads_per_worker=1,
         processes=True,
@@ -278,8 +288,10 @@ def test_a_cluster_that_loses_its_last_worker_fails_the_attempt_and_recovers_wit
     target = tmp_path / "dask"
     workers: list[subprocess.Popen[bytes]] = []
     with (
-        LocalCluster(n_workers=0, processes=True, host="127.0.0.1", dashboard_address=None) as cluster,
-        Client(cluster.scheduler_address, set_as_default=False) as client,
+        LocalCluster(  # type: ignore[no-untyped-call]
+            n_workers=0, processes=True, host="127.0.0.1", dashboard_address=None
+        ) as cluster,
+        Client(cluster.scheduler_address, set_as_default=False) as client,  # type: ignore[no-untyped-call]
     ):
         try:
             workers.append(_dask_worker(cluster.scheduler_address, dask_scratch))
@@ -340,7 +352,7 @@ def test_a_scheduler_that_hangs_mid_run_fails_the_attempt_and_the_generator_reco
     processes = [scheduler]
     try:
         processes.append(_dask_worker(address, dask_scratch))
-        with Client(address, timeout=120, set_as_default=False) as client:
+        with Client(address, timeout=120, set_as_default=False) as client:  # type: ignore[no-untyped-call]
             client.wait_for_workers(1, timeout=120)
         generator = MLDataGenerator(
             dask_scheduler=address,

@@ -6,12 +6,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from generation_helpers import snapshot
 
 from envirosense.generation import MLDataGenerator
 from envirosense.simulation import scenario_class
+from tests.generation.generation_helpers import GenerateRequest, snapshot
 
-REQUEST = {"seed": 8, "samples_per_run": 60, "interval_seconds": 15.0, "runs_per_scenario": 3}
+REQUEST: GenerateRequest = {"seed": 8, "samples_per_run": 60, "interval_seconds": 15.0, "runs_per_scenario": 3}
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +21,7 @@ def scheduler_address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
 
     scratch = str(tmp_path_factory.mktemp("dask"))
     with dask.config.set({"temporary-directory": scratch}):
-        cluster = LocalCluster(
+        cluster = LocalCluster(  # type: ignore[no-untyped-call]
             n_workers=2,
             threads_per_worker=1,
             processes=True,
@@ -52,7 +52,7 @@ def test_an_open_generator_keeps_one_client_for_all_its_calls(tmp_path: Path, sc
     from distributed import Client
 
     scenarios = [scenario_class(name)() for name in ("baseline_operation", "arcing_event")]
-    with Client(scheduler_address, set_as_default=False) as observer:
+    with Client(scheduler_address, set_as_default=False) as observer:  # type: ignore[no-untyped-call]
 
         def clients() -> int:
             # The scheduler's view: connected clients other than this observer (and its own "fire-and-forget").
@@ -82,7 +82,7 @@ def test_an_open_generator_whose_scheduler_is_lost_fails_cleanly_and_reconnects(
 
     def cluster(port: int = 0) -> LocalCluster:
         with dask.config.set({"temporary-directory": scratch}):
-            return LocalCluster(
+            return LocalCluster(  # type: ignore[no-untyped-call]
                 n_workers=1,
                 threads_per_worker=1,
                 processes=True,

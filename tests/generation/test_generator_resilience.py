@@ -11,14 +11,14 @@ import time
 from pathlib import Path
 
 import pytest
-from generation_helpers import kill_pool_workers, snapshot
 
 from envirosense.generation import IncompleteDatasetError, MLDataGenerator, UnitEvent, iter_samples, load_manifest
 from envirosense.simulation import scenario_class
+from tests.generation.generation_helpers import GenerateRequest, kill_pool_workers, snapshot
 
 SCENARIOS = ("baseline_operation", "arcing_event", "cellulose_pyrolysis")
 RUNS = 6
-REQUEST = {"seed": 5, "samples_per_run": 400, "interval_seconds": 3.0, "runs_per_scenario": RUNS}
+REQUEST: GenerateRequest = {"seed": 5, "samples_per_run": 400, "interval_seconds": 3.0, "runs_per_scenario": RUNS}
 
 
 def _command(output: Path) -> list[str]:

@@ -14,14 +14,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import psutil
+import psutil  # type: ignore[import-untyped]
 import pytest
-from generation_helpers import kill_pool_workers, pool_workers, snapshot
 
 from envirosense.generation import MLDataGenerator, UnitFailedError
 from envirosense.simulation import BaseScenario, registry, scenario_class
+from tests.generation.generation_helpers import GenerateRequest, kill_pool_workers, pool_workers, snapshot
 
-REQUEST = {"seed": 3, "samples_per_run": 30, "runs_per_scenario": 2}
+REQUEST: GenerateRequest = {"seed": 3, "samples_per_run": 30, "runs_per_scenario": 2}
 
 
 def scenarios(*names: str) -> list[BaseScenario[Any]]:
@@ -91,7 +91,7 @@ def test_the_block_closes_the_pool_when_it_raises(tmp_path: Path) -> None:
 @pytest.fixture
 def overloaded_feeder() -> Iterator[type[BaseScenario[Any]]]:
     """``faulty_scenarios.OverloadedFeederScenario`` (every run raises), registered for the test only."""
-    from faulty_scenarios import OverloadedFeederScenario
+    from tests.generation.faulty_scenarios import OverloadedFeederScenario
 
     registry.register_scenario(OverloadedFeederScenario)
     yield OverloadedFeederScenario

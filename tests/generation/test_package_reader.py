@@ -8,7 +8,6 @@ from pathlib import Path
 
 import fastavro
 import pytest
-from generation_helpers import make_unit
 
 from envirosense.generation import (
     CorruptPackageError,
@@ -20,6 +19,7 @@ from envirosense.generation import (
 )
 from envirosense.generation.dataset import MANIFEST_NAME
 from envirosense.generation.units import UnitOutput, run_unit
+from tests.generation.generation_helpers import as_records, make_unit
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +113,7 @@ def test_a_file_renamed_away_from_its_hash_fails_verification(tmp_path: Path, ou
 
 def test_sample_that_breaks_the_contract_is_named(tmp_path: Path, output: UnitOutput) -> None:
     reader = fastavro.reader(io.BytesIO(output.data or b""))
-    samples = list(reader)
+    samples = as_records(reader)
     samples[3]["ground_truth_labels"]["anomaly_severity_score"] = 7.5
     buffer = io.BytesIO()
     fastavro.writer(buffer, reader.writer_schema, samples, metadata=dict(reader.metadata))

@@ -12,7 +12,6 @@ import avro.datafile
 import avro.io
 import fastavro
 import pytest
-from generation_helpers import make_unit, without_timestamps
 
 from envirosense.generation.units import UnitOutput, build_samples, run_unit
 from envirosense.generation.writer import (
@@ -26,6 +25,7 @@ from envirosense.generation.writer import (
     write_atomic,
 )
 from envirosense.schemas import ScenarioRunPackage
+from tests.generation.generation_helpers import as_records, make_unit, without_timestamps
 
 
 @pytest.fixture(scope="module")
@@ -33,24 +33,33 @@ def output() -> UnitOutput:
     return run_unit(make_unit(timesteps=150))
 
 
-def test_fastavro_reads_back_every_sample_and_the_run_package(output: UnitOutput) -> None:
-    reader = fastavro.reader(io.BytesIO(output.data))
-    samples = list(reader)
+@pytest.fixture(scope="module")
+def data(output: UnitOutput) -> bytes:
+    """The bytes of ``output``'s file (a unit that keeps samples has one)."""
+    assert output.data is not None
+    return output.data
+
+
+def test_fastavro_reads_back_every_sample_and_the_run_package(output: UnitOutput, data: bytes) -> None:
+    reader = fastavro.reader(io.BytesIO(data))
+    samples = as_records(reader)
     assert len(samples) == 150 == output.package.sample_count
     prefix = output.package.run_metadata["unit_key"][:24]
     assert [sample["sample_id"] for sample in samples] == [f"{prefix}-{i}" for i in range(150)]
     package = ScenarioRunPackage.model_validate_json(reader.metadata[RUN_PACKAGE_KEY])
     assert package == output.package
     assert reader.metadata["avro.codec"] == "deflate"
-    assert output.data.endswith(SYNC_MARKER)
+    assert data.endswith(SYNC_MARKER)
 
 
-def test_apache_avro_reads_the_same_samples(output: UnitOutput) -> None:
-    expected = list(fastavro.reader(io.BytesIO(output.data)))
-    reader = avro.datafile.DataFileReader(io.BytesIO(output.data), avro.io.DatumReader())
+def test_apache_avro_reads_the_same_samples(output: UnitOutput, data: bytes) -> None:
+    expected = as_records(fastavro.reader(io.BytesIO(data)))
+    reader = avro.datafile.DataFileReader(io.BytesIO(data), avro.io.DatumReader())
     try:
-        got = list(reader)
-        package = ScenarioRunPackage.model_validate_json(reader.get_meta(RUN_PACKAGE_KEY))
+        got = as_records(reader)
+        header = reader.get_meta(RUN_PACKAGE_KEY)
+        assert header is not None
+        package = ScenarioRunPackage.model_validate_json(header)
     finally:
         reader.close()
     assert package.package_id == output.package.package_id
@@ -60,14 +69,14 @@ def test_apache_avro_reads_the_same_samples(output: UnitOutput) -> None:
     ]
 
 
-def test_file_holds_several_blocks_so_block_framing_is_exercised(output: UnitOutput) -> None:
-    blocks = list(fastavro.block_reader(io.BytesIO(output.data)))
+def test_file_holds_several_blocks_so_block_framing_is_exercised(data: bytes) -> None:
+    blocks = list(fastavro.block_reader(io.BytesIO(data)))
     assert len(blocks) >= 2
     assert sum(block.num_records for block in blocks) == 150
 
 
-def test_content_hash_is_the_timestamp_free_encoding_of_the_samples(output: UnitOutput) -> None:
-    samples = list(fastavro.reader(io.BytesIO(output.data)))
+def test_content_hash_is_the_timestamp_free_encoding_of_the_samples(output: UnitOutput, data: bytes) -> None:
+    samples = as_records(fastavro.reader(io.BytesIO(data)))
     digest = hashlib.sha256()
     schema = timestamp_free_schema()
     for sample in samples:

@@ -9,7 +9,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-from generation_helpers import kill_pool_workers, pool_workers
 
 from envirosense.generation import MLDataGenerator
 from envirosense.generation.batches import ExecutorBatch, chunks, simulation_batch
@@ -26,6 +25,7 @@ from envirosense.schemas import ClassLabel, SampleFeaturesSummary
 from envirosense.simulation.registry import scenario_class
 from envirosense.simulation.result import SimulationResult
 from envirosense.simulation.scenario import BaseScenario
+from tests.generation.generation_helpers import kill_pool_workers, pool_workers
 
 
 def _hotspot() -> FeatureField:
@@ -124,7 +124,7 @@ def test_a_dask_cluster_crafts_the_same_scenario(tmp_path: Path) -> None:
     here = RuleBasedInverseCrafter(seed=11).craft(request)
     with (
         dask.config.set({"temporary-directory": str(tmp_path)}),
-        LocalCluster(
+        LocalCluster(  # type: ignore[no-untyped-call]
             n_workers=2,
             threads_per_worker=1,
             processes=True,

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import math
 from datetime import timedelta
+from typing import Any
 
 import numpy as np
 import pytest
-from generation_helpers import make_unit, without_timestamps
 from pydantic import Field
 
 from envirosense.generation.errors import VersionMismatchError
@@ -26,6 +26,7 @@ from envirosense.generation.units import (
 from envirosense.schemas import ClassLabel, MLDataSample
 from envirosense.simulation import param_ranges, scenario_class
 from envirosense.simulation.parameters import ParamModel, flatten_params
+from tests.generation.generation_helpers import make_unit, without_timestamps
 
 
 def test_seed_derives_from_run_seed_and_unit_identity_only() -> None:
@@ -130,7 +131,7 @@ def test_temporal_sequence_unit_cuts_consecutive_windows() -> None:
     _, samples, _ = build_samples(unit)
     starts = list(range(0, 20 - 5 + 1, 3))
     assert len(samples) == 5 * len(starts)
-    windows: dict[str, list[dict]] = {}
+    windows: dict[str, list[dict[str, Any]]] = {}
     for sample in samples:
         windows.setdefault(sample["sample_metadata"]["sequence_id"], []).append(sample)
     assert len(windows) == len(starts)

@@ -146,7 +146,7 @@ class ScriptedModel(ModelInterface):
         self.deployed: list[str | None] = []
 
     def get_model_performance_feedback(
-        self, evaluation_dataset_path: str, model_version_tag: str | None = None
+        self, evaluation_dataset: EvaluationDataset, model_version_tag: str | None = None
     ) -> ModelPerformanceData:
         feedback: ModelPerformanceData = self.make_performance()
         f1 = self.f1_by_version.get(str(model_version_tag), 0.5)

@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from loop_helpers import write_small_config
 
 from envirosense.learning.assembly import Workspace, build_manager
 from envirosense.learning.settings import RunSettings
 from envirosense.ops.tracking import CYCLE_TAG, RUN_TAG, ExperimentTracker
+from tests.learning.loop_helpers import write_small_config
 
 pytestmark = pytest.mark.slow
 

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from fakes import ScriptedModel
 
 from envirosense.generation import MLDataGenerator
 from envirosense.learning.config import ActiveLearningConfig
@@ -22,6 +21,7 @@ from envirosense.models.interface import Predictions
 from envirosense.models.uncertainty import UncertaintyMeasure
 from envirosense.repository import SQLiteScenarioRepository
 from envirosense.schemas import ModelPerformanceData
+from tests.learning.fakes import ScriptedModel
 
 
 class MemberModel(ScriptedModel):

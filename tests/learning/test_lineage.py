@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from loop_helpers import write_small_config
 from sqlalchemy import text
 from typer.testing import CliRunner
 
@@ -24,6 +23,7 @@ from envirosense.learning.state import DatasetSlice
 from envirosense.learning.store import RunStore
 from envirosense.repository.database import make_engine
 from envirosense.repository.migrate import upgrade_database
+from tests.learning.loop_helpers import write_small_config
 
 pytestmark = pytest.mark.slow
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from loop_helpers import write_small_config
 
 from envirosense.generation.reader import iter_samples
 from envirosense.learning.assembly import Workspace, build_manager
 from envirosense.learning.report import write_report
 from envirosense.learning.settings import RunSettings
 from envirosense.learning.store import CycleStep, SuggestionStatus
+from envirosense.learning.trainer import CandidateTrainer
 from envirosense.ops.timing import (
     BOOKKEEPING,
     CANDIDATE_EVALUATION,
@@ -25,6 +25,7 @@ from envirosense.ops.timing import (
     WEAK_SPOT_IDENTIFICATION,
 )
 from envirosense.ops.tracking import RUN_TAG, ExperimentTracker
+from tests.learning.loop_helpers import write_small_config
 
 pytestmark = pytest.mark.slow
 
@@ -79,6 +80,7 @@ def test_alm_cycles_find_weak_spots_create_scenarios_and_retrain(tmp_path: Path)
     assert lineage_seen > 0
 
     # Models registered (one per cycle) with a champion; runs tracked in MLflow, one nested run per cycle.
+    assert isinstance(manager.trainer, CandidateTrainer)
     versions = manager.trainer.registry.list_versions()
     assert len(versions) == 3
     assert any("champion" in v.aliases for v in versions)
@@ -89,8 +91,8 @@ def test_alm_cycles_find_weak_spots_create_scenarios_and_retrain(tmp_path: Path)
 
     # Each cycle timed itself: the loop's steps, and the database, registry and tracking as bookkeeping;
     # the same figures are MLflow metrics of the cycle's run.
-    for cycle in history.cycles[1:]:
-        assert set(cycle.step_seconds) >= {
+    for summary in history.cycles[1:]:
+        assert set(summary.step_seconds) >= {
             PROBE_GENERATION,
             PROBE_EVALUATION,
             WEAK_SPOT_IDENTIFICATION,
@@ -101,7 +103,7 @@ def test_alm_cycles_find_weak_spots_create_scenarios_and_retrain(tmp_path: Path)
             *BOOKKEEPING,
             OTHER,
         }
-        assert all(seconds >= 0 for seconds in cycle.step_seconds.values()) and cycle.step_seconds[TRAINING] > 0
+        assert all(seconds >= 0 for seconds in summary.step_seconds.values()) and summary.step_seconds[TRAINING] > 0
     assert all("step_seconds.training" in run.data.metrics for run in runs)
 
     # The report renders from the recorded history.

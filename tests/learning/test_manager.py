@@ -6,7 +6,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from fakes import CountingTrainer, MemoryStore, ScriptedModel
 
 from envirosense.generation import MLDataGenerator
 from envirosense.learning.config import ActiveLearningConfig
@@ -14,6 +13,7 @@ from envirosense.learning.manager import ActiveLearningManager
 from envirosense.learning.suggestions import SuggestionAction
 from envirosense.repository import SQLiteScenarioRepository
 from envirosense.schemas import ModelPerformanceData
+from tests.learning.fakes import CountingTrainer, MemoryStore, ScriptedModel
 
 BUDGET = {
     "samples_per_cycle": 20,

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fakes import RecordingGenerator, ScriptedModel
 
 from envirosense.generation import MLDataGenerator
 from envirosense.learning.config import ActiveLearningConfig
@@ -26,6 +25,7 @@ from envirosense.repository import SQLiteScenarioRepository, make_engine
 from envirosense.repository.migrate import upgrade_database
 from envirosense.schemas import ClassLabel, ModelPerformanceData, WeakSpot, WeakSpotType
 from envirosense.simulation.registry import classes_for_label, scenario_class
+from tests.learning.fakes import RecordingGenerator, ScriptedModel
 
 
 class BrokenVariations(SQLiteScenarioRepository):

@@ -9,7 +9,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-from fakes import CountingTrainer, MemoryStore, ScriptedModel
 from pydantic import ValidationError
 
 from envirosense.generation import MLDataGenerator
@@ -25,6 +24,7 @@ from envirosense.models.datasets import iter_dataset
 from envirosense.models.features import FeatureExtractor
 from envirosense.repository import SQLiteScenarioRepository
 from envirosense.schemas import ModelPerformanceData
+from tests.learning.fakes import CountingTrainer, MemoryStore, ScriptedModel
 
 
 def _run(

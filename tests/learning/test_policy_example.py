@@ -8,7 +8,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from fakes import CountingTrainer, MemoryStore, RecordingGenerator, ScriptedModel
 
 from envirosense.learning import policy_registry
 from envirosense.learning.config import ActiveLearningConfig
@@ -16,6 +15,7 @@ from envirosense.learning.manager import ActiveLearningManager
 from envirosense.repository import SQLiteScenarioRepository
 from envirosense.schemas import ClassLabel, ModelPerformanceData
 from envirosense.simulation.registry import classes_for_label
+from tests.learning.fakes import CountingTrainer, MemoryStore, RecordingGenerator, ScriptedModel
 
 DOC = Path(__file__).parents[2] / "docs" / "learning.md"
 

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from headless_chromium import CHROMIUM, check_page
 from matplotlib.figure import Figure
 
 from envirosense.learning.history import CraftedScenario, CycleSummary, RunHistory
@@ -20,6 +19,7 @@ from envirosense.learning.report_plots import (
     weak_spot_plot,
 )
 from envirosense.schemas import ConfusionMatrix, WeakSpot, WeakSpotType
+from tests.learning.headless_chromium import CHROMIUM, check_page
 
 LABELS = ["normal", "arcing", "fire_precursor"]
 PARENT = {"duration_seconds": 1800.0, "source": {"distance_m": 12.0, "gap_mm": 0.8}, "environment": {"wind": 3.0}}
@@ -135,7 +135,8 @@ def test_a_class_missing_from_the_evaluation_set_is_named_and_not_drawn(tmp_path
     page = write_report(run, tmp_path / "r.html").read_text(encoding="utf-8")
     assert "it has no samples of:\narcing" in page
     arcing = next(line for line in per_class_plot(run).axes[0].get_lines() if line.get_label() == "arcing")
-    assert np.isnan(arcing.get_ydata()[-1]) and not np.isnan(arcing.get_ydata()[0])
+    shares = np.asarray(arcing.get_ydata(), dtype=np.float64)
+    assert np.isnan(shares[-1]) and not np.isnan(shares[0])
 
 
 def _legend_is_right_of_the_axes(figure: Figure) -> bool:

@@ -7,12 +7,13 @@ from typing import Any
 
 import numpy as np
 import pytest
-from loop_helpers import write_small_config
 
 from envirosense.generation.reader import iter_samples
 from envirosense.learning.assembly import build_manager
 from envirosense.learning.manager import ActiveLearningManager
 from envirosense.learning.settings import RunSettings
+from envirosense.learning.trainer import CandidateTrainer
+from tests.learning.loop_helpers import write_small_config
 
 pytestmark = pytest.mark.slow
 
@@ -36,6 +37,7 @@ def _selected(manager: ActiveLearningManager, run_id: str) -> list[list[tuple[st
 
 
 def _tree_arrays(manager: ActiveLearningManager, version: str) -> list[np.ndarray[Any, Any]]:
+    assert isinstance(manager.trainer, CandidateTrainer)
     estimator = manager.trainer.registry.load(version).estimator
     arrays: list[np.ndarray[Any, Any]] = []
     for member in estimator.estimators_:

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fakes import CountingTrainer, CrashError, ListPolicy, MemoryStore, ScriptedModel
 
 from envirosense.generation import MLDataGenerator
 from envirosense.learning.config import ActiveLearningConfig, StoppingConfig
@@ -25,6 +24,7 @@ from envirosense.ops.timing import (
 )
 from envirosense.repository import SQLiteScenarioRepository
 from envirosense.schemas import ModelPerformanceData
+from tests.learning.fakes import CountingTrainer, CrashError, ListPolicy, MemoryStore, ScriptedModel
 
 
 def _history(f1: list[float], samples: list[int] | None = None, uncertainty: float | None = None) -> RunHistory:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from envirosense.learning.history import CraftedScenario, CycleSummary, RunHistory
 from envirosense.learning.scenario_changes import changes, parameter_units, parent_params, unit_of
@@ -11,7 +12,7 @@ from envirosense.simulation.parameters import flatten_params
 from envirosense.simulation.scenarios.electrical import ArcingEventScenario
 
 
-def class_defaults() -> dict[str, object]:
+def class_defaults() -> dict[str, Any]:
     return flatten_params(ArcingEventScenario.params_model().model_dump(mode="json"))
 
 

@@ -47,7 +47,7 @@ def test_draws_stay_in_range_and_near_the_base_with_drivers_moving_more() -> Non
     for change in mods:
         assert "duration_seconds" not in change
         for path, value in change.items():
-            assert ranges[path].lower <= value <= ranges[path].upper  # type: ignore[operator]
+            assert ranges[path].lower <= value <= ranges[path].upper
         SmokeParams.model_validate(unflatten_params({**change}) | {"duration_seconds": 600.0})
     emission = np.array([m["emission_mg_s"] for m in mods]) - base["emission_mg_s"]
     wind = np.array([m["environment.wind_speed_m_s"] for m in mods]) - base["environment"]["wind_speed_m_s"]

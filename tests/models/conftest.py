@@ -11,12 +11,12 @@ os.environ["MLFLOW_DISABLE_TELEMETRY"] = "true"
 
 import numpy as np
 import pytest
-from mlserver_venv import mlserver_executable
 
 from envirosense.models.registry import ModelRegistry, ModelVersionInfo
 from envirosense.models.serving import MLServerProcess, export_for_mlserver
 from envirosense.models.training import ModelTrainer, TrainedModel, TrainingConfig
 from envirosense.simulation import scenario_classes
+from tests.models.mlserver_venv import mlserver_executable
 
 REPO = Path(__file__).resolve().parents[2]
 SampleFactory = Callable[..., list[dict[str, Any]]]

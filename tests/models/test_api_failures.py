@@ -11,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import httpx
 import numpy as np
 import pytest
 
@@ -391,10 +392,11 @@ def test_settings_are_validated() -> None:
 def test_tls_verification_is_on_by_default() -> None:
     with OpenInferenceClient(settings("https://127.0.0.1:1")) as client:
         transport = client._http._transport
+        assert isinstance(transport, httpx.HTTPTransport)
         context = transport._pool._ssl_context
         import ssl
 
-        assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+        assert context is not None and context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
 
 
 def test_a_failing_server_fails_the_whole_evaluation_with_nothing_returned(

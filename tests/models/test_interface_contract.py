@@ -4,6 +4,7 @@ same registered model and the same data; they must agree with each other and wit
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ KINDS = ["local", "api"]
 
 
 @pytest.fixture(scope="module")
-def interfaces(registry: ModelRegistry, mlserver: tuple[MLServerProcess, Path]) -> dict[str, ModelInterface]:
+def interfaces(registry: ModelRegistry, mlserver: tuple[MLServerProcess, Path]) -> Iterator[dict[str, ModelInterface]]:
     server, folder = mlserver
     api = ApiBasedModelInterface.from_serving_spec(
         folder / SERVING_SPEC_FILE,

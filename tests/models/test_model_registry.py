@@ -64,6 +64,7 @@ def test_each_version_records_datasets_and_metrics(fresh_registry: ModelRegistry
     assert json.loads(raw.tags[TAG_METRICS])["validation_accuracy"] == pytest.approx(
         trained_model.metrics["validation_accuracy"]
     )
+    assert raw.run_id is not None
     run = fresh_registry.client.get_run(raw.run_id)
     assert run.data.metrics["validation_accuracy"] == pytest.approx(trained_model.metrics["validation_accuracy"])
     assert run.data.params["training.model_type"] == "random_forest"
@@ -74,7 +75,7 @@ def test_loaded_model_predicts_like_the_trained_one(
 ) -> None:
     loaded = registry.load("champion")
     extractor = FeatureExtractor()
-    features = extractor.model_input(extractor.transform(eval_samples[:64]).values)  # type: ignore[arg-type]
+    features = extractor.model_input(extractor.transform(eval_samples[:64]).values)
     assert np.array_equal(loaded.estimator.predict_proba(features), trained_model.estimator.predict_proba(features))
     assert loaded.feature_names == trained_model.feature_names
     assert loaded.class_labels == trained_model.class_labels

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from mlserver_venv import mlserver_executable
 from typer.testing import CliRunner
 
 from envirosense.cli.app import app
@@ -19,6 +18,7 @@ from envirosense.models.registry import ModelRegistry
 from envirosense.models.serving import SERVING_SPEC_FILE, MLServerProcess, export_for_mlserver
 from envirosense.models.training import ModelTrainer, TrainedModel, TrainingConfig
 from envirosense.schemas import ModelPerformanceData
+from tests.models.mlserver_venv import mlserver_executable
 
 runner = CliRunner(env={"COLUMNS": "250"})
 

@@ -15,12 +15,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-from loop_helpers import write_small_config
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
 from envirosense.models.api import ApiSettings, CircuitOpenError, ModelServerUnavailableError, OpenInferenceClient
 from envirosense.ops import metrics
+from tests.learning.loop_helpers import write_small_config
 
 ALERTS = Path(__file__).resolve().parents[2] / "deploy" / "prometheus" / "alerts.yml"
 Scrape = dict[tuple[str, tuple[tuple[str, str], ...]], float]

@@ -15,7 +15,7 @@ def test_a_prepared_store_is_one_mlflow_uses_without_migrating(tmp_path: Path) -
     prepare_local_store(f"sqlite:///{store}")
     with sqlite3.connect(store) as connection:
         (revision,) = connection.execute("select version_num from alembic_version").fetchone()
-    assert revision == _get_latest_schema_revision()
+    assert revision == _get_latest_schema_revision()  # type: ignore[no-untyped-call]
     assert [path.name for path in store.parent.iterdir()] == ["mlflow.db"]  # no partial file left behind
     tracker = ExperimentTracker(f"sqlite:///{store}", artifact_location=tmp_path / "artifacts")
     parent = tracker.parent_run("run-1", {"strategy": "alm"})

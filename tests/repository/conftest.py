@@ -7,10 +7,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from repo_helpers import POSTGRES_URL, Backend
 from sqlalchemy import Engine, text
 
 from envirosense.repository import SqlScenarioRepository, make_engine, upgrade_database
+from tests.repository.repo_helpers import POSTGRES_URL, Backend
 
 
 @pytest.fixture(scope="session")

@@ -6,12 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
-from repo_helpers import Backend, baseline_definition
 from typer.testing import CliRunner
 
 from envirosense.cli.app import app
 from envirosense.repository.catalogue import catalogue_definitions
 from envirosense.simulation import scenario_classes
+from tests.repository.repo_helpers import Backend, baseline_definition
 
 
 def _run(backend: Backend, *arguments: str, input_text: str | None = None) -> tuple[int, str]:

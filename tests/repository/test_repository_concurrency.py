@@ -6,9 +6,9 @@ import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 
 import pytest
-from repo_helpers import Backend, baseline_definition
 
 from envirosense.repository import ConflictError
+from tests.repository.repo_helpers import Backend, baseline_definition
 
 PROCESSES = 3
 UPDATES_PER_PROCESS = 8

@@ -6,7 +6,6 @@ import json
 from typing import Any
 
 import pytest
-from repo_helpers import baseline_definition
 
 from envirosense.repository import (
     ConflictError,
@@ -19,6 +18,7 @@ from envirosense.repository.sensors import driven_sensor_ids
 from envirosense.schemas import SENSOR_IDS, ScenarioDefinition
 from envirosense.simulation import BaseScenario
 from envirosense.simulation.registry import scenario_class
+from tests.repository.repo_helpers import baseline_definition
 
 INTERFACE_METHODS = {
     "get_scenario_by_id": ["self", "scenario_id"],

@@ -16,7 +16,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-from repo_helpers import Backend
 
 from envirosense.repository import CraftingError, FailureSeekingCrafter, RuleBasedInverseCrafter, SqlScenarioRepository
 from envirosense.repository.crafting import CraftRequest, ForwardModel, feature_targets
@@ -27,6 +26,7 @@ from envirosense.schemas import ClassLabel, SampleFeaturesSummary
 from envirosense.simulation.registry import scenario_class
 from envirosense.simulation.result import SimulationResult
 from envirosense.simulation.scenario import BaseScenario
+from tests.repository.repo_helpers import Backend
 
 FORWARD_TOLERANCE = 0.05
 TARGET_SEED, FRESH_SEED = 1000, 2000
@@ -193,8 +193,13 @@ def _pm_request() -> CraftRequest:
 def test_failure_seeking_concentrates_on_high_scores(sampler: Any) -> None:
     request = _pm_request()
     uniform_levels: list[float] = []
+
+    def records_the_level(scenario: BaseScenario[Any], run: SimulationResult) -> float:
+        uniform_levels.append(_pm_level(run))
+        return 0.0
+
     uniform = FailureSeekingCrafter(
-        lambda scenario, run: uniform_levels.append(_pm_level(run)) or 0.0,
+        records_the_level,
         rng=np.random.default_rng(99),
         candidates_per_craft=40,
     )

@@ -6,7 +6,6 @@ from importlib.resources import files
 
 import pytest
 from alembic import command
-from repo_helpers import Backend
 from sqlalchemy import inspect, text
 from typer.testing import CliRunner
 
@@ -14,6 +13,7 @@ from envirosense.cli.app import app
 from envirosense.repository import SchemaTooNewError, SchemaTooOldError, make_engine, upgrade_database
 from envirosense.repository.database import schema_engine
 from envirosense.repository.migrate import alembic_config, current_revisions, head_revisions
+from tests.repository.repo_helpers import Backend
 
 
 def test_migrations_ship_inside_the_package() -> None:

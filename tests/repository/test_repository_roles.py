@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from repo_helpers import POSTGRES_URL, baseline_definition
 from sqlalchemy import Engine, make_url, text
 from sqlalchemy.exc import ProgrammingError
 from typer.testing import CliRunner
@@ -33,6 +32,7 @@ from envirosense.repository import (
 from envirosense.repository.database import redact
 from envirosense.repository.migrate import current_revisions, head_revisions
 from envirosense.repository.roles import APP_ROLE_PASSWORD_ENV, grant_application_role, read_role_password
+from tests.repository.repo_helpers import POSTGRES_URL, baseline_definition
 
 pytestmark = pytest.mark.postgres
 

@@ -11,7 +11,6 @@ from contextlib import suppress
 from pathlib import Path
 
 import pytest
-from repo_helpers import POSTGRES_URL, baseline_definition
 from sqlalchemy.engine import make_url
 
 from envirosense.repository import (
@@ -21,6 +20,7 @@ from envirosense.repository import (
     make_engine,
     upgrade_database,
 )
+from tests.repository.repo_helpers import POSTGRES_URL, baseline_definition
 
 
 @pytest.fixture

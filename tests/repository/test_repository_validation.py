@@ -6,10 +6,10 @@ import json
 from typing import Any
 
 import pytest
-from repo_helpers import baseline_definition
 
 from envirosense.repository import RepositoryValidationError, SqlScenarioRepository
 from envirosense.simulation import scenario_class
+from tests.repository.repo_helpers import baseline_definition
 
 
 def _arcing(**params: Any) -> dict[str, Any]:

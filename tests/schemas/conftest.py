@@ -3,7 +3,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sample_factory import baseline_samples
+
+from tests.schemas.sample_factory import baseline_samples
 
 
 @pytest.fixture(scope="session")

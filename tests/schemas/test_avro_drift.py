@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from envirosense.schemas import Record
 from envirosense.schemas.avro import EXPORTED_RECORDS, avro_schema, avsc_text, shipped_avsc
 
 UNIT_AT_END = re.compile(r", [^,]+\.$")
@@ -18,7 +19,7 @@ SHIPPED = Path(__file__).parents[2] / "src" / "envirosense" / "schemas" / "avro"
 
 
 @pytest.mark.parametrize("model", EXPORTED_RECORDS, ids=lambda m: m.avro_name)
-def test_shipped_schema_matches_model(model: type) -> None:
+def test_shipped_schema_matches_model(model: type[Record]) -> None:
     shipped = (SHIPPED / f"{model.avro_name}.avsc").read_text(encoding="utf-8")
     assert shipped == avsc_text(model), (
         f"{model.avro_name}.avsc drifted from the Pydantic model: run "
@@ -34,7 +35,7 @@ def test_no_stray_schema_files() -> None:
 def _walk_fields(schema: object, seen: list[tuple[str, dict[str, object]]]) -> None:
     if isinstance(schema, dict):
         if schema.get("type") == "record":
-            for field in schema["fields"]:  # type: ignore[union-attr]
+            for field in schema["fields"]:
                 seen.append((str(schema["name"]), field))
                 _walk_fields(field["type"], seen)
         elif schema.get("type") in ("array", "map"):
@@ -45,8 +46,9 @@ def _walk_fields(schema: object, seen: list[tuple[str, dict[str, object]]]) -> N
 
 
 @pytest.mark.parametrize("model", EXPORTED_RECORDS, ids=lambda m: m.avro_name)
-def test_every_field_has_a_doc_with_its_unit(model: type) -> None:
+def test_every_field_has_a_doc_with_its_unit(model: type[Record]) -> None:
     fields: list[tuple[str, dict[str, object]]] = []
+    assert model.avro_name is not None
     _walk_fields(shipped_avsc(model.avro_name), fields)
     assert fields
     for record, field in fields:

@@ -7,11 +7,11 @@ from pathlib import Path
 import fastavro
 import pytest
 
-from envirosense.schemas import MLDataSample, ScenarioDefinition
+from envirosense.schemas import MLDataSample, Record, ScenarioDefinition
 from envirosense.schemas.avro import parsed_schema
 
 DATA = Path(__file__).parent / "data"
-MODELS = {"MLDataSample": MLDataSample, "ScenarioDefinition": ScenarioDefinition}
+MODELS: dict[str, type[Record]] = {"MLDataSample": MLDataSample, "ScenarioDefinition": ScenarioDefinition}
 FIXTURES = sorted(DATA.glob("*.avro"))
 
 

@@ -1,7 +1,7 @@
 """Write one small Avro file per top-level schema at its current version into tests/schemas/data/.
 
-Run once per released schema version (``python tests/schemas/write_release_fixtures.py``) and commit the
-files; ``test_schema_evolution.py`` then proves every later reader still reads them.
+Run once per released schema version (``python -m tests.schemas.write_release_fixtures`` from the repository
+root) and commit the files; ``test_schema_evolution.py`` then proves every later reader still reads them.
 """
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import fastavro
-from sample_factory import baseline_samples
 
 from envirosense.schemas.avro import parsed_schema, schema_versions
 from envirosense.simulation import scenario_class
+from tests.schemas.sample_factory import baseline_samples
 
 DATA = Path(__file__).parent / "data"
 

@@ -16,12 +16,12 @@ from typing import Any
 
 import numpy as np
 import pytest
-from scenario_setup import configured, field_and_readings
 
 from envirosense.simulation import BaseScenario
 from envirosense.simulation.field import TrueField
 from envirosense.simulation.physics.ambient import quiet_field
 from envirosense.simulation.physics.plume import PlumeGeometry, plume_dilution
+from tests.simulation.scenario_setup import configured, field_and_readings
 
 DOC = Path(__file__).parents[2] / "docs" / "simulation.md"
 STILL_AIR = {

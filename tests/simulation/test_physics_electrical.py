@@ -6,7 +6,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-from scenario_setup import configured, field_and_readings
 
 from envirosense.simulation.field import TrueField
 from envirosense.simulation.physics.emf import (
@@ -16,6 +15,7 @@ from envirosense.simulation.physics.emf import (
     series_arc_harmonic_pct,
 )
 from envirosense.simulation.physics.plume import line_source_dilution
+from tests.simulation.scenario_setup import configured, field_and_readings
 
 
 def simulate(name: str, seed: int = 3, steps: int = 30, **params: Any) -> tuple[TrueField, dict[str, Any]]:
@@ -36,7 +36,11 @@ def test_feeder_harmonics_span_two_to_eight_percent_and_peak_in_the_evening() ->
 def test_a_series_arc_is_invisible_in_the_harmonics_wherever_it_is() -> None:
     assert series_arc_harmonic_pct(3, 40.0, 6000.0) < 0.25
     for distance in (1.0, 15.0):
-        common = {"burst_rate_per_min": 30.0, "burst_duration_s": 1.0, "source": {"distance_m": distance}}
+        common: dict[str, Any] = {
+            "burst_rate_per_min": 30.0,
+            "burst_duration_s": 1.0,
+            "source": {"distance_m": distance},
+        }
         timing = {"onset_fraction": 0.0, "growth": "step"}
         arcing, _ = simulate("arcing_event", timing=timing, **common)
         quiet, _ = simulate("arcing_event", timing={"onset_fraction": 0.6}, **common)
@@ -45,7 +49,12 @@ def test_a_series_arc_is_invisible_in_the_harmonics_wherever_it_is() -> None:
 
 def test_an_arc_to_ground_shows_at_light_load_only() -> None:
     timing = {"onset_fraction": 0.0, "growth": "step"}
-    bursts = {"burst_rate_per_min": 30.0, "burst_duration_s": 1.0, "fault_path": "to_ground", "fault_current_a": 20.0}
+    bursts: dict[str, Any] = {
+        "burst_rate_per_min": 30.0,
+        "burst_duration_s": 1.0,
+        "fault_path": "to_ground",
+        "fault_current_a": 20.0,
+    }
     light, _ = simulate("arcing_event", timing=timing, device={"grid_load_fraction": 0.1}, **bursts)
     heavy, _ = simulate("arcing_event", timing=timing, device={"grid_load_fraction": 1.2}, **bursts)
     assert np.max(light.emf.harmonic_3_pct) > 6.0
@@ -83,7 +92,7 @@ def test_everyday_electronics_blind_the_lightning_detector_near_the_box_only(sou
 
 
 def test_rectifier_loads_raise_the_harmonics_where_an_arc_would_sit_but_a_carrier_does_not() -> None:
-    before = {"start_fraction": 0.5, "nonlinear_load_share": 0.3}
+    before: dict[str, Any] = {"start_fraction": 0.5, "nonlinear_load_share": 0.3}
     supplies, _ = simulate("electronic_interference", source="switch_mode_supplies", **before)
     carrier, _ = simulate("electronic_interference", source="power_line_carrier", **before)
     assert np.median(supplies.emf.harmonic_3_pct[20:]) > np.median(supplies.emf.harmonic_3_pct[:10]) + 3.0

@@ -8,11 +8,11 @@ from typing import Any
 
 import numpy as np
 import pytest
-from scenario_setup import configured, field_and_readings
 
 from envirosense.simulation import scenario_class
 from envirosense.simulation.field import TrueField
 from envirosense.simulation.physics.ambient import quiet_field
+from tests.simulation.scenario_setup import configured, field_and_readings
 
 CALM_AXIS = {
     "turbulence_intensity": 0.05,
@@ -319,7 +319,7 @@ def test_pyrolysing_debris_widens_the_hot_part_it_lies_on() -> None:
     """More debris pyrolysing on the same part: a larger hot surface, cooler on average, never below the onset."""
     from envirosense.simulation.scenarios.fire import PYROLYSIS_ONSET_C, hot_part_with_debris
 
-    part = {"ignition_source_temperature_c": 300.0, "ignition_source_diameter_m": 0.05}
+    part: dict[str, Any] = {"ignition_source_temperature_c": 300.0, "ignition_source_diameter_m": 0.05}
     little = field_of("fire_precursor_combination", fuel_consumption_g_s=0.01, **part)
     much = field_of("fire_precursor_combination", fuel_consumption_g_s=0.5, **part)
     assert much.thermal.hotspot_area_px[-1] > 5 * little.thermal.hotspot_area_px[-1]

@@ -28,16 +28,12 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
-TESTS = Path(__file__).resolve().parents[1]
-REPO = TESTS.parent
-for folder in ("faults", "learning", "models"):
-    sys.path.insert(0, str(TESTS / folder))
+from envirosense.models.serving import MLServerProcess, free_port
+from tests.faults.fault_harness import fingerprint, run_cli, run_env
+from tests.learning.loop_helpers import write_small_config
+from tests.models.mlserver_venv import mlserver_executable
 
-from fault_harness import fingerprint, run_cli, run_env  # noqa: E402
-from loop_helpers import write_small_config  # noqa: E402
-from mlserver_venv import mlserver_executable  # noqa: E402
-
-from envirosense.models.serving import MLServerProcess, free_port  # noqa: E402
+REPO = Path(__file__).resolve().parents[2]
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
@@ -85,7 +81,7 @@ def wait_for(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
 
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
     while time.monotonic() < deadline:
-        assert process.poll() is None, f"{process.args} exited: {log.read_text(errors='replace')[-3000:]}"
+        assert process.poll() is None, f"{process.args!r} exited: {log.read_text(errors='replace')[-3000:]}"
         try:
             if httpx.get(url, timeout=2.0).status_code == 200:
                 return
@@ -217,7 +213,7 @@ def test_two_cycles_on_separate_services_record_what_the_embedded_run_records(tm
             )
         from distributed import Client
 
-        with Client(scheduler, timeout=STARTUP_TIMEOUT_S, set_as_default=False) as client:
+        with Client(scheduler, timeout=STARTUP_TIMEOUT_S, set_as_default=False) as client:  # type: ignore[no-untyped-call]
             client.wait_for_workers(2, timeout=STARTUP_TIMEOUT_S)
         server = stack.enter_context(MLServerProcess(mlserver, services / "models"))
         config = services_config(
@@ -246,7 +242,7 @@ def test_two_cycles_on_separate_services_record_what_the_embedded_run_records(tm
         assert not (services / "ws" / "mlflow.db").exists()
         assert any((services / "mlflow" / "artifacts").rglob("*.skops"))
         assert any(path.is_dir() for path in (services / "models").iterdir())
-        with Client(scheduler, timeout=STARTUP_TIMEOUT_S, set_as_default=False) as client:
+        with Client(scheduler, timeout=STARTUP_TIMEOUT_S, set_as_default=False) as client:  # type: ignore[no-untyped-call]
             prefixes = client.run_on_scheduler(lambda dask_scheduler: sorted(dask_scheduler.task_prefixes))
         assert "run_unit" in prefixes
     assert len(expected["cycles"]) == 3  # the initial model and two cycles

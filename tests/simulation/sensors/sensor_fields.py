@@ -46,7 +46,7 @@ def constant_field(n: int, dt: float = 1.0) -> TrueField:
         return np.full(n, value)
 
     return TrueField(
-        times_s=np.arange(n) * dt,
+        times_s=np.arange(n, dtype=np.float64) * dt,
         ambient=AmbientConditions(
             air_temperature_c=full(20.0),
             relative_humidity_pct=full(50.0),
@@ -96,8 +96,8 @@ def constant_field(n: int, dt: float = 1.0) -> TrueField:
 
 def realistic_field(n: int, dt: float = 10.0, seed: int = 0, **environment: float) -> TrueField:
     """The physics package's quiet field (weather noise, diurnal cycle, load-driven heat and EMF)."""
-    env = EnvironmentParams(**environment)  # type: ignore[arg-type]
-    return quiet_field(env, DeviceParams(), np.arange(n) * dt, np.random.default_rng(seed))
+    env = EnvironmentParams(**environment)
+    return quiet_field(env, DeviceParams(), np.arange(n, dtype=np.float64) * dt, np.random.default_rng(seed))
 
 
 def wild_field(n: int, rng: np.random.Generator) -> TrueField:

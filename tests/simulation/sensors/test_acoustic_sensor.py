@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
-from sensor_fields import NO_DROPOUTS, constant_field
 
 from envirosense.schemas import SensorStatus
 from envirosense.simulation.result import STATUS_CODE
 from envirosense.simulation.sensors import GridGuardianDevice
 from envirosense.simulation.sensors.acoustic import BAND_FIELDS, AcousticSensor, band_response_db, response_db
+from tests.simulation.sensors.sensor_fields import NO_DROPOUTS, constant_field
 
 
 def _pair(field: object, seed: int = 0) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from sensor_fields import NO_DROPOUTS, constant_field
 
 from envirosense.schemas import SensorStatus
 from envirosense.simulation.result import STATUS_CODE
 from envirosense.simulation.sensors.anemometer import AnemometerSensor
 from envirosense.simulation.sensors.pressure import PressureSensor
 from envirosense.simulation.sensors.temperature_humidity import TemperatureHumiditySensor, relative_humidity_at
+from tests.simulation.sensors.sensor_fields import NO_DROPOUTS, constant_field
 
 SATURATED = STATUS_CODE[SensorStatus.SATURATED]
 

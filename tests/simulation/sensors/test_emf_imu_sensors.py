@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from sensor_fields import NO_DROPOUTS, constant_field
 
 from envirosense.schemas import SensorStatus
 from envirosense.simulation.result import STATUS_CODE
 from envirosense.simulation.sensors.emf import EmfSensor
 from envirosense.simulation.sensors.imu import ImuSensor
+from tests.simulation.sensors.sensor_fields import NO_DROPOUTS, constant_field
 
 SATURATED = STATUS_CODE[SensorStatus.SATURATED]
 

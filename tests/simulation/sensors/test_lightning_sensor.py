@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from sensor_fields import constant_field
 
 from envirosense.simulation.parameters import DeviceParams
 from envirosense.simulation.sensors.lightning import DISTANCE_STEPS_KM, LightningSensor, quantise_distance
+from tests.simulation.sensors.sensor_fields import constant_field
 
 NEW = DeviceParams(days_since_calibration=0.0, dropout_probability=0.0)
 

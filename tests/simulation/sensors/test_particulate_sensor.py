@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
-from sensor_fields import NO_DROPOUTS, constant_field
 
 from envirosense.schemas import SensorStatus
 from envirosense.simulation.field import TrueField
 from envirosense.simulation.result import STATUS_CODE
 from envirosense.simulation.sensors.particulate import MASS_FIELDS, NUMBER_FIELDS, ParticulateSensor
+from tests.simulation.sensors.sensor_fields import NO_DROPOUTS, constant_field
 
 SEEDS = range(10)
 
@@ -69,7 +69,7 @@ def test_size_classes_are_cumulative() -> None:
 
 def test_fan_cleaning_glitches_ten_seconds_per_interval() -> None:
     field = _smoke(n=3600)
-    field.times_s = np.arange(3600) * 1.0
+    field.times_s = np.arange(3600, dtype=np.float64)
     sensor = ParticulateSensor(fan_clean_interval_s=600.0)
     readings = sensor.measure(field, NO_DROPOUTS, np.random.default_rng(4))
     pm10 = readings["mass_concentration_pm10_ug_m3"]

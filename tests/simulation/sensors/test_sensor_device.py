@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 
 import numpy as np
 import pytest
-from sensor_fields import NO_DROPOUTS, constant_field, realistic_field, wild_field
 
 from envirosense.schemas import SENSOR_IDS, SENSORS_BY_ID, ClassLabel, MLDataSample, SensorStatus
 from envirosense.simulation.labels import LabelTrack
@@ -15,6 +14,7 @@ from envirosense.simulation.parameters import DeviceParams
 from envirosense.simulation.result import STATUS_CODE, SimulationResult, check_reading_ranges
 from envirosense.simulation.sensors import GridGuardianDevice, default_sensor_models
 from envirosense.simulation.sensors.particulate import ParticulateSensor
+from tests.simulation.sensors.sensor_fields import NO_DROPOUTS, constant_field, realistic_field, wild_field
 
 DROPOUT = STATUS_CODE[SensorStatus.DROPOUT]
 SATURATED = STATUS_CODE[SensorStatus.SATURATED]

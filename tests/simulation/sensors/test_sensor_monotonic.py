@@ -6,10 +6,10 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
-from sensor_fields import NO_DROPOUTS, constant_field
 
 from envirosense.simulation.field import TrueField
 from envirosense.simulation.sensors import GridGuardianDevice
+from tests.simulation.sensors.sensor_fields import NO_DROPOUTS, constant_field
 
 Setter = Callable[[TrueField, float], None]
 

@@ -3,10 +3,11 @@ flat-field-correction freezes, saturation."""
 
 from __future__ import annotations
 
+from typing import TypedDict, Unpack
+
 import numpy as np
 import pytest
 from scipy import ndimage
-from sensor_fields import NO_DROPOUTS, constant_field
 
 from envirosense.schemas import SensorStatus
 from envirosense.simulation.field import ThermalScene, TrueField
@@ -23,6 +24,7 @@ from envirosense.simulation.sensors.thermal_camera import (
     render_frame,
     weighted_quantiles,
 )
+from tests.simulation.sensors.sensor_fields import NO_DROPOUTS, constant_field
 
 AREAS = np.array([0.0, 0.3, 1.0, 4.0, 9.0, 30.0, 400.0, 1500.0, 4000.0, 20_000.0])
 
@@ -87,7 +89,15 @@ def _camera_field(n: int, area: float, hotspot_c: float, dt: float = 1.0) -> Tru
     return field
 
 
-def _ideal_camera(**kwargs: float) -> ThermalCameraSensor:
+class _CameraOptions(TypedDict, total=False):
+    """The ``ThermalCameraSensor`` options a test sets on the ideal camera (seconds, standard deviations)."""
+
+    ffc_interval_s: float
+    phase_mismatch_sd: float
+    load_scale_sd: float
+
+
+def _ideal_camera(**kwargs: Unpack[_CameraOptions]) -> ThermalCameraSensor:
     return ThermalCameraSensor(
         gain_sd=0.0,
         offset_sd_c=0.0,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from sensor_fields import NO_DROPOUTS, constant_field
 
 from envirosense.simulation.field import GAS_SPECIES, TrueField
 from envirosense.simulation.parameters import DeviceParams
@@ -14,6 +13,7 @@ from envirosense.simulation.sensors.voc_array import (
     VocArraySensor,
     cross_sensitivity_matrix,
 )
+from tests.simulation.sensors.sensor_fields import NO_DROPOUTS, constant_field
 
 SEEDS = range(12)
 
@@ -77,7 +77,7 @@ def test_oxidising_channel_sees_ozone_no2_and_hcl() -> None:
 
 def test_selective_channel_lag_reaches_63_percent_at_tau() -> None:
     field = _pure("formaldehyde", 0.0, n=400)
-    field.times_s = np.arange(400) * 1.0
+    field.times_s = np.arange(400, dtype=np.float64)
     field.gases_ppb["formaldehyde"][100:] = 1000.0
     fractions = []
     for seed in SEEDS:
