@@ -8,9 +8,11 @@ benchmarks document; seeds keep the sets apart.
 ``label_balanced_definitions`` draws the class label first (uniformly over the labels, runs spread evenly
 across them), then a scenario class of that label and its parameters uniformly: the catalogue has 9 normal
 scenario classes of 17, so a uniform draw spends over half its runs on one of the seven labels macro-F1
-weighs equally. ``contrast_definitions`` spreads runs evenly over 13 strata instead: each hazard label,
-each confounder class on its own, the plain normal classes together (an ablation: it gives every look-alike
-a hazard's share, see BENCHMARKS.md, "Look-alikes for arcing").
+weighs equally. ``lookalike_definitions`` keeps those label shares but gives the ``normal`` label's runs
+to its confounder classes only. ``contrast_definitions`` spreads runs evenly over 13 strata instead: each
+hazard label, each confounder class on its own, the plain normal classes together (it gives every
+look-alike a hazard's share). Both are ablations (BENCHMARKS.md, "Look-alikes for arcing" and "A
+four-times larger evaluation set").
 
 ``low_intensity_definitions`` is the second, deliberately different distribution the sample-efficiency
 benchmark also scores on (``DISTRIBUTIONS``): rare, weak and distant hazards among many confounders.
