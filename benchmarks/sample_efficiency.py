@@ -69,10 +69,21 @@ UNCERTAIN_MARGIN = 0.2
 SAMPLES_PER_RUN = 10
 
 
+EVALUATION_SAMPLES = 1500
+EVALUATION_SEED = 7
+"""Size and seed of both evaluation sets unless ``--evaluation-samples`` / ``--evaluation-seed`` say otherwise."""
+
+
 def settings_for(
-    workspace: Path, strategy: str, seed: int, quick: bool, simulation_per_cycle: int | None = None
+    workspace: Path,
+    strategy: str,
+    seed: int,
+    quick: bool,
+    simulation_per_cycle: int | None = None,
+    evaluation: tuple[int, int] = (EVALUATION_SAMPLES, EVALUATION_SEED),
 ) -> RunSettings:
-    """The benchmark's run settings; ``simulation_per_cycle`` is pool-margin-matched's simulation budget."""
+    """The benchmark's run settings; ``simulation_per_cycle`` is pool-margin-matched's simulation budget,
+    ``evaluation`` the evaluation sets' (samples, seed)."""
     budget: dict[str, Any] = (
         {"samples_per_cycle": 80, "probe_samples": 200, "min_samples_per_spot": 10}
         if quick
@@ -86,9 +97,9 @@ def settings_for(
             "generation": {"workers": 2},
             "datasets": {
                 "initial_samples": 200 if quick else 300,
-                "evaluation_samples": 1500,
+                "evaluation_samples": evaluation[0],
                 "initial_seed": 1000 + seed,
-                "evaluation_seed": 7,
+                "evaluation_seed": evaluation[1],
             },
             "active_learning": {
                 "strategy": strategy,
@@ -118,10 +129,11 @@ def run_one(
     overrides: dict[str, Any],
     label: str,
     simulation_per_cycle: int | None = None,
+    evaluation: tuple[int, int] = (EVALUATION_SAMPLES, EVALUATION_SEED),
 ) -> dict[str, Any]:
     """Run one strategy for one seed; returns its curves on both evaluation sets (against training and
     simulated samples), its wall time and per-cycle data quality."""
-    settings = settings_for(root, strategy, seed, quick, simulation_per_cycle)
+    settings = settings_for(root, strategy, seed, quick, simulation_per_cycle, evaluation)
     if overrides:
         learning = settings.active_learning.model_dump()
         for dotted, value in overrides.items():
@@ -146,6 +158,7 @@ def run_one(
     }
     return {
         "seed": seed,
+        "evaluation": list(evaluation),
         "samples": samples,
         "simulated": [int(cycle.samples_simulated or 0) for cycle in history.cycles],
         "seconds": seconds,
@@ -154,6 +167,13 @@ def run_one(
         "per_class_f1": [per_class[version] for version in champions],
         "quality": data_quality(manager, history, champions),
     }
+
+
+def evaluation_of(record: dict[str, Any]) -> tuple[int, int]:
+    """The (samples, seed) of the evaluation sets a stored run was scored on (runs stored before the
+    evaluation sets could be chosen used the defaults)."""
+    samples, seed = record.get("evaluation", (EVALUATION_SAMPLES, EVALUATION_SEED))
+    return int(samples), int(seed)
 
 
 def second_evaluation_set(settings: RunSettings) -> Path:
@@ -588,6 +608,13 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="pool-margin-matched's simulated samples per cycle (default: what the seed's alm run simulated)",
     )
+    parser.add_argument(
+        "--evaluation-samples",
+        type=int,
+        default=EVALUATION_SAMPLES,
+        help="samples in each evaluation set (uniform and low-intensity)",
+    )
+    parser.add_argument("--evaluation-seed", type=int, default=EVALUATION_SEED, help="seed of the evaluation sets")
     parser.add_argument("--merge", type=Path, action="append", default=[], help="add runs from earlier JSON")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results"), help="where plots and JSON go")
     parser.add_argument("--tag", default=None, help="file name tag (default: quick or full)")
@@ -617,7 +644,8 @@ def main(argv: list[str] | None = None) -> int:
             if strategy == "pool-margin-matched":
                 matched = args.matched_simulation or matched_simulation({"alm": runs.get(args.label, [])}, seed)
             options = overrides if strategy == "alm" else {}
-            record = run_one(root, strategy, seed, args.quick, options, label, matched)
+            evaluation = (args.evaluation_samples, args.evaluation_seed)
+            record = run_one(root, strategy, seed, args.quick, options, label, matched, evaluation)
             runs.setdefault(label, []).append(record)
             args.out.mkdir(parents=True, exist_ok=True)
             partial = args.out / f"sample_efficiency_{tag}.partial.json"
@@ -633,6 +661,9 @@ def main(argv: list[str] | None = None) -> int:
             runs.setdefault(label, []).extend(records)
     for records in runs.values():
         records.sort(key=lambda record: record["seed"])
+    evaluations = {evaluation_of(record) for records in runs.values() for record in records}
+    if len(evaluations) > 1:
+        parser.error(f"the runs were scored on different evaluation sets (samples, seed): {sorted(evaluations)}")
     print(f"\n{time.perf_counter() - started:.0f} s of runs")
     targets = {"uniform": args.target, "low-intensity": args.target_low_intensity}
     results = report(runs, targets, args.out, tag)

@@ -188,3 +188,21 @@ def test_the_ratio_interval_needs_runs_paired_by_seed() -> None:
     }
     with pytest.raises(ValueError, match=r"paired by seed.*\[0, 1\] against \[0, 2\]"):
         sample_efficiency.table(runs, "uniform", 0.5, np.random.default_rng(0))
+
+
+def test_runs_record_their_evaluation_sets_and_merging_other_sets_is_refused(
+    results: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert {tuple(record["evaluation"]) for records in results["runs"].values() for record in records} == {(1500, 7)}
+    stored = tmp_path / "default.json"
+    stored.write_text(json.dumps({"runs": results["runs"]}))
+    other = tmp_path / "other.json"
+    moved = {label: [{**r, "evaluation": [6000, 2027]} for r in records] for label, records in results["runs"].items()}
+    other.write_text(json.dumps({"runs": {f"{label}-big": records for label, records in moved.items()}}))
+
+    with pytest.raises(SystemExit) as stopped:
+        sample_efficiency.main(["--seeds", "0", "--merge", str(stored), "--merge", str(other), "--out", str(tmp_path)])
+
+    assert stopped.value.code == 2
+    assert "different evaluation sets" in capsys.readouterr().err
+    assert not (tmp_path / "sample_efficiency_full.json").exists()

@@ -8,7 +8,12 @@ from collections import Counter
 
 import numpy as np
 
-from envirosense.learning.sources import contrast_definitions, label_balanced_definitions, random_definitions
+from envirosense.learning.sources import (
+    contrast_definitions,
+    label_balanced_definitions,
+    lookalike_definitions,
+    random_definitions,
+)
 from envirosense.schemas import ClassLabel
 from envirosense.simulation import scenario_classes
 from envirosense.simulation.registry import scenario_class
@@ -83,3 +88,20 @@ def test_contrast_draws_come_from_the_seed_and_are_tagged() -> None:
     assert drawn(first) != drawn(other)
     assert [d.scenario_definition_id for d in first][-1] == "x-0025"
     assert all({"contrast", "exploration"} <= set(d.tags) for d in first)
+
+
+def test_lookalike_draws_keep_the_label_shares_and_give_normal_runs_to_confounders_only() -> None:
+    definitions = lookalike_definitions(np.random.default_rng(8), 700, "k", tags=("exploration",))
+    balanced = label_balanced_definitions(np.random.default_rng(8), 700, "b")
+    assert _labels(definitions) == _labels(balanced)  # 100 runs for each of the seven labels
+    normal = [scenario_class(d.scenario_class_name) for d in definitions]
+    normal = [cls for cls in normal if cls.class_label is ClassLabel.NORMAL]
+    assert all(cls.is_confounder for cls in normal)
+    assert {cls.registry_name() for cls in normal} == {
+        cls.registry_name() for cls in scenario_classes() if cls.is_confounder
+    }
+    storms = Counter(d.scenario_class_name for d in definitions)["PassingLightningStormScenario"]
+    assert storms > Counter(d.scenario_class_name for d in balanced)["PassingLightningStormScenario"]
+    assert all({"lookalike", "exploration"} <= set(d.tags) for d in definitions)
+    again = lookalike_definitions(np.random.default_rng(8), 700, "k", tags=("exploration",))
+    assert [d.specific_params() for d in again] == [d.specific_params() for d in definitions]

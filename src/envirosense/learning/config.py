@@ -110,11 +110,13 @@ class TargetingConfig(_Config):
         description="Simulate this many times the cycle's budget, probe included (None: the run's pool_factor, "
         "so alm simulates as many samples as pool-margin).",
     )
-    exploration_draw: Literal["scenario", "label", "contrast"] = Field(
+    exploration_draw: Literal["scenario", "label", "lookalike", "contrast"] = Field(
         "label",
         description="How alm's random proposals are drawn: label (a class label evenly, then a scenario class of "
-        "it: every label equally), contrast (evenly over 13 strata: each hazard label, each of the six confounder "
-        "classes alone, the plain normal classes together, so every look-alike gets a hazard's share), or scenario "
+        "it: every label equally), lookalike (as label, but the normal label's runs go to its six confounder "
+        "classes only, the hazards' look-alikes; the plain normal classes come with the probe), contrast "
+        "(evenly over 13 strata: each hazard label, each of the six confounder classes alone, the plain normal "
+        "classes together, so every look-alike gets a hazard's share), or scenario "
         "(a scenario class uniformly: the catalogue's mix, 9 of its 17 classes normal).",
     )
     use_variation: bool = Field(True, description="Vary the scenario that produced the failure.")

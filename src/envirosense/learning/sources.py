@@ -8,9 +8,11 @@ benchmarks document; seeds keep the sets apart.
 ``label_balanced_definitions`` draws the class label first (uniformly over the labels, runs spread evenly
 across them), then a scenario class of that label and its parameters uniformly: the catalogue has 9 normal
 scenario classes of 17, so a uniform draw spends over half its runs on one of the seven labels macro-F1
-weighs equally. ``contrast_definitions`` spreads runs evenly over 13 strata instead: each hazard label,
-each confounder class on its own, the plain normal classes together (an ablation: it gives every look-alike
-a hazard's share, see BENCHMARKS.md, "Look-alikes for arcing").
+weighs equally. ``lookalike_definitions`` keeps those label shares but gives the ``normal`` label's runs
+to its confounder classes only. ``contrast_definitions`` spreads runs evenly over 13 strata instead: each
+hazard label, each confounder class on its own, the plain normal classes together (it gives every
+look-alike a hazard's share). Both are ablations (BENCHMARKS.md, "Look-alikes for arcing" and "A
+four-times larger evaluation set").
 
 ``low_intensity_definitions`` is the second, deliberately different distribution the sample-efficiency
 benchmark also scores on (``DISTRIBUTIONS``): rare, weak and distant hazards among many confounders.
@@ -79,16 +81,34 @@ def contrast_definitions(
     return _stratified_definitions(rng, count, id_prefix, contrast_strata(), ("contrast", *tags))
 
 
+def lookalike_definitions(
+    rng: np.random.Generator, count: int, id_prefix: str, *, tags: tuple[str, ...] = ()
+) -> list[ScenarioDefinition]:
+    """``count`` definitions spread evenly over the seven labels as ``label_balanced_definitions`` does,
+    but the ``normal`` label's runs go to its confounder classes only (the hazards' look-alikes), none to
+    the plain normal classes. Ids ``<id_prefix>-0000``…"""
+    confounders = [cls for cls in classes_for_label(ClassLabel.NORMAL) if cls.is_confounder]
+    return _stratified_definitions(rng, count, id_prefix, [*_hazard_strata(), confounders], ("lookalike", *tags))
+
+
 def contrast_strata() -> list[list[type[BaseScenario[Any]]]]:
     """The strata of ``contrast_definitions``: the scenario classes of each hazard label (sorted by label),
     then each confounder class alone (catalogue order), then the normal classes that are not confounders."""
-    hazards = [
+    normal = classes_for_label(ClassLabel.NORMAL)
+    return [
+        *_hazard_strata(),
+        *([cls] for cls in normal if cls.is_confounder),
+        [cls for cls in normal if not cls.is_confounder],
+    ]
+
+
+def _hazard_strata() -> list[list[type[BaseScenario[Any]]]]:
+    """The scenario classes of each hazard label, labels sorted by name."""
+    return [
         classes_for_label(label)
         for label in sorted(ClassLabel, key=lambda label: label.value)
         if label is not ClassLabel.NORMAL
     ]
-    normal = classes_for_label(ClassLabel.NORMAL)
-    return [*hazards, *([cls] for cls in normal if cls.is_confounder), [cls for cls in normal if not cls.is_confounder]]
 
 
 def _stratified_definitions(

@@ -29,6 +29,7 @@ from envirosense.learning.sources import (
     DefinitionDraw,
     contrast_definitions,
     label_balanced_definitions,
+    lookalike_definitions,
     random_definitions,
     runs_for,
 )
@@ -43,6 +44,7 @@ from envirosense.schemas import WeakSpot
 EXPLORATION_DRAWS: dict[str, DefinitionDraw] = {
     "scenario": random_definitions,
     "label": label_balanced_definitions,
+    "lookalike": lookalike_definitions,
     "contrast": contrast_definitions,
 }
 """``targeting.exploration_draw`` → how the uniform proposals are drawn."""
