@@ -11,6 +11,7 @@ samples and the simulated samples (everything the run simulated: initial set, pr
 - the samples needed to reach the target macro-F1 (linear interpolation; "not reached" counts as ∞);
 - bootstrap 95 % confidence intervals (over seeds) of the AUBC and of its paired differences to ``random``
   and to ``pool-margin``, and paired ones of the samples-to-target ratios to them (``bootstrap_reach_ratio``);
+- alm's samples-to-target ratio to pool-margin at 80–100 % of the target (``ratio_by_target``);
 - the simulation cost per cycle and the wall time per run;
 - per cycle, the quality of the new data: hit rate (share of new training samples the pre-cycle champion
   gets wrong or separates by a top-two margin below ``UNCERTAIN_MARGIN``), and for the scenarios a cycle
@@ -519,6 +520,29 @@ def label_mix_table(runs: Runs) -> dict[str, dict[str, float]]:
     return mixes
 
 
+TARGET_FRACTIONS = (0.8, 0.85, 0.9, 0.95, 1.0)
+"""``ratio_by_target`` reports the samples-to-target ratio at these fractions of the table's target."""
+
+
+def ratio_by_target(runs: Runs, evaluation: str, target: float, label: str = "alm") -> dict[str, str]:
+    """Print and return ``label``'s samples-to-target ratio to pool-margin's (``reach_ratio`` of the medians
+    over seeds) at ``TARGET_FRACTIONS`` of ``target`` on one evaluation set, keyed by the target. The
+    table's single target sits just below the median final score, where the curves flatten; this shows
+    whether the ratio holds on the way up."""
+    _, end = common_range([runs[label], runs["pool-margin"]])
+    ratios: dict[str, str] = {}
+    for fraction in TARGET_FRACTIONS:
+        goal = target * fraction
+        mine, theirs = (
+            float(np.median([samples_to_reach(r["samples"], r[evaluation], goal) for r in runs[name]]))
+            for name in (label, "pool-margin")
+        )
+        ratios[f"{goal:.3f}"] = reach_ratio(mine, theirs, end)
+    cells = "  ".join(f"{goal}: {ratio}" for goal, ratio in ratios.items())
+    print(f"{label} × pool-margin samples to target on the {evaluation} set, by target: {cells}")
+    return ratios
+
+
 def ablation_table(runs: Runs, reference: str, variants: list[str]) -> dict[str, Any]:
     """Print and return, per variant, its AUBC minus the ``reference`` runs' on the same seeds (paired), on
     both evaluation sets, with the per-seed differences."""
@@ -567,6 +591,12 @@ def report(runs: Runs, targets: dict[str, float | None], out: Path, tag: str) ->
         )
         for evaluation in EVALUATION_SETS
     }
+    if {"alm", "pool-margin"} <= set(main):
+        print()
+        results["ratio_by_target"] = {
+            evaluation: ratio_by_target(main, evaluation, results[evaluation]["target_macro_f1"])
+            for evaluation in EVALUATION_SETS
+        }
     if variants and "alm" in runs:
         results["ablations"] = ablation_table(runs, "alm", variants)
     results["cost"] = cost_table(runs)

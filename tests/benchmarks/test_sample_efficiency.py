@@ -206,3 +206,15 @@ def test_runs_record_their_evaluation_sets_and_merging_other_sets_is_refused(
     assert stopped.value.code == 2
     assert "different evaluation sets" in capsys.readouterr().err
     assert not (tmp_path / "sample_efficiency_full.json").exists()
+
+
+def test_the_ratio_by_target_follows_the_curves_below_the_target(capsys: pytest.CaptureFixture[str]) -> None:
+    runs = {
+        ALM: [_reaching(seed, [0.0, 1.0, 1.0]) for seed in (0, 1)],  # reaches g at 100 + 100 g samples
+        "pool-margin": [_reaching(seed, [0.0, 0.0, 1.0]) for seed in (0, 1)],  # at 200 + 100 g
+    }
+    ratios = sample_efficiency.ratio_by_target(runs, "uniform", 1.0)
+    assert ratios == {"0.800": "0.64", "0.850": "0.65", "0.900": "0.66", "0.950": "0.66", "1.000": "0.67"}
+    assert "by target: 0.800: 0.64" in capsys.readouterr().out
+    runs["pool-margin"] = [_reaching(seed, [0.0, 0.0, 0.9]) for seed in (0, 1)]  # never reaches 0.95 or 1.0
+    assert sample_efficiency.ratio_by_target(runs, "uniform", 1.0)["1.000"] == "< 0.67"
