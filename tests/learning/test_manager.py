@@ -25,14 +25,17 @@ BUDGET = {
 """alm proposes 4 × 20 − 50 = 30 samples (3 runs for the weak spot, 3 at random) and keeps 20."""
 
 
-def _manager(
-    strategy: str,
-    workspace: Path,
+@pytest.fixture(params=["alm", "random"])
+def manager(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
     initial_dataset: Path,
     repository: SQLiteScenarioRepository,
     make_performance: Callable[..., ModelPerformanceData],
 ) -> ActiveLearningManager:
-    config = {"strategy": strategy, "seed": 5, "pool_factor": 4, "budget": BUDGET}
+    """A manager of each strategy in ``tmp_path / "ws"`` (its model scripted by ``make_performance``)."""
+    config = {"strategy": request.param, "seed": 5, "pool_factor": 4, "budget": BUDGET}
+    workspace = tmp_path / "ws"
     return ActiveLearningManager(
         ScriptedModel({}, make_performance),
         repository,
@@ -47,19 +50,13 @@ def _manager(
     )
 
 
-@pytest.mark.parametrize("strategy", ["alm", "random"])
 def test_generate_targeted_samples_returns_what_the_policy_keeps_and_records_nothing(
-    strategy: str,
-    tmp_path: Path,
-    initial_dataset: Path,
-    repository: SQLiteScenarioRepository,
-    make_performance: Callable[..., ModelPerformanceData],
+    manager: ActiveLearningManager, tmp_path: Path, make_performance: Callable[..., ModelPerformanceData]
 ) -> None:
-    manager = _manager(strategy, tmp_path / "ws", initial_dataset, repository, make_performance)
     spots = manager.identify_weak_spots(make_performance(recalls={"normal": 0.95, "arcing": 0.2}))
     assert [spot.target_class for spot in spots] == ["arcing"]
     suggestions = manager.suggest_scenario_modifications(spots)
-    if strategy == "alm":
+    if manager.config.strategy == "alm":
         assert sorted(s.action for s in suggestions) == [SuggestionAction.CLASS_KNOWN, SuggestionAction.RANDOM]
         assert sum(s.samples for s in suggestions) == 30
 
@@ -73,15 +70,9 @@ def test_generate_targeted_samples_returns_what_the_policy_keeps_and_records_not
     assert store.suggestions_ == {} and store.cycles_ == {}
 
 
-@pytest.mark.parametrize("strategy", ["alm", "random"])
 def test_generate_targeted_samples_keeps_the_budget_it_is_given(
-    strategy: str,
-    tmp_path: Path,
-    initial_dataset: Path,
-    repository: SQLiteScenarioRepository,
-    make_performance: Callable[..., ModelPerformanceData],
+    manager: ActiveLearningManager, make_performance: Callable[..., ModelPerformanceData]
 ) -> None:
-    manager = _manager(strategy, tmp_path / "ws", initial_dataset, repository, make_performance)
     spots = manager.identify_weak_spots(make_performance(recalls={"normal": 0.95, "arcing": 0.2}))
 
     slices = manager.generate_targeted_samples(spots, budget=25)  # alm proposes 4 × 25 − 50 = 50 samples
