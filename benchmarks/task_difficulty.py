@@ -399,10 +399,15 @@ def simulate_cell_runs(n_runs: int, seed: int, steps_per_run: int) -> SampleSet:
     return out
 
 
+RISE_SPLIT_C = 100.0
+"""From about this excess rise a joint is as hot as the overheated part under pyrolysing debris that makes a
+``fire_precursor_combination`` run (150–350 °C), so the cell's recall is also printed on each side of it."""
+
+
 def cell_recall(model: Any, cell: SampleSet, rng: np.random.Generator) -> list[str]:
     """The target cell's recall (named ``equipment_overheat``) and alarm share (any hazard) on the dedicated
     runs, each with a 95 % percentile interval from ``CELL_BOOTSTRAP`` resamples of the runs (the samples of
-    one run fall together), and what the misses were called."""
+    one run fall together), what the misses were called, and the recall below and from ``RISE_SPLIT_C``."""
     title = (
         f"target cell, dedicated runs (load ≥ {CELL_MIN_LOAD:g}, wind ≤ {CELL_MAX_WIND_M_S:g} m/s, excess rise ≥ "
         f"{MAJOR_RISE_C:g} °C)"
@@ -410,21 +415,45 @@ def cell_recall(model: Any, cell: SampleSet, rng: np.random.Generator) -> list[s
     if not cell.labels:
         return [f"{title}: no sample of the {cell.runs} runs fell inside the cell"]
     predicted = model.predict(cell.matrix())
-    runs = np.array([c["run"] for c in cell.context])
-    run_ids, index = np.unique(runs, return_inverse=True)
-    counts = np.bincount(index).astype(np.float64)
+    run_ids, index = np.unique(np.array([c["run"] for c in cell.context]), return_inverse=True)
+    resample = rng.integers(len(run_ids), size=(CELL_BOOTSTRAP, len(run_ids)))
     hit = predicted == ClassLabel.EQUIPMENT_OVERHEAT.value
     alarm = predicted != ClassLabel.NORMAL.value
-    resample = rng.integers(len(run_ids), size=(CELL_BOOTSTRAP, len(run_ids)))
+    everywhere = np.ones(len(predicted), dtype=bool)
     lines = [f"{title}: {len(run_ids)} of {cell.runs} runs with samples in it, {len(predicted)} samples"]
     for name, called in (("named equipment_overheat", hit), ("flagged as any hazard", alarm)):
-        per_run = np.bincount(index, weights=called.astype(np.float64))
-        shares = per_run[resample].sum(axis=1) / counts[resample].sum(axis=1)
-        low, high = np.percentile(shares, [2.5, 97.5])
-        lines.append(f"  {name:<26s} {called.mean():.3f}  (95 % interval over runs {low:.3f}–{high:.3f})")
+        share, low, high = _run_share(called, everywhere, index, resample)
+        lines.append(f"  {name:<26s} {share:.3f}  (95 % interval over runs {low:.3f}–{high:.3f})")
     calls = Counter(predicted[~hit].tolist())
     lines.append("  misses called: " + (", ".join(f"{label} {n}" for label, n in calls.most_common()) or "none"))
+    rise = np.array([c["excess_rise_c"] for c in cell.context])
+    for band_name, band in (
+        (f"rise {MAJOR_RISE_C:g}–{RISE_SPLIT_C:g} °C", rise < RISE_SPLIT_C),
+        (f"rise ≥ {RISE_SPLIT_C:g} °C", rise >= RISE_SPLIT_C),
+    ):
+        if not band.any():
+            lines.append(f"  named, {band_name:<18s} no sample")
+            continue
+        share, low, high = _run_share(hit, band, index, resample)
+        lines.append(
+            f"  named, {band_name:<18s} {share:.3f}  (95 % interval over runs {low:.3f}–{high:.3f}; "
+            f"{int(band.sum())} samples)"
+        )
     return lines
+
+
+def _run_share(
+    called: NDArray[np.bool_], among: NDArray[np.bool_], index: NDArray[np.intp], resample: NDArray[np.int64]
+) -> tuple[float, float, float]:
+    """Share of the ``among`` samples that are ``called``, and its 2.5 / 97.5 percentiles over the run
+    resamples (rows of ``resample`` index the runs; ``index`` maps samples to runs). Resamples holding no
+    ``among`` sample are left out."""
+    runs = int(index.max()) + 1
+    hits = np.bincount(index, weights=(called & among).astype(np.float64), minlength=runs)[resample].sum(axis=1)
+    totals = np.bincount(index, weights=among.astype(np.float64), minlength=runs)[resample].sum(axis=1)
+    shares = hits[totals > 0] / totals[totals > 0]
+    low, high = np.percentile(shares, [2.5, 97.5])
+    return float(called[among].mean()), float(low), float(high)
 
 
 def _confounder_effect(model: Any, train: SampleSet, test: SampleSet, classifier_name: str, seed: int) -> list[str]:

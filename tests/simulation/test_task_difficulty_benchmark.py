@@ -135,11 +135,11 @@ def test_cell_recall_resamples_runs_not_samples(bench: ModuleType) -> None:
             return self.calls[: len(features)]
 
     cell = bench.SampleSet(runs=3)
-    for run, n in ((0, 8), (2, 2)):
+    for run, n, rise in ((0, 8, 40.0), (2, 2, 150.0)):
         for _ in range(n):
             cell.features.append(np.zeros(3))
             cell.labels.append("equipment_overheat")
-            cell.context.append({"run": run})
+            cell.context.append({"run": run, "excess_rise_c": rise})
     # run 0: all eight named; run 2: one fire_precursor, one normal
     model = Fixed(["equipment_overheat"] * 8 + ["fire_precursor", "normal"])
     lines = bench.cell_recall(model, cell, np.random.default_rng(0))
@@ -149,6 +149,9 @@ def test_cell_recall_resamples_runs_not_samples(bench: ModuleType) -> None:
     # two runs: every resample holds run 0 twice, run 2 twice, or one of each
     assert named[-1] == "0.000–1.000)" and flagged[-1] == "0.500–1.000)"
     assert lines[3] == "  misses called: fire_precursor 1, normal 1"
+    # run 0 holds every sample below 100 °C (all named), run 2 every one above (none named)
+    assert lines[4].split()[4] == "1.000" and lines[4].endswith("1.000–1.000; 8 samples)")
+    assert lines[5].split()[5] == "0.000" and lines[5].endswith("0.000–0.000; 2 samples)")
     assert "no sample" in bench.cell_recall(model, bench.SampleSet(runs=4), np.random.default_rng(0))[0]
 
 
