@@ -68,7 +68,7 @@ def label_balanced_definitions(
     """``count`` definitions whose class labels are spread evenly: each block of as many runs as there are
     labels gives every label one run, in a random order; then a scenario class of the label and its
     parameters are drawn uniformly. Ids ``<id_prefix>-0000``…"""
-    groups = [classes_for_label(label) for label in sorted(ClassLabel, key=lambda label: label.value)]
+    groups = [*_hazard_strata(), classes_for_label(ClassLabel.NORMAL)]
     return _stratified_definitions(rng, count, id_prefix, groups, ("label-balanced", *tags))
 
 
@@ -103,7 +103,7 @@ def contrast_strata() -> list[list[type[BaseScenario[Any]]]]:
 
 
 def _hazard_strata() -> list[list[type[BaseScenario[Any]]]]:
-    """The scenario classes of each hazard label, labels sorted by name."""
+    """The scenario classes of each hazard label, labels sorted by name (``normal`` would sort last)."""
     return [
         classes_for_label(label)
         for label in sorted(ClassLabel, key=lambda label: label.value)
