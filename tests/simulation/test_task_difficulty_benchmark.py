@@ -80,7 +80,7 @@ def test_overheat_breakdown_counts_each_load_and_wind_cell(bench: ModuleType) ->
     assert "(  2)" in major
     weak_load = next(line for line in lines if line.startswith("  < 0.3"))
     assert weak_load.split()[-5:] == ["0.0%", "/", "0.0%", "(", "1)"]
-    assert every.split()[:4] == ["≥", "0.6", "66.7%", "("]
+    assert every.split()[:6] == ["≥", "0.6", "66.7%", "/", "100.0%", "("]
     assert "called: fire_precursor 1, normal 1" in text
     assert "sun_heated_metal" in text and "100.0%" in text
 
@@ -126,6 +126,26 @@ def test_cell_runs_are_drawn_and_kept_inside_the_target_cell(bench: ModuleType) 
     assert {c["run"] for c in cell.context} <= set(range(6))
 
 
+@pytest.mark.parametrize("name", ["LIGHT_LOAD_REGION", "STRONG_WIND_REGION"])
+def test_hard_regions_are_drawn_and_kept_inside_their_condition(bench: ModuleType, name: str) -> None:
+    region = getattr(bench, name)
+    rng = np.random.default_rng(5)
+    drawn = [bench.cell_params(rng, region) for _ in range(60)]
+    loads = np.array([p.device.grid_load_fraction for p in drawn])
+    winds = np.array([p.environment.wind_speed_m_s for p in drawn])
+    if region is bench.LIGHT_LOAD_REGION:
+        assert loads.max() < 0.3 and winds.max() > 7.0
+    else:
+        assert winds.min() >= 7.0 and loads.max() > 0.6
+    runs = bench.simulate_cell_runs(4, 11, 12, region)
+    assert runs.runs == 4 and len(runs.labels) > 0 and set(runs.labels) == {"equipment_overheat"}
+    for c in runs.context:
+        assert region.holds(c["grid_load"], c["wind_m_s"], c["excess_rise_c"]), c
+    target = bench.simulate_cell_runs(4, 11, 12)
+    assert not np.array_equal(runs.matrix()[:1], target.matrix()[:1], equal_nan=True)
+    assert [r.stream for r in bench.REGIONS] == sorted({r.stream for r in bench.REGIONS})
+
+
 def test_cell_recall_resamples_runs_not_samples(bench: ModuleType) -> None:
     class Fixed:
         def __init__(self, calls: list[str]) -> None:
@@ -152,6 +172,11 @@ def test_cell_recall_resamples_runs_not_samples(bench: ModuleType) -> None:
     # run 0 holds every sample below 100 °C (all named), run 2 every one above (none named)
     assert lines[4].split()[4] == "1.000" and lines[4].endswith("1.000–1.000; 8 samples)")
     assert lines[5].split()[5] == "0.000" and lines[5].endswith("0.000–0.000; 2 samples)")
+    assert len(lines) == 6  # no sample below the major band, so no line for it
+    cell.context[0]["excess_rise_c"] = 5.0
+    light = bench.cell_recall(model, cell, np.random.default_rng(0), bench.LIGHT_LOAD_REGION)
+    assert light[0].startswith("light load, dedicated runs (load < 0.3")
+    assert light[4].startswith("  named, rise < 15 °C") and light[4].endswith("; 1 samples)")
     assert "no sample" in bench.cell_recall(model, bench.SampleSet(runs=4), np.random.default_rng(0))[0]
 
 
