@@ -286,3 +286,18 @@ def test_the_overheat_cell_summary_reports_only_the_runs_that_were_scored_on_it(
     assert "overheat cell" in printed and "0.700 [0.600, 0.800]" in printed and "random" not in printed
     assert sample_efficiency.overheat_cell_table({"random": runs["random"]}, np.random.default_rng(0)) == {}
     assert capsys.readouterr().out == ""
+    progress = sample_efficiency.cell_progress(runs[ALM][0])
+    assert progress == " overheat-cell recall [0.2, 0.3, 0.6] alarm [0.4, 0.6, 1.0]"
+    assert sample_efficiency.cell_progress(runs[ALM][2]) == ""
+
+
+def test_results_stored_before_the_overheat_cell_still_report(tmp_path: Path) -> None:
+    stored = Path(__file__).resolve().parents[2] / "benchmarks/results/issue17/sample_efficiency_full-15-merged.json"
+    runs = json.loads(stored.read_text())["runs"]
+    assert not any(sample_efficiency.OVERHEAT_CELL in r for records in runs.values() for r in records)
+
+    assert sample_efficiency.main(["--seeds", "0", "--merge", str(stored), "--out", str(tmp_path)]) == 0
+
+    reported = json.loads((tmp_path / "sample_efficiency_full.json").read_text())
+    assert reported[sample_efficiency.OVERHEAT_CELL] == {}
+    assert set(reported["uniform"]["labels"]) == set(runs)
