@@ -22,7 +22,12 @@ Two held-out evaluation sets score every run, both drawn from their own seeds an
 repository (ALM chooses scenarios only from per-cycle probe sets): ``uniform`` (classes and parameters
 uniformly, as training draws them) and ``low-intensity`` (weak, distant hazards among many confounders,
 ``learning.sources.low_intensity_definitions``). The second scores, after the run, the same champion each
-cycle picked on the first, so it never influences the run.
+cycle picked on the first, so it never influences the run. So does a third with ``--overheat-cell`` (it adds
+about 15 % to a quick run's time): ``overheat-cell``, only ``equipment_overheat`` runs drawn inside issue 15's
+target cell (``task_difficulty.TARGET_CELL``: load ≥ 0.6, wind ≤ 3 m/s, developed excess rise ≥ 15 °C). It
+gives each champion's ``equipment_overheat`` recall there (the share of the set's overheat-labelled samples
+named so; pre-onset samples are labelled normal and do not count) and its alarm share (flagged as any
+hazard), and the summary their first and last champion's means.
 
 ``pool-margin-matched`` gets, on each seed, the samples per cycle that seed's ``alm`` run simulated on
 average (measured; ``--matched-simulation`` sets it when alm does not run in the same invocation).
@@ -47,6 +52,8 @@ from typing import Any, NamedTuple
 import numpy as np
 from matplotlib.figure import Figure
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
 from envirosense.generation import MLDataGenerator
 from envirosense.learning.assembly import Workspace, open_run, shared_dataset
 from envirosense.learning.comparison import aubc, bootstrap_mean, samples_to_reach
@@ -56,13 +63,20 @@ from envirosense.learning.manager import ActiveLearningManager
 from envirosense.learning.policy_registry import policy_names
 from envirosense.learning.settings import RunSettings
 from envirosense.learning.sources import low_intensity_definitions
+from envirosense.models.interface import ModelInterface
 from envirosense.ops.logging import configure_logging
+from envirosense.schemas import ClassLabel, ConfusionMatrix, ScenarioDefinition
 from envirosense.simulation.parameters import flatten_params, param_ranges
 from envirosense.simulation.registry import scenario_class
+from envirosense.simulation.scenarios.electrical import EquipmentOverheatScenario
+from task_difficulty import TARGET_CELL, cell_params
 
 STRATEGIES = ("alm", "random", "pool-margin", "pool-margin-matched", "cluster-margin")
 AXES = {"samples": "training samples", "simulated": "simulated samples"}
 EVALUATION_SETS = ("uniform", "low-intensity")
+OVERHEAT_CELL = "overheat-cell"
+"""The run records' key of the target-cell set's scores (absent in runs stored before it existed)."""
+OVERHEAT = ClassLabel.EQUIPMENT_OVERHEAT.value
 UNCERTAIN_MARGIN = 0.2
 """A new sample counts as a hit when the pre-cycle champion gets it wrong or its top-two margin is below this."""
 
@@ -72,7 +86,7 @@ SAMPLES_PER_RUN = 10
 
 EVALUATION_SAMPLES = 1500
 EVALUATION_SEED = 7
-"""Size and seed of both evaluation sets unless ``--evaluation-samples`` / ``--evaluation-seed`` say otherwise."""
+"""Size and seed of every evaluation set unless ``--evaluation-samples`` / ``--evaluation-seed`` say otherwise."""
 
 
 def settings_for(
@@ -131,9 +145,11 @@ def run_one(
     label: str,
     simulation_per_cycle: int | None = None,
     evaluation: tuple[int, int] = (EVALUATION_SAMPLES, EVALUATION_SEED),
+    overheat_cell: bool = False,
 ) -> dict[str, Any]:
     """Run one strategy for one seed; returns its curves on both evaluation sets (against training and
-    simulated samples), its wall time and per-cycle data quality."""
+    simulated samples), its wall time and per-cycle data quality, and with ``overheat_cell`` its champions'
+    scores on the overheat-cell set."""
     settings = settings_for(root, strategy, seed, quick, simulation_per_cycle, evaluation)
     if overrides:
         learning = settings.active_learning.model_dump()
@@ -157,7 +173,7 @@ def run_one(
         version: scorer.get_model_performance_feedback(str(second), version).overall_metrics.macro_f1_score
         for version in sorted(set(champions))
     }
-    return {
+    record: dict[str, Any] = {
         "seed": seed,
         "evaluation": list(evaluation),
         "samples": samples,
@@ -168,6 +184,9 @@ def run_one(
         "per_class_f1": [per_class[version] for version in champions],
         "quality": data_quality(manager, history, champions),
     }
+    if overheat_cell:
+        record[OVERHEAT_CELL] = overheat_cell_scores(scorer, overheat_cell_set(settings), champions)
+    return record
 
 
 def evaluation_of(record: dict[str, Any]) -> tuple[int, int]:
@@ -190,6 +209,81 @@ def second_evaluation_set(settings: RunSettings) -> Path:
         settings.active_learning.budget.samples_per_scenario_run,
         distribution=low_intensity_definitions,
     )
+
+
+def overheat_cell_set(settings: RunSettings) -> Path:
+    """The overheat-cell evaluation set (same size and seed as the others, ``overheat_cell_definitions``)."""
+    data = settings.datasets
+    return shared_dataset(
+        MLDataGenerator(workers=settings.generation.workers),
+        None,
+        Workspace.from_settings(settings),
+        f"evaluation-{OVERHEAT_CELL}",
+        data.evaluation_samples,
+        data.evaluation_seed,
+        settings.active_learning.budget.samples_per_scenario_run,
+        distribution=overheat_cell_definitions,
+    )
+
+
+def overheat_cell_definitions(
+    rng: np.random.Generator, count: int, id_prefix: str, *, tags: tuple[str, ...] = ()
+) -> list[ScenarioDefinition]:
+    """``count`` ``equipment_overheat`` definitions drawn inside issue 15's target cell
+    (``task_difficulty.cell_params``), ids ``<id_prefix>-0000``…; a ``learning.sources.DefinitionDraw``."""
+    definitions = []
+    for index in range(count):
+        scenario = EquipmentOverheatScenario(cell_params(rng, TARGET_CELL))
+        definition_id = f"{id_prefix}-{index:04d}"
+        definitions.append(
+            scenario.to_definition(
+                scenario_definition_id=definition_id,
+                scenario_instance_id=definition_id,
+                tags=[OVERHEAT, scenario.category.value, scenario.registry_name(), OVERHEAT_CELL, *tags],
+                author="envirosense-learning",
+            )
+        )
+    return definitions
+
+
+def overheat_cell_scores(scorer: ModelInterface, cell_set: Path, champions: list[str]) -> dict[str, list[float]]:
+    """Each champion's ``equipment_overheat`` recall on ``cell_set`` and its alarm share there (both 0–1,
+    NaN when the set holds no overheat-labelled sample; one per cycle, like ``champions``), each distinct
+    version scored once."""
+    scores: dict[str, tuple[float, float]] = {}
+    for version in sorted(set(champions)):
+        feedback = scorer.get_model_performance_feedback(str(cell_set), version)
+        if feedback.confusion_matrix is None:
+            raise ValueError(f"the feedback on {cell_set} for {version} holds no confusion matrix")
+        overheat = feedback.per_class_metrics.get(OVERHEAT)
+        recall = overheat.recall if overheat is not None and overheat.support else math.nan
+        scores[version] = (recall, alarm_share(feedback.confusion_matrix))
+    return {
+        "recall": [scores[version][0] for version in champions],
+        "alarm": [scores[version][1] for version in champions],
+    }
+
+
+def cell_progress(record: dict[str, Any]) -> str:
+    """The overheat-cell part of a run's progress line; empty when the run was not scored on it."""
+    if OVERHEAT_CELL not in record:
+        return ""
+    scores = record[OVERHEAT_CELL]
+    return (
+        f" overheat-cell recall {[round(v, 3) for v in scores['recall']]}"
+        f" alarm {[round(v, 3) for v in scores['alarm']]}"
+    )
+
+
+def alarm_share(matrix: ConfusionMatrix, label: str = OVERHEAT) -> float:
+    """Share (0–1) of the samples of true ``label`` predicted as any class but ``normal``; NaN without any."""
+    row = matrix.counts[matrix.labels.index(label)]
+    total = sum(row)
+    if total == 0:
+        return math.nan
+    normal = ClassLabel.NORMAL.value
+    called_normal = row[matrix.labels.index(normal)] if normal in matrix.labels else 0
+    return (total - called_normal) / total
 
 
 def champion_after_each_cycle(history: RunHistory) -> list[str]:
@@ -486,6 +580,36 @@ def matched_simulation(runs: Runs, seed: int) -> int | None:
     return round(float(np.diff(record["simulated"]).mean()) / SAMPLES_PER_RUN) * SAMPLES_PER_RUN
 
 
+def overheat_cell_table(runs: Runs, rng: np.random.Generator) -> dict[str, dict[str, Any]]:
+    """Print and return per strategy the first and the last champion's ``equipment_overheat`` recall and
+    alarm share on the overheat cell: mean over seeds with a bootstrap 95 % CI, and the seeds. Only records
+    holding the ``OVERHEAT_CELL`` key count; a strategy with none is left out."""
+    summary: dict[str, dict[str, Any]] = {}
+    for label, records in runs.items():
+        scored = [record for record in records if OVERHEAT_CELL in record]
+        if not scored:
+            continue
+        entry: dict[str, Any] = {"seeds": [record["seed"] for record in scored]}
+        for measure in ("recall", "alarm"):
+            for position, index in (("first", 0), ("last", -1)):
+                values = np.array([record[OVERHEAT_CELL][measure][index] for record in scored], dtype=float)
+                entry[f"{position}_{measure}"] = [float(values.mean()), *bootstrap_ci(values, rng)]
+        summary[label] = entry
+    if summary:
+        print(
+            f"\noverheat cell ({TARGET_CELL.condition}): equipment_overheat recall and alarm share of the first "
+            f"and the last champion, mean [95 % CI] over seeds\n{'strategy':22s} {'seeds':>5s} "
+            + " ".join(f"{name:>22s}" for name in ("first recall", "last recall", "first alarm", "last alarm"))
+        )
+        for label, entry in summary.items():
+            cells = (entry[key] for key in ("first_recall", "last_recall", "first_alarm", "last_alarm"))
+            print(
+                f"{label:22s} {len(entry['seeds']):5d} "
+                + " ".join(f"{f'{m:.3f} [{low:.3f}, {high:.3f}]':>22s}" for m, low, high in cells)
+            )
+    return summary
+
+
 def quality_table(runs: Runs) -> dict[str, dict[str, float]]:
     """Print and return per strategy the mean hit rate, coverage and diversity of new data over cycles ≥ 1."""
     print(f"\n{'strategy':22s} {'hit rate':>8s} {'coverage':>8s} {'diversity':>9s} {'scenarios/cycle':>15s}")
@@ -602,6 +726,7 @@ def report(runs: Runs, targets: dict[str, float | None], out: Path, tag: str) ->
     results["cost"] = cost_table(runs)
     results["quality"] = quality_table(runs)
     results["label_mix"] = label_mix_table(runs)
+    results[OVERHEAT_CELL] = overheat_cell_table(runs, rng)
     results["runs"] = runs
     out.mkdir(parents=True, exist_ok=True)
     plot(main, out / f"sample_efficiency_{tag}.png")
@@ -642,7 +767,12 @@ def main(argv: list[str] | None = None) -> int:
         "--evaluation-samples",
         type=int,
         default=EVALUATION_SAMPLES,
-        help="samples in each evaluation set (uniform and low-intensity)",
+        help="samples in each evaluation set (uniform, low-intensity, overheat cell)",
+    )
+    parser.add_argument(
+        "--overheat-cell",
+        action="store_true",
+        help="also score every champion on the overheat-cell set (issue 15's target cell; ~15 %% more time)",
     )
     parser.add_argument("--evaluation-seed", type=int, default=EVALUATION_SEED, help="seed of the evaluation sets")
     parser.add_argument("--merge", type=Path, action="append", default=[], help="add runs from earlier JSON")
@@ -675,7 +805,7 @@ def main(argv: list[str] | None = None) -> int:
                 matched = args.matched_simulation or matched_simulation({"alm": runs.get(args.label, [])}, seed)
             options = overrides if strategy == "alm" else {}
             evaluation = (args.evaluation_samples, args.evaluation_seed)
-            record = run_one(root, strategy, seed, args.quick, options, label, matched, evaluation)
+            record = run_one(root, strategy, seed, args.quick, options, label, matched, evaluation, args.overheat_cell)
             runs.setdefault(label, []).append(record)
             args.out.mkdir(parents=True, exist_ok=True)
             partial = args.out / f"sample_efficiency_{tag}.partial.json"
@@ -683,7 +813,8 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"seed {seed} {label:18s} samples {record['samples']} macro-F1 "
                 f"{[round(v, 3) for v in record['uniform']]} low-intensity "
-                f"{[round(v, 3) for v in record['low-intensity']]} ({time.perf_counter() - t0:.0f} s)",
+                f"{[round(v, 3) for v in record['low-intensity']]}{cell_progress(record)} "
+                f"({time.perf_counter() - t0:.0f} s)",
                 flush=True,
             )
     for earlier in args.merge:

@@ -23,12 +23,16 @@ import numpy as np
 import pytest
 
 from envirosense.learning.comparison import aubc, samples_to_reach
-from envirosense.schemas import ClassLabel
-from envirosense.simulation.registry import classes_for_label
+from envirosense.learning.sources import DefinitionDraw
+from envirosense.schemas import ClassLabel, ConfusionMatrix
+from envirosense.simulation.physics.thermal import wind_cooling_factor
+from envirosense.simulation.registry import classes_for_label, scenario_from_definition
+from envirosense.simulation.scenarios.electrical import EquipmentOverheatScenario
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 
 import sample_efficiency
+import task_difficulty
 
 pytestmark = pytest.mark.slow
 
@@ -218,3 +222,82 @@ def test_the_ratio_by_target_follows_the_curves_below_the_target(capsys: pytest.
     assert "by target: 0.800: 0.64" in capsys.readouterr().out
     runs["pool-margin"] = [_reaching(seed, [0.0, 0.0, 0.9]) for seed in (0, 1)]  # never reaches 0.95 or 1.0
     assert sample_efficiency.ratio_by_target(runs, "uniform", 1.0)["1.000"] == "< 0.67"
+
+
+def test_the_overheat_cell_draws_equipment_overheat_runs_inside_the_target_cell() -> None:
+    draw: DefinitionDraw = sample_efficiency.overheat_cell_definitions
+    definitions = draw(np.random.default_rng(11), 40, "cell", tags=("evaluation-overheat-cell",))
+    assert [d.scenario_definition_id for d in definitions[:2]] == ["cell-0000", "cell-0001"]
+    for definition in definitions:
+        scenario = scenario_from_definition(definition)
+        assert isinstance(scenario, EquipmentOverheatScenario)
+        assert {"equipment_overheat", "overheat-cell", "evaluation-overheat-cell"} <= set(definition.tags)
+        params = scenario.params
+        load = params.device.grid_load_fraction
+        wind = params.environment.wind_speed_m_s
+        developed = params.rated_rise_c * load**params.load_exponent * float(wind_cooling_factor(np.array(wind)))
+        assert task_difficulty.in_cell(load, wind, developed)
+        assert load >= task_difficulty.CELL_MIN_LOAD and wind < task_difficulty.CELL_MAX_WIND_M_S
+        assert developed >= task_difficulty.MAJOR_RISE_C
+
+
+def test_the_overheat_cell_is_the_same_for_a_seed_and_another_for_another() -> None:
+    def params(seed: int) -> list[str]:
+        draw = sample_efficiency.overheat_cell_definitions(np.random.default_rng(seed), 5, "cell")
+        return [definition.specific_params_json for definition in draw]
+
+    assert params(3) == params(3)
+    assert set(params(3)).isdisjoint(params(4))
+
+
+def test_the_alarm_share_counts_every_hazard_call_of_the_overheat_row() -> None:
+    matrix = ConfusionMatrix(
+        labels=["arcing", "equipment_overheat", "normal"],
+        counts=[[5, 0, 1], [2, 6, 2], [0, 3, 40]],
+    )
+    assert sample_efficiency.alarm_share(matrix) == pytest.approx(0.8)
+    assert sample_efficiency.alarm_share(matrix, "arcing") == pytest.approx(5 / 6)
+    empty = ConfusionMatrix(labels=["equipment_overheat", "normal"], counts=[[0, 0], [0, 9]])
+    assert math.isnan(sample_efficiency.alarm_share(empty))
+
+
+def _cell_record(seed: int, recall: list[float] | None) -> dict[str, Any]:
+    record: dict[str, Any] = {"seed": seed, "samples": [100, 200, 300], "uniform": [0.2, 0.3, 0.4]}
+    if recall is not None:
+        record[sample_efficiency.OVERHEAT_CELL] = {"recall": recall, "alarm": [min(1.0, 2 * v) for v in recall]}
+    return record
+
+
+def test_the_overheat_cell_summary_reports_only_the_runs_that_were_scored_on_it(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    runs = {
+        ALM: [_cell_record(0, [0.2, 0.3, 0.6]), _cell_record(1, [0.4, 0.4, 0.8]), _cell_record(2, None)],
+        "random": [_cell_record(0, None), _cell_record(1, None)],  # stored before the cell set existed
+    }
+    summary = sample_efficiency.overheat_cell_table(runs, np.random.default_rng(0))
+    assert set(summary) == {ALM}
+    entry = summary[ALM]
+    assert entry["seeds"] == [0, 1]
+    assert entry["first_recall"][0] == pytest.approx(0.3) and entry["last_recall"][0] == pytest.approx(0.7)
+    assert entry["first_alarm"][0] == pytest.approx(0.6) and entry["last_alarm"][0] == pytest.approx(1.0)
+    assert entry["last_recall"][1:] == [pytest.approx(0.6), pytest.approx(0.8)]  # the two seeds' extremes
+    printed = capsys.readouterr().out
+    assert "overheat cell" in printed and "0.700 [0.600, 0.800]" in printed and "random" not in printed
+    assert sample_efficiency.overheat_cell_table({"random": runs["random"]}, np.random.default_rng(0)) == {}
+    assert capsys.readouterr().out == ""
+    progress = sample_efficiency.cell_progress(runs[ALM][0])
+    assert progress == " overheat-cell recall [0.2, 0.3, 0.6] alarm [0.4, 0.6, 1.0]"
+    assert sample_efficiency.cell_progress(runs[ALM][2]) == ""
+
+
+def test_results_stored_before_the_overheat_cell_still_report(tmp_path: Path) -> None:
+    stored = Path(__file__).resolve().parents[2] / "benchmarks/results/issue17/sample_efficiency_full-15-merged.json"
+    runs = json.loads(stored.read_text())["runs"]
+    assert not any(sample_efficiency.OVERHEAT_CELL in r for records in runs.values() for r in records)
+
+    assert sample_efficiency.main(["--seeds", "0", "--merge", str(stored), "--out", str(tmp_path)]) == 0
+
+    reported = json.loads((tmp_path / "sample_efficiency_full.json").read_text())
+    assert reported[sample_efficiency.OVERHEAT_CELL] == {}
+    assert set(reported["uniform"]["labels"]) == set(runs)
