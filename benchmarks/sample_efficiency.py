@@ -432,6 +432,9 @@ def table(
     The AUBC range is the one every run covers, or with ``over`` the one the runs of those labels cover:
     strategies whose runs end before it are left out (on the simulated axis, the cheap ones)."""
     labels = [label for label, records in runs.items() if all(evaluation in r and axis in r for r in records)]
+    if not labels:
+        print(f"\n{evaluation} evaluation set against {AXES[axis]}: no run records them (stored before they were)")
+        return {"target_macro_f1": target, "aubc_range": None, "axis": axis, "labels": {}, "left_out": []}
     start, end = common_range([runs[label] for label in labels if label in over or not over], axis)
     short = [label for label in labels if min(record[axis][-1] for record in runs[label]) < end]
     labels = [label for label in labels if label not in short]

@@ -146,6 +146,15 @@ def test_the_simulated_axis_compares_over_the_range_alm_and_pool_margin_cover() 
     assert on_training["aubc_range"] == [100, 300] and on_training["left_out"] == []
 
 
+def test_runs_stored_before_the_simulated_axis_report_without_it(capsys: pytest.CaptureFixture[str]) -> None:
+    record = _record(0, [1, 2, 3], [0.2, 0.3, 0.5])
+    del record["simulated"]
+    runs = {ALM: [record]}
+    result = sample_efficiency.table(runs, "uniform", 0.45, np.random.default_rng(0), "simulated")
+    assert result["labels"] == {} and result["aubc_range"] is None
+    assert "no run records them" in capsys.readouterr().out
+
+
 def test_the_reach_ratio_interval_resamples_the_same_seeds_for_both() -> None:
     samples = np.array([100.0, 300, 500, 700, 900, 1100, 1300])
     # per seed the baseline needs exactly twice as many: paired rounds all give 0.5, unpaired ones would not
