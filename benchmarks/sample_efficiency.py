@@ -585,9 +585,11 @@ def matched_simulation(runs: Runs, seed: int) -> int | None:
 
 def overheat_cell_table(runs: Runs, rng: np.random.Generator) -> dict[str, dict[str, Any]]:
     """Print and return per strategy the first and the last champion's ``equipment_overheat`` recall and
-    alarm share on the overheat cell: mean over seeds with a bootstrap 95 % CI, and the seeds. Only records
-    holding the ``OVERHEAT_CELL`` key count; a strategy with none is left out."""
+    alarm share on the overheat cell: mean over seeds with a bootstrap 95 % CI, and the seeds; and the last
+    recall's paired difference (over the same seeds) to random's and pool-margin's. Only records holding the
+    ``OVERHEAT_CELL`` key count; a strategy with none is left out."""
     summary: dict[str, dict[str, Any]] = {}
+    last_recalls: dict[str, np.ndarray] = {}
     for label, records in runs.items():
         scored = [record for record in records if OVERHEAT_CELL in record]
         if not scored:
@@ -597,7 +599,16 @@ def overheat_cell_table(runs: Runs, rng: np.random.Generator) -> dict[str, dict[
             for position, index in (("first", 0), ("last", -1)):
                 values = np.array([record[OVERHEAT_CELL][measure][index] for record in scored], dtype=float)
                 entry[f"{position}_{measure}"] = [float(values.mean()), *bootstrap_ci(values, rng)]
+        last_recalls[label] = np.array([record[OVERHEAT_CELL]["recall"][-1] for record in scored], dtype=float)
         summary[label] = entry
+    differences = []
+    for label, entry in summary.items():
+        for name in ("random", "pool-margin"):
+            paired = name in summary and entry["seeds"] == summary[name]["seeds"]
+            if paired and label not in (name, "random"):
+                difference = last_recalls[label] - last_recalls[name]
+                entry[f"last_recall_minus_{name}"] = [float(difference.mean()), *bootstrap_ci(difference, rng)]
+                differences.append((label, name, entry[f"last_recall_minus_{name}"]))
     if summary:
         print(
             f"\noverheat cell ({TARGET_CELL.condition}): equipment_overheat recall and alarm share of the first "
@@ -610,6 +621,8 @@ def overheat_cell_table(runs: Runs, rng: np.random.Generator) -> dict[str, dict[
                 f"{label:22s} {len(entry['seeds']):5d} "
                 + " ".join(f"{f'{m:.3f} [{low:.3f}, {high:.3f}]':>22s}" for m, low, high in cells)
             )
+        for label, name, (mean, low, high) in differences:
+            print(f"last recall, {label} − {name} (paired over seeds): {mean:+.3f} [{low:+.3f}, {high:+.3f}]")
     return summary
 
 

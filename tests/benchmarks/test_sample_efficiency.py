@@ -300,6 +300,22 @@ def test_the_overheat_cell_summary_reports_only_the_runs_that_were_scored_on_it(
     assert sample_efficiency.cell_progress(runs[ALM][2]) == ""
 
 
+def test_the_overheat_cell_summary_pairs_the_last_recall_with_the_baselines_on_the_same_seeds(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    runs = {
+        ALM: [_cell_record(0, [0.1, 0.6]), _cell_record(1, [0.1, 0.7])],
+        "random": [_cell_record(0, [0.1, 0.3]), _cell_record(1, [0.1, 0.5])],
+        "pool-margin": [_cell_record(0, [0.1, 0.5])],  # another set of seeds: not paired
+    }
+    summary = sample_efficiency.overheat_cell_table(runs, np.random.default_rng(0))
+    mean, low, high = summary[ALM]["last_recall_minus_random"]
+    assert mean == pytest.approx(0.25) and low == pytest.approx(0.2) and high == pytest.approx(0.3)
+    assert "last_recall_minus_pool-margin" not in summary[ALM]
+    assert "last_recall_minus_random" not in summary["random"]
+    assert f"last recall, {ALM} − random (paired over seeds): +0.250 [+0.200, +0.300]" in capsys.readouterr().out
+
+
 def test_results_stored_before_the_overheat_cell_still_report(tmp_path: Path) -> None:
     stored = Path(__file__).resolve().parents[2] / "benchmarks/results/issue17/sample_efficiency_full-15-merged.json"
     runs = json.loads(stored.read_text())["runs"]
