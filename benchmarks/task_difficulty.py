@@ -298,8 +298,8 @@ def overheat_breakdown(
     context: Sequence[dict[str, Any]], truth: NDArray[np.str_], predicted: NDArray[np.str_]
 ) -> list[str]:
     """Recall of ``equipment_overheat`` by load band × wind band: for connections whose excess rise at the
-    sample is ≥ 15 °C, the share named an overheat (the issue's target figure) beside the share flagged as
-    any hazard (a thermographer's "detected": the box raised an alarm for it), and the same two shares
+    sample is ≥ 15 °C, the share named an overheat (the diagnosis) beside the share flagged as any hazard
+    (a thermographer's "detected", issue 15's target figure: the box raised an alarm for it), and the same two shares
     for all active overheat samples; what the missed ones were called; and which normal
     scenarios the classifier calls an overheat (sun-heated metal, healthy equipment at high load)."""
     overheat = ClassLabel.EQUIPMENT_OVERHEAT.value
