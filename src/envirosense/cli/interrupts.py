@@ -1,4 +1,5 @@
-"""Ctrl-C and SIGTERM stop a command once: the first raises ``KeyboardInterrupt``, the rest are ignored.
+"""Ctrl-C and SIGTERM stop a command once: the first raises ``KeyboardInterrupt`` (deferred to the end of a
+write that must not be cut in half, ``ops.deferred_stop``), the rest are ignored.
 
 A command that is stopping records what it must (a run marks itself interrupted, ends its MLflow run,
 shuts its pool down) and exits with status 130. A second Ctrl-C must not cut that short, and once the
@@ -11,7 +12,8 @@ from __future__ import annotations
 
 import signal
 from types import FrameType
-from typing import NoReturn
+
+from envirosense.ops.deferred_stop import request_stop
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 """The signals that stop a command: Ctrl-C, and SIGTERM where a command turns it into a Ctrl-C."""
@@ -23,7 +25,8 @@ def ignore_stop_signals() -> None:
         signal.signal(signum, signal.SIG_IGN)
 
 
-def stop_once(signum: int, frame: FrameType | None) -> NoReturn:
-    """Signal handler: stop the command (``KeyboardInterrupt``) and ignore every later stop signal."""
+def stop_once(signum: int, frame: FrameType | None) -> None:
+    """Signal handler: stop the command (``KeyboardInterrupt``, at once or when the write it landed in ends:
+    ``ops.deferred_stop``) and ignore every later stop signal."""
     ignore_stop_signals()
-    raise KeyboardInterrupt
+    request_stop()

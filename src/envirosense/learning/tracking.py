@@ -10,6 +10,7 @@ from typing import Any
 from envirosense.learning.config import ActiveLearningConfig
 from envirosense.learning.history import CycleSummary
 from envirosense.learning.state import write_json
+from envirosense.ops.deferred_stop import uninterrupted
 from envirosense.ops.timing import BOOKKEEPING_TRACKING, timed
 from envirosense.ops.tracking import ExperimentTracker
 from envirosense.simulation.parameters import flatten_params
@@ -45,12 +46,13 @@ class MlflowListener:
 
     @timed(BOOKKEEPING_TRACKING)
     def __call__(self, event: str, fields: Mapping[str, Any]) -> None:
-        if event == "cycle_done":
-            self.track(fields["summary"])
-        elif event == "cycle_profile":
-            self.track_profile(fields["cycle"], fields["step_seconds"])
-        elif event in ENDINGS:
-            self.tracker.finish(self._parent(), ENDINGS[event])
+        with uninterrupted():  # a Ctrl-C inside MLflow's store transaction would leave its database locked
+            if event == "cycle_done":
+                self.track(fields["summary"])
+            elif event == "cycle_profile":
+                self.track_profile(fields["cycle"], fields["step_seconds"])
+            elif event in ENDINGS:
+                self.tracker.finish(self._parent(), ENDINGS[event])
 
     def _parent(self) -> str:
         if self._parent_id is None:

@@ -42,6 +42,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from envirosense.models.training import Ensemble, ModelType, TrainedModel
+from envirosense.ops.deferred_stop import uninterrupted
 from envirosense.ops.logging import get_logger
 from envirosense.ops.timing import BOOKKEEPING_MODELS, timed
 from envirosense.ops.tracking import log_batch, prepare_local_store
@@ -211,6 +212,7 @@ class ModelRegistry:
     # --- writing ---------------------------------------------------------------------------------
 
     @timed(BOOKKEEPING_MODELS)
+    @uninterrupted()
     def register(
         self,
         model: TrainedModel,
@@ -225,7 +227,9 @@ class ModelRegistry:
         The MLflow training run is named ``run_name`` (default ``train-<model type>``) and carries ``tags``
         besides the model type (the loop names it after its run, cycle and model type). Training runs with
         the same ``tags`` left ``RUNNING`` by a killed registration are ended ``KILLED`` first, so a retry
-        leaves one finished run and no orphan; an interrupt (Ctrl-C) ends this one ``KILLED``.
+        leaves one finished run and no orphan. A Ctrl-C waits for the registration to finish
+        (``ops.deferred_stop``): stopping inside MLflow's store transaction would leave its database locked;
+        any other interruption ends the training run ``KILLED``.
         """
         self._ensure_registered_model()
         if tags:
@@ -295,6 +299,7 @@ class ModelRegistry:
             self.client.set_terminated(orphan.info.run_id, status="KILLED")
 
     @timed(BOOKKEEPING_MODELS)
+    @uninterrupted()
     def set_alias(self, alias: str, version: int) -> None:
         """Point ``alias`` (e.g. ``champion``) at ``version``; the alias leaves any other version."""
         if alias.isdigit() or re.fullmatch(r"v\d+", alias):
