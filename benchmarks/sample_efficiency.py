@@ -1,9 +1,10 @@
 """Sample efficiency: does targeted simulation teach the model faster than simulating at random?
 
 Runs the loop with each strategy (``alm`` and the baselines ``random``, ``pool-margin``,
-``pool-margin-matched``, ``cluster-margin``) for several seeds on the same initial-set recipe, per-cycle
-budget and fixed held-out evaluation set, then reports per strategy, against two axes, the training
-samples and the simulated samples (everything the run simulated: initial set, probes, pools, candidates):
+``pool-margin-balanced``, ``pool-margin-matched``, ``cluster-margin``) for several seeds on the same
+initial-set recipe, per-cycle budget and fixed held-out evaluation set, then reports per strategy, against
+two axes, the training samples and the simulated samples (everything the run simulated: initial set,
+probes, pools, candidates):
 
 - the learning curve (macro-F1 of the best model so far), averaged over seeds;
 - the area under it (AUBC: trapezoid over the axis, divided by the length of the range every run covers,
@@ -71,7 +72,7 @@ from envirosense.simulation.registry import scenario_class
 from envirosense.simulation.scenarios.electrical import EquipmentOverheatScenario
 from task_difficulty import TARGET_CELL, cell_params
 
-STRATEGIES = ("alm", "random", "pool-margin", "pool-margin-matched", "cluster-margin")
+STRATEGIES = ("alm", "random", "pool-margin", "pool-margin-balanced", "pool-margin-matched", "cluster-margin")
 AXES = {"samples": "training samples", "simulated": "simulated samples"}
 EVALUATION_SETS = ("uniform", "low-intensity")
 OVERHEAT_CELL = "overheat-cell"

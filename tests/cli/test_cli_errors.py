@@ -80,7 +80,10 @@ def test_environment_override_of_the_wrong_type_names_the_variable(tmp_path: Pat
 def test_choices_are_checked_by_the_command_line(tmp_path: Path) -> None:
     result = invoke("run", "--strategy", "alms", "--workspace", str(tmp_path / "ws"))
     assert result.exit_code == 2
-    assert "unknown strategy 'alms'; choose one of alm, cluster-margin, pool-margin" in result.output
+    assert (
+        "unknown strategy 'alms'; choose one of alm, cluster-margin, pool-margin, pool-margin-balanced, "
+        in result.output
+    )
     assert "Traceback" not in result.output
     assert not (tmp_path / "ws").exists()
     assert invoke("--log-level", "LOUD", "version").exit_code == 2

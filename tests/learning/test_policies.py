@@ -184,7 +184,7 @@ def test_proposals_fill_the_pool_to_the_pool_factor_and_record_the_allocation(
 def test_the_config_names_only_registered_policies_and_runs_their_checks() -> None:
     from pydantic import ValidationError
 
-    names = "alm, cluster-margin, pool-margin, pool-margin-matched, random"
+    names = "alm, cluster-margin, pool-margin, pool-margin-balanced, pool-margin-matched, random"
     with pytest.raises(ValidationError, match=re.escape(f"unknown strategy 'nope'; choose one of {names}")):
         ActiveLearningConfig.model_validate({"strategy": "nope"})
     tight = {"budget": {"samples_per_cycle": 10, "min_samples_per_spot": 20, "exploration_share": 0.5}}

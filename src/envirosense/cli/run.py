@@ -134,8 +134,8 @@ def run_command(
     strategy: Annotated[
         str | None,
         typer.Option(
-            help="Acquisition policy (overrides the config): alm, random, pool-margin, pool-margin-matched, "
-            "cluster-margin, or any registered one."
+            help="Acquisition policy (overrides the config): alm, random, pool-margin, pool-margin-balanced, "
+            "pool-margin-matched, cluster-margin, or any registered one."
         ),
     ] = None,
     cycles: Annotated[int | None, typer.Option(min=1, help="Maximum cycles after the initial model.")] = None,

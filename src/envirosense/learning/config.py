@@ -195,15 +195,17 @@ class ActiveLearningConfig(_Config):
 
     strategy: str = Field(
         "alm",
-        description="The acquisition policy: alm (targeted), or the random / pool-margin / pool-margin-matched / "
-        "cluster-margin baselines on the same machinery, or the name of a registered policy.",
+        description="The acquisition policy: alm (targeted), or the random / pool-margin / pool-margin-balanced / "
+        "pool-margin-matched / cluster-margin baselines on the same machinery, or the name of a registered policy.",
     )
     seed: int = Field(0, ge=0, description="Seed of every random draw of the run.")
     review: Literal["auto", "manual"] = Field(
         "auto", description="manual: generation waits until suggestions are approved or rejected."
     )
     pool_factor: int = Field(
-        5, ge=2, description="pool-margin, cluster-margin: simulate a pool this many times the budget."
+        5,
+        ge=2,
+        description="pool-margin, pool-margin-balanced, cluster-margin: simulate a pool this many times the budget.",
     )
     weak_spots: WeakSpotConfig = Field(default_factory=WeakSpotConfig)
     strategies: StrategyConfig = Field(default_factory=StrategyConfig)

@@ -112,17 +112,25 @@ class RandomPolicy:
 
 class PoolMarginPolicy:
     """Baseline: pool-based margin sampling. Simulate a random pool of ``pool_factor`` × the budget (or of
-    ``pool_samples`` samples, when given: a fixed simulation cost per cycle) and keep the samples the
-    champion separates least (smallest top-two probability margin)."""
+    ``pool_samples`` samples, when given: a fixed simulation cost per cycle), its runs drawn by ``draw``
+    (default: class and parameters uniformly), and keep the samples the champion separates least (smallest
+    top-two probability margin)."""
 
     uses_probe = False
 
     def __init__(
-        self, maker: SampleMaker, pool_factor: int, *, pool_samples: int | None = None, name: str = "pool-margin"
+        self,
+        maker: SampleMaker,
+        pool_factor: int,
+        *,
+        pool_samples: int | None = None,
+        draw: DefinitionDraw = random_definitions,
+        name: str = "pool-margin",
     ) -> None:
         self.maker = maker
         self.pool_factor = pool_factor
         self.pool_samples = pool_samples
+        self.draw = draw
         self.name = name
 
     def suggest(self, context: CycleContext, weak_spots: Sequence[WeakSpot], budget: int) -> list[Suggestion]:
@@ -135,7 +143,8 @@ class PoolMarginPolicy:
         return max(keep, whole_runs(wanted, self.maker.samples_per_run))
 
     def apply(self, context: CycleContext, suggestion: Suggestion) -> Acquired:
-        candidates, scenarios = simulate_pool(self.maker, context, suggestion, self.pool_size(suggestion.samples))
+        pool_size = self.pool_size(suggestion.samples)
+        candidates, scenarios = simulate_pool(self.maker, context, suggestion, pool_size, self.draw)
         kept, degraded = self.maker.select(context, candidates, suggestion.samples, key=suggestion.stream)
         return Acquired(kept, scenarios, [degraded] if degraded else [])
 
@@ -144,11 +153,16 @@ class PoolMarginPolicy:
 
 
 def simulate_pool(
-    maker: SampleMaker, context: CycleContext, suggestion: Suggestion, samples: int
+    maker: SampleMaker,
+    context: CycleContext,
+    suggestion: Suggestion,
+    samples: int,
+    draw: DefinitionDraw = random_definitions,
 ) -> tuple[list[DatasetSlice], list[CraftedScenario]]:
-    """A uniformly random pool of ``samples`` samples for ``suggestion``: its dataset slices and scenarios."""
+    """A random pool of ``samples`` samples for ``suggestion``, its runs drawn by ``draw`` (default: class and
+    parameters uniformly): its dataset slices and scenarios."""
     pool = suggestion.model_copy(update={"samples": samples})
-    definitions = maker.random_runs(context, pool)
+    definitions = maker.random_runs(context, pool, draw)
     out = context.folder / suggestion.suggestion_id
     candidates = maker.generate(
         context, definitions, out, "pool", context.lineage(suggestion.weak_spot_id), key=suggestion.stream

@@ -13,6 +13,7 @@ from envirosense.learning.cluster_margin import ClusterMarginPolicy
 from envirosense.learning.config import ActiveLearningConfig
 from envirosense.learning.policies import AcquisitionPolicy, PoolMarginPolicy, RandomPolicy
 from envirosense.learning.sampling import SampleMaker
+from envirosense.learning.sources import label_balanced_definitions
 from envirosense.learning.targeted import TargetedPolicy
 from envirosense.models.interface import ModelInterface
 from envirosense.repository.interface import ScenarioRepositoryInterface
@@ -59,6 +60,9 @@ _POLICIES: dict[str, PolicyFactory] = {
     ),
     "random": lambda config, parts: RandomPolicy(parts.maker),
     "pool-margin": lambda config, parts: PoolMarginPolicy(parts.maker, config.pool_factor),
+    "pool-margin-balanced": lambda config, parts: PoolMarginPolicy(
+        parts.maker, config.pool_factor, draw=label_balanced_definitions, name="pool-margin-balanced"
+    ),
     "pool-margin-matched": lambda config, parts: PoolMarginPolicy(
         parts.maker,
         config.pool_factor,
