@@ -73,6 +73,8 @@ from envirosense.simulation.scenarios.electrical import EquipmentOverheatScenari
 from task_difficulty import TARGET_CELL, cell_params
 
 STRATEGIES = ("alm", "random", "pool-margin", "pool-margin-balanced", "pool-margin-matched", "cluster-margin")
+BALANCED_POOL = "pool-margin-balanced"
+"""Margin sampling from alm's label-balanced pool: the table pairs every strategy's AUBC with it as well."""
 AXES = {"samples": "training samples", "simulated": "simulated samples"}
 EVALUATION_SETS = ("uniform", "low-intensity")
 OVERHEAT_CELL = "overheat-cell"
@@ -498,6 +500,19 @@ def table(
         entries[label] = entry
     for note in notes:
         print(note)
+    if BALANCED_POOL in areas:
+        # its own child stream, so every interval above is the same with or without this baseline's runs
+        balanced_rng = ratio_rng.spawn(1)[0]
+        for label in labels:
+            if label != BALANCED_POOL and len(areas[label]) == len(areas[BALANCED_POOL]):
+                check_paired(runs, label, BALANCED_POOL)
+                difference = areas[label] - areas[BALANCED_POOL]
+                d_low, d_high = bootstrap_ci(difference, balanced_rng)
+                entries[label][f"aubc_minus_{BALANCED_POOL}"] = [float(difference.mean()), d_low, d_high]
+                print(
+                    f"Δ AUBC {label} − {BALANCED_POOL} (paired over seeds): "
+                    f"{difference.mean():+.4f} [{d_low:+.4f}, {d_high:+.4f}]"
+                )
     return {"target_macro_f1": target, "aubc_range": [start, end], "axis": axis, "labels": entries, "left_out": short}
 
 

@@ -146,6 +146,28 @@ def test_the_simulated_axis_compares_over_the_range_alm_and_pool_margin_cover() 
     assert on_training["aubc_range"] == [100, 300] and on_training["left_out"] == []
 
 
+def test_the_table_pairs_every_strategy_with_the_balanced_pool_without_moving_the_other_intervals(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    runs = {
+        ALM: [_record(s, [100, 200, 300], [0.2, 0.4, 0.5 + s / 100]) for s in (0, 1, 2)],
+        "pool-margin": [_record(s, [100, 200, 300], [0.2, 0.3, 0.4]) for s in (0, 1, 2)],
+    }
+    without = sample_efficiency.table(runs, "uniform", 0.45, np.random.default_rng(0))["labels"]
+    runs[sample_efficiency.BALANCED_POOL] = [_record(s, [100, 200, 300], [0.2, 0.35, 0.5]) for s in (0, 1, 2)]
+    capsys.readouterr()
+    labels = sample_efficiency.table(runs, "uniform", 0.45, np.random.default_rng(0))["labels"]
+    assert labels[ALM]["aubc_ci"] == without[ALM]["aubc_ci"]
+    assert labels[ALM]["aubc_minus_pool-margin"] == without[ALM]["aubc_minus_pool-margin"]
+    per_seed = np.subtract(labels[ALM]["aubc"], labels[sample_efficiency.BALANCED_POOL]["aubc"])
+    assert np.all(np.diff(per_seed) > 0)  # alm's lead grows with the seed, as its last point does
+    mean, low, high = labels[ALM]["aubc_minus_pool-margin-balanced"]
+    assert mean == pytest.approx(per_seed.mean()) and per_seed.min() <= low <= mean <= high <= per_seed.max()
+    assert "aubc_minus_pool-margin-balanced" not in labels[sample_efficiency.BALANCED_POOL]
+    printed = capsys.readouterr().out
+    assert f"Δ AUBC {ALM} − pool-margin-balanced (paired over seeds): {mean:+.4f} [{low:+.4f}, {high:+.4f}]" in printed
+
+
 def test_runs_stored_before_the_simulated_axis_report_without_it(capsys: pytest.CaptureFixture[str]) -> None:
     record = _record(0, [1, 2, 3], [0.2, 0.3, 0.5])
     del record["simulated"]
