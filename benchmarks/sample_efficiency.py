@@ -63,7 +63,7 @@ from envirosense.learning.history import RunHistory
 from envirosense.learning.manager import ActiveLearningManager
 from envirosense.learning.policy_registry import policy_names
 from envirosense.learning.settings import RunSettings
-from envirosense.learning.sources import low_intensity_definitions
+from envirosense.learning.sources import DefinitionDraw, low_intensity_definitions
 from envirosense.models.interface import ModelInterface
 from envirosense.ops.logging import configure_logging
 from envirosense.schemas import ClassLabel, ConfusionMatrix, ScenarioDefinition
@@ -169,7 +169,7 @@ def run_one(
         seconds = time.perf_counter() - started
     samples, scores = history.learning_curve()
     champions = champion_after_each_cycle(history)
-    second = second_evaluation_set(settings)
+    second = held_out_set(settings, "low-intensity", low_intensity_definitions)
     per_class = {cycle.model_version: cycle.per_class_f1 for cycle in history.cycles}
     scorer = manager.scoring_interface
     on_second = {
@@ -188,7 +188,9 @@ def run_one(
         "quality": data_quality(manager, history, champions),
     }
     if overheat_cell:
-        record[OVERHEAT_CELL] = overheat_cell_scores(scorer, overheat_cell_set(settings), champions)
+        record[OVERHEAT_CELL] = overheat_cell_scores(
+            scorer, held_out_set(settings, OVERHEAT_CELL, overheat_cell_definitions), champions
+        )
     return record
 
 
@@ -199,33 +201,19 @@ def evaluation_of(record: dict[str, Any]) -> tuple[int, int]:
     return int(samples), int(seed)
 
 
-def second_evaluation_set(settings: RunSettings) -> Path:
-    """The low-intensity evaluation set (same size and seed as the first, another distribution)."""
+def held_out_set(settings: RunSettings, name: str, distribution: DefinitionDraw) -> Path:
+    """An evaluation set besides the run's own (``evaluation-<name>``, the same size and seed, drawn from
+    ``distribution``), generated once per workspace and never stored in the repository."""
     data = settings.datasets
     return shared_dataset(
         MLDataGenerator(workers=settings.generation.workers),
         None,
         Workspace.from_settings(settings),
-        "evaluation-low-intensity",
+        f"evaluation-{name}",
         data.evaluation_samples,
         data.evaluation_seed,
         settings.active_learning.budget.samples_per_scenario_run,
-        distribution=low_intensity_definitions,
-    )
-
-
-def overheat_cell_set(settings: RunSettings) -> Path:
-    """The overheat-cell evaluation set (same size and seed as the others, ``overheat_cell_definitions``)."""
-    data = settings.datasets
-    return shared_dataset(
-        MLDataGenerator(workers=settings.generation.workers),
-        None,
-        Workspace.from_settings(settings),
-        f"evaluation-{OVERHEAT_CELL}",
-        data.evaluation_samples,
-        data.evaluation_seed,
-        settings.active_learning.budget.samples_per_scenario_run,
-        distribution=overheat_cell_definitions,
+        distribution=distribution,
     )
 
 
