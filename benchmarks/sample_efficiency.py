@@ -63,7 +63,7 @@ from envirosense.learning.history import RunHistory
 from envirosense.learning.manager import ActiveLearningManager
 from envirosense.learning.policy_registry import policy_names
 from envirosense.learning.settings import RunSettings
-from envirosense.learning.sources import DefinitionDraw, low_intensity_definitions
+from envirosense.learning.sources import DefinitionDraw, drawn_definition, low_intensity_definitions
 from envirosense.models.interface import ModelInterface
 from envirosense.ops.logging import configure_logging
 from envirosense.schemas import ClassLabel, ConfusionMatrix, ScenarioDefinition
@@ -137,6 +137,11 @@ def settings_for(
 def bootstrap_ci(values: np.ndarray, rng: np.random.Generator, rounds: int = 2000) -> tuple[float, float]:
     estimate = bootstrap_mean(values, rng, rounds)
     return estimate.low, estimate.high
+
+
+def mean_with_ci(values: np.ndarray, rng: np.random.Generator) -> list[float]:
+    """``[mean, low, high]``: the mean of ``values`` and its bootstrap 95 % interval (as stored in the JSON)."""
+    return [float(values.mean()), *bootstrap_ci(values, rng)]
 
 
 def run_one(
@@ -222,19 +227,12 @@ def overheat_cell_definitions(
 ) -> list[ScenarioDefinition]:
     """``count`` ``equipment_overheat`` definitions drawn inside issue 15's target cell
     (``task_difficulty.cell_params``), ids ``<id_prefix>-0000``…; a ``learning.sources.DefinitionDraw``."""
-    definitions = []
-    for index in range(count):
-        scenario = EquipmentOverheatScenario(cell_params(rng, TARGET_CELL))
-        definition_id = f"{id_prefix}-{index:04d}"
-        definitions.append(
-            scenario.to_definition(
-                scenario_definition_id=definition_id,
-                scenario_instance_id=definition_id,
-                tags=[OVERHEAT, scenario.category.value, scenario.registry_name(), OVERHEAT_CELL, *tags],
-                author="envirosense-learning",
-            )
+    return [
+        drawn_definition(
+            EquipmentOverheatScenario(cell_params(rng, TARGET_CELL)), f"{id_prefix}-{index:04d}", (OVERHEAT_CELL, *tags)
         )
-    return definitions
+        for index in range(count)
+    ]
 
 
 def overheat_cell_scores(scorer: ModelInterface, cell_set: Path, champions: list[str]) -> dict[str, list[float]]:
@@ -458,10 +456,8 @@ def table(
         for name in baselines:
             deltas[name] = ""
             if name in areas and label != name and len(areas[label]) == len(areas[name]):
-                difference = areas[label] - areas[name]
-                d_low, d_high = bootstrap_ci(difference, rng)
-                deltas[name] = f"{difference.mean():+.4f} [{d_low:+.4f}, {d_high:+.4f}]"
-                entry[f"aubc_minus_{name}"] = [float(difference.mean()), d_low, d_high]
+                mean, d_low, d_high = entry[f"aubc_minus_{name}"] = mean_with_ci(areas[label] - areas[name], rng)
+                deltas[name] = f"{mean:+.4f} [{d_low:+.4f}, {d_high:+.4f}]"
         median_reach = float(np.median(reach[label]))
         ratios = {name: reach_ratio(median_reach, value, end) for name, value in baseline_reach.items()}
         entry.update(samples_to_target=reach[label].tolist(), ratio=ratios)
@@ -494,12 +490,11 @@ def table(
         for label in labels:
             if label != BALANCED_POOL and len(areas[label]) == len(areas[BALANCED_POOL]):
                 check_paired(runs, label, BALANCED_POOL)
-                difference = areas[label] - areas[BALANCED_POOL]
-                d_low, d_high = bootstrap_ci(difference, balanced_rng)
-                entries[label][f"aubc_minus_{BALANCED_POOL}"] = [float(difference.mean()), d_low, d_high]
+                difference = mean_with_ci(areas[label] - areas[BALANCED_POOL], balanced_rng)
+                entries[label][f"aubc_minus_{BALANCED_POOL}"] = difference
+                mean, d_low, d_high = difference
                 print(
-                    f"Δ AUBC {label} − {BALANCED_POOL} (paired over seeds): "
-                    f"{difference.mean():+.4f} [{d_low:+.4f}, {d_high:+.4f}]"
+                    f"Δ AUBC {label} − {BALANCED_POOL} (paired over seeds): {mean:+.4f} [{d_low:+.4f}, {d_high:+.4f}]"
                 )
     return {"target_macro_f1": target, "aubc_range": [start, end], "axis": axis, "labels": entries, "left_out": short}
 
@@ -602,7 +597,7 @@ def overheat_cell_table(runs: Runs, rng: np.random.Generator) -> dict[str, dict[
         for measure in ("recall", "alarm"):
             for position, index in (("first", 0), ("last", -1)):
                 values = np.array([record[OVERHEAT_CELL][measure][index] for record in scored], dtype=float)
-                entry[f"{position}_{measure}"] = [float(values.mean()), *bootstrap_ci(values, rng)]
+                entry[f"{position}_{measure}"] = mean_with_ci(values, rng)
         last_recalls[label] = np.array([record[OVERHEAT_CELL]["recall"][-1] for record in scored], dtype=float)
         summary[label] = entry
     differences = []
@@ -610,8 +605,7 @@ def overheat_cell_table(runs: Runs, rng: np.random.Generator) -> dict[str, dict[
         for name in ("random", "pool-margin"):
             paired = name in summary and entry["seeds"] == summary[name]["seeds"]
             if paired and label not in (name, "random"):
-                difference = last_recalls[label] - last_recalls[name]
-                entry[f"last_recall_minus_{name}"] = [float(difference.mean()), *bootstrap_ci(difference, rng)]
+                entry[f"last_recall_minus_{name}"] = mean_with_ci(last_recalls[label] - last_recalls[name], rng)
                 differences.append((label, name, entry[f"last_recall_minus_{name}"]))
     if summary:
         print(

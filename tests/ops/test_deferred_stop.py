@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -56,3 +57,22 @@ def test_a_real_ctrl_c_inside_a_block_lets_the_block_finish() -> None:
         finished = total > 0
     assert finished
     assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN  # stop once: later signals are ignored
+
+
+def test_a_block_in_another_thread_does_not_hold_back_the_main_threads_stop() -> None:
+    entered, release = threading.Event(), threading.Event()
+
+    def write() -> None:
+        with uninterrupted():
+            entered.set()
+            release.wait(5)
+
+    worker = threading.Thread(target=write)
+    worker.start()
+    entered.wait(5)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            request_stop()
+    finally:
+        release.set()
+        worker.join()

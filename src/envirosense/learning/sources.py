@@ -59,7 +59,9 @@ def random_definitions(
 ) -> list[ScenarioDefinition]:
     """``count`` definitions with ids ``<id_prefix>-0000``…, class and parameters drawn uniformly."""
     catalogue = classes or scenario_classes()
-    return [_definition(_uniform_scenario(catalogue, rng), f"{id_prefix}-{index:04d}", tags) for index in range(count)]
+    return [
+        drawn_definition(_uniform_scenario(catalogue, rng), f"{id_prefix}-{index:04d}", tags) for index in range(count)
+    ]
 
 
 def label_balanced_definitions(
@@ -124,7 +126,7 @@ def _stratified_definitions(
     groups = [group for group in strata if group]
     order = np.concatenate([rng.permutation(len(groups)) for _ in range(-(-count // len(groups)))])[:count]
     return [
-        _definition(_uniform_scenario(groups[int(g)], rng), f"{id_prefix}-{index:04d}", tags)
+        drawn_definition(_uniform_scenario(groups[int(g)], rng), f"{id_prefix}-{index:04d}", tags)
         for index, g in enumerate(order)
     ]
 
@@ -163,7 +165,7 @@ def low_intensity_definitions(
                 value = lower + (upper - lower) * float(rng.uniform(*band))
                 fixed[path] = round(value) if ranges[path].is_integer else value
         scenario = cls(sample_params(cls.params_model, rng, fixed=fixed))
-        definitions.append(_definition(scenario, f"{id_prefix}-{index:04d}", ("low-intensity", *tags)))
+        definitions.append(drawn_definition(scenario, f"{id_prefix}-{index:04d}", ("low-intensity", *tags)))
     return definitions
 
 
@@ -177,7 +179,9 @@ def _uniform_scenario(classes: Sequence[type[BaseScenario[Any]]], rng: np.random
     return cls(sample_params(cls.params_model, rng))
 
 
-def _definition(scenario: BaseScenario[Any], definition_id: str, tags: Sequence[str]) -> ScenarioDefinition:
+def drawn_definition(scenario: BaseScenario[Any], definition_id: str, tags: Sequence[str]) -> ScenarioDefinition:
+    """The definition of a scenario drawn at random: ``definition_id`` names it and its instance; its tags are
+    its label, category and class name, ``random`` and ``tags``."""
     cls = type(scenario)
     return scenario.to_definition(
         scenario_definition_id=definition_id,

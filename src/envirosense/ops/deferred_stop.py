@@ -9,6 +9,7 @@ lock, and the run's own clean-up (marking the run interrupted, ending its MLflow
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -35,7 +36,11 @@ def request_stop() -> None:
 @contextmanager
 def uninterrupted() -> Iterator[None]:
     """Run the block whole: a stop requested inside it is raised as ``KeyboardInterrupt`` when the outermost
-    such block ends (replacing any error the block raised, since the user asked to stop)."""
+    such block ends (replacing any error the block raised, since the user asked to stop). Only the main
+    thread, where signal handlers run, defers; elsewhere the block is a plain block."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
     _STATE.depth += 1
     try:
         yield
